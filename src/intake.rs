@@ -1,0 +1,475 @@
+//! Event intake: turns whatever the function was invoked with into a [`Trigger`], or says why it is
+//! ignored (DESIGN §2).
+//!
+//! CloudTrail records are read leniently from JSON rather than through a strict struct: real records
+//! lack `userIdentity.type` (service events), `requestID` (`CreateAccountResult`) or spell the departure
+//! method two ways, and the parser must accept all of them and never panic on anything.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use serde_json::Value;
+
+/// The service principal whose trusted access this function manages.
+pub const MARKETPLACE_PRINCIPAL: &str = "license-management.marketplace.amazonaws.com";
+
+/// An invocation, understood.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Intake {
+    /// The name the report gives the trigger (`EnableAWSServiceAccess`, `schedule`, `command`, …).
+    pub name: String,
+    /// The CloudTrail `eventID` or the EventBridge `id`.
+    pub event_id: Option<String>,
+    /// The account whose trail recorded the event; it must be the management account.
+    pub recorded_in: Option<String>,
+    /// What to do with it.
+    pub kind: Kind,
+}
+
+/// Whether an invocation is handled, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    Handle(Trigger),
+    /// Ignored, with the reason the report gives.
+    Ignore(String),
+}
+
+/// What happened, as far as the event says. It tells the function *where to look*; what is true is
+/// read from Organizations.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Trigger {
+    /// Trusted access for the Marketplace principal was turned on (`enabled`) or off.
+    TrustedAccess { enabled: bool, origin: Origin },
+    /// An account was removed or left.
+    AccountDeparted {
+        account_id: String,
+        method: String,
+        origin: Origin,
+    },
+    /// An account joined or was created.
+    AccountJoined { account_id: String, origin: Origin },
+    /// The scheduled sweep.
+    Sweep,
+    /// An operator's direct request.
+    Command {
+        dry_run: bool,
+        accounts: Option<Vec<String>>,
+    },
+}
+
+/// Who made a change and when, from the CloudTrail record.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Origin {
+    /// A readable name for the caller: an ARN, `root of <account>`, or the invoking service.
+    pub actor: String,
+    /// The AWS service that made the call, when it was one (`userIdentity.invokedBy`, a service
+    /// `sourceIPAddress` or `userAgent`); `None` for a person or the CLI.
+    pub service: Option<String>,
+    pub event_time: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Origin {
+    /// Whether AWS Marketplace itself made the call (as its console does when it enables integration).
+    pub fn is_marketplace(&self) -> bool {
+        self.service
+            .as_deref()
+            .is_some_and(|s| s.contains("marketplace"))
+    }
+}
+
+/// Understands any JSON payload. Never fails: what cannot be used is ignored with a reason.
+pub fn parse(payload: &Value) -> Intake {
+    if payload.get("command").is_some() {
+        return parse_command(payload);
+    }
+    if payload.get("detail-type").is_some() {
+        return match serde_json::from_value::<EventBridgeEvent<Value>>(payload.clone()) {
+            Ok(event) => parse_eventbridge(event),
+            Err(e) => unknown(format!("not a valid EventBridge event: {e}")),
+        };
+    }
+    unknown(
+        "the payload is neither an EventBridge event nor a command \
+         (expected `detail-type` or `command`)"
+            .to_string(),
+    )
+}
+
+fn unknown(reason: String) -> Intake {
+    Intake {
+        name: "unknown".into(),
+        event_id: None,
+        recorded_in: None,
+        kind: Kind::Ignore(reason),
+    }
+}
+
+fn parse_command(payload: &Value) -> Intake {
+    let ignore = |reason: String| Intake {
+        name: "command".into(),
+        event_id: None,
+        recorded_in: None,
+        kind: Kind::Ignore(reason),
+    };
+    match payload.get("command").and_then(Value::as_str) {
+        Some("reconcile") => {}
+        Some(other) => {
+            return ignore(format!(
+                "unknown command {other:?}; the only command is \"reconcile\""
+            ));
+        }
+        None => return ignore("`command` must be the string \"reconcile\"".into()),
+    }
+    let dry_run = match payload.get("dryRun") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => return ignore(format!("`dryRun` must be true or false, not {other}")),
+    };
+    let accounts = match payload.get("accounts") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => {
+            let ids: Vec<String> = items
+                .iter()
+                .filter_map(|v| v.as_str().filter(|s| is_account_id(s)).map(str::to_string))
+                .collect();
+            if ids.len() != items.len() {
+                return ignore(format!(
+                    "`accounts` must list 12-digit account ids, got {}",
+                    Value::Array(items.clone())
+                ));
+            }
+            Some(ids)
+        }
+        Some(other) => {
+            return ignore(format!(
+                "`accounts` must be a list of account ids, not {other}"
+            ));
+        }
+    };
+    Intake {
+        name: "command".into(),
+        event_id: None,
+        recorded_in: None,
+        kind: Kind::Handle(Trigger::Command { dry_run, accounts }),
+    }
+}
+
+fn parse_eventbridge(event: EventBridgeEvent<Value>) -> Intake {
+    let mut intake = Intake {
+        name: event.detail_type.clone(),
+        event_id: event.id.clone(),
+        recorded_in: event.account.clone(),
+        kind: Kind::Ignore(String::new()),
+    };
+    match (event.source.as_str(), event.detail_type.as_str()) {
+        ("aws.events" | "aws.scheduler", "Scheduled Event") => {
+            intake.name = "schedule".into();
+            intake.kind = Kind::Handle(Trigger::Sweep);
+        }
+        (_, "AWS API Call via CloudTrail" | "AWS Service Event via CloudTrail") => {
+            parse_cloudtrail(&event.detail, &mut intake)
+        }
+        (source, detail_type) => {
+            intake.kind = Kind::Ignore(format!(
+                "events of type {detail_type:?} from {source:?} are not handled"
+            ))
+        }
+    }
+    intake
+}
+
+fn parse_cloudtrail(detail: &Value, intake: &mut Intake) {
+    let text = |path: &[&str]| str_at(detail, path);
+    let name = text(&["eventName"]).unwrap_or_default();
+    intake.name = if name.is_empty() {
+        "unknown".into()
+    } else {
+        name.clone()
+    };
+    intake.event_id = text(&["eventID"]).or(intake.event_id.take());
+    intake.recorded_in = text(&["recipientAccountId"]).or(intake.recorded_in.take());
+    if let Some(code) = text(&["errorCode"]) {
+        let message = text(&["errorMessage"]).unwrap_or_default();
+        intake.kind = Kind::Ignore(format!("the API call failed ({code}: {message})"));
+        return;
+    }
+    let origin = origin(detail);
+    intake.kind = match name.as_str() {
+        "EnableAWSServiceAccess" | "DisableAWSServiceAccess" => {
+            match text(&["requestParameters", "servicePrincipal"]) {
+                Some(p) if p == MARKETPLACE_PRINCIPAL => Kind::Handle(Trigger::TrustedAccess {
+                    enabled: name == "EnableAWSServiceAccess",
+                    origin,
+                }),
+                Some(p) => Kind::Ignore(format!(
+                    "service principal {p} is not managed by this function (it manages {MARKETPLACE_PRINCIPAL})"
+                )),
+                None => Kind::Ignore("the record has no requestParameters.servicePrincipal".into()),
+            }
+        }
+        "RemoveAccountFromOrganization" => match text(&["requestParameters", "accountId"]) {
+            Some(id) if is_account_id(&id) => Kind::Handle(Trigger::AccountDeparted {
+                account_id: id,
+                method: "Removed".into(),
+                origin,
+            }),
+            _ => Kind::Ignore("the record names no valid requestParameters.accountId".into()),
+        },
+        "AccountDepartedOrganization" => match named_account(detail) {
+            Some(account_id) => Kind::Handle(Trigger::AccountDeparted {
+                account_id,
+                method: find_key(detail, &["departedMethod", "departureMethod"])
+                    .unwrap_or_else(|| "unknown".into()),
+                origin,
+            }),
+            None => Kind::Ignore("the record names no departed account id".into()),
+        },
+        "CreateAccountResult" => {
+            let status = |key: &str| text(&["serviceEventDetails", "createAccountStatus", key]);
+            match (status("state").as_deref(), status("accountId")) {
+                (Some("SUCCEEDED"), Some(id)) if is_account_id(&id) => {
+                    Kind::Handle(Trigger::AccountJoined {
+                        account_id: id,
+                        origin,
+                    })
+                }
+                (Some("SUCCEEDED"), _) => {
+                    Kind::Ignore("the record names no created account id".into())
+                }
+                (state, _) => Kind::Ignore(format!(
+                    "account creation did not succeed (state {}{})",
+                    state.unwrap_or("missing"),
+                    status("failureReason")
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                )),
+            }
+        }
+        "AccountJoinedOrganization" | "AcceptHandshake" => match named_account(detail) {
+            Some(account_id) => Kind::Handle(Trigger::AccountJoined { account_id, origin }),
+            None => Kind::Ignore("the record names no joining account id".into()),
+        },
+        "" => Kind::Ignore("the CloudTrail record has no eventName".into()),
+        other => Kind::Ignore(format!("event {other} is not handled")),
+    };
+}
+
+/// The member account an account event is about. Never `userIdentity` (that is the caller), searched
+/// in the parts of the record where the sources put it.
+fn named_account(detail: &Value) -> Option<String> {
+    [
+        "serviceEventDetails",
+        "requestParameters",
+        "responseElements",
+        "additionalEventData",
+    ]
+    .iter()
+    .filter_map(|part| detail.get(part))
+    .find_map(|v| {
+        find_key(v, &["accountId", "departedAccountId", "account"]).filter(|s| is_account_id(s))
+    })
+    .or_else(|| handshake_account(detail))
+}
+
+/// For `AcceptHandshake`: the party of type ACCOUNT in the handshake.
+fn handshake_account(detail: &Value) -> Option<String> {
+    detail
+        .pointer("/responseElements/handshake/parties")?
+        .as_array()?
+        .iter()
+        .find(|p| p.get("type").and_then(Value::as_str) == Some("ACCOUNT"))
+        .and_then(|p| p.get("id")?.as_str())
+        .filter(|s| is_account_id(s))
+        .map(str::to_string)
+}
+
+fn origin(detail: &Value) -> Origin {
+    let text = |path: &[&str]| str_at(detail, path);
+    let source_ip = text(&["sourceIPAddress"]);
+    let user_agent = text(&["userAgent"]);
+    let is_service = |s: &String| s.ends_with(".amazonaws.com") && !s.contains(' ');
+    let service = text(&["userIdentity", "invokedBy"])
+        .filter(is_service)
+        .or_else(|| source_ip.clone().filter(is_service))
+        .or_else(|| user_agent.clone().filter(is_service));
+    let actor = match text(&["userIdentity", "type"]).as_deref() {
+        Some("Root") => text(&["userIdentity", "accountId"]).map(|a| format!("root user of {a}")),
+        _ => None,
+    }
+    .or_else(|| text(&["userIdentity", "arn"]))
+    .or_else(|| text(&["userIdentity", "sessionContext", "sessionIssuer", "arn"]))
+    .or_else(|| text(&["userIdentity", "principalId"]))
+    .or_else(|| service.clone())
+    .unwrap_or_else(|| "an unknown caller".into());
+    Origin {
+        actor,
+        service,
+        event_time: text(&["eventTime"]),
+        source_ip,
+        user_agent,
+    }
+}
+
+/// The string at a path of object keys, if every step exists and the leaf is a string.
+fn str_at(value: &Value, path: &[&str]) -> Option<String> {
+    path.iter()
+        .try_fold(value, |v, key| v.get(key))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// The first string value under any of `keys`, searched depth-first through objects and arrays
+/// (bounded: CloudTrail records are small, and the recursion depth is that of the JSON).
+fn find_key(value: &Value, keys: &[&str]) -> Option<String> {
+    match value {
+        Value::Object(map) => keys
+            .iter()
+            .find_map(|k| map.get(*k).and_then(Value::as_str).map(str::to_string))
+            .or_else(|| map.values().find_map(|v| find_key(v, keys))),
+        Value::Array(items) => items.iter().find_map(|v| find_key(v, keys)),
+        _ => None,
+    }
+}
+
+/// Whether `s` is a 12-digit AWS account id.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cloudtrail(detail: Value) -> Value {
+        json!({
+            "version": "0", "id": "6f8a5d2e-0000-4000-8000-000000000000",
+            "detail-type": "AWS API Call via CloudTrail", "source": "aws.organizations",
+            "account": "123456789012", "time": "2026-11-20T10:00:00Z", "region": "us-east-1",
+            "resources": [], "detail": detail
+        })
+    }
+
+    fn handled(payload: Value) -> Trigger {
+        match parse(&payload).kind {
+            Kind::Handle(t) => t,
+            Kind::Ignore(r) => panic!("ignored: {r}"),
+        }
+    }
+
+    fn ignored(payload: Value) -> String {
+        match parse(&payload).kind {
+            Kind::Ignore(r) => r,
+            Kind::Handle(t) => panic!("handled: {t:?}"),
+        }
+    }
+
+    #[test]
+    fn enable_by_a_person_is_not_marketplace() {
+        let t = handled(cloudtrail(json!({
+            "eventName": "EnableAWSServiceAccess", "eventID": "e1",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/alice"},
+            "sourceIPAddress": "203.0.113.10", "userAgent": "aws-cli/2.15.0",
+            "requestParameters": {"servicePrincipal": MARKETPLACE_PRINCIPAL}
+        })));
+        let Trigger::TrustedAccess {
+            enabled: true,
+            origin,
+        } = t
+        else {
+            panic!("{t:?}")
+        };
+        assert_eq!(origin.actor, "arn:aws:iam::123456789012:user/alice");
+        assert!(!origin.is_marketplace());
+    }
+
+    #[test]
+    fn enable_invoked_by_marketplace_is_marketplace() {
+        let t = handled(cloudtrail(json!({
+            "eventName": "EnableAWSServiceAccess",
+            "userIdentity": {"type": "AssumedRole", "invokedBy": MARKETPLACE_PRINCIPAL},
+            "sourceIPAddress": MARKETPLACE_PRINCIPAL, "userAgent": MARKETPLACE_PRINCIPAL,
+            "requestParameters": {"servicePrincipal": MARKETPLACE_PRINCIPAL}
+        })));
+        let Trigger::TrustedAccess { origin, .. } = t else {
+            panic!("{t:?}")
+        };
+        assert!(origin.is_marketplace());
+    }
+
+    #[test]
+    fn a_failed_call_is_ignored_with_its_error() {
+        let r = ignored(cloudtrail(json!({
+            "eventName": "EnableAWSServiceAccess", "errorCode": "AccessDeniedException",
+            "errorMessage": "nope", "requestParameters": {"servicePrincipal": MARKETPLACE_PRINCIPAL}
+        })));
+        assert!(r.contains("AccessDeniedException"), "{r}");
+    }
+
+    #[test]
+    fn departure_method_is_read_under_either_key() {
+        for key in ["departedMethod", "departureMethod"] {
+            let mut p = cloudtrail(json!({
+                "eventName": "AccountDepartedOrganization",
+                "userIdentity": {"accountId": "123456789012", "invokedBy": "organizations.amazonaws.com"},
+                "serviceEventDetails": {"accountDepartedOrganizationDetails": {"accountId": "210987654321", key: "Left"}}
+            }));
+            p["detail-type"] = json!("AWS Service Event via CloudTrail");
+            assert_eq!(
+                handled(p),
+                Trigger::AccountDeparted {
+                    account_id: "210987654321".into(),
+                    method: "Left".into(),
+                    origin: Origin {
+                        actor: "organizations.amazonaws.com".into(),
+                        service: Some("organizations.amazonaws.com".into()),
+                        ..Origin::default()
+                    }
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn commands_are_validated() {
+        assert_eq!(
+            handled(json!({"command": "reconcile", "dryRun": true, "accounts": ["111122223333"]})),
+            Trigger::Command {
+                dry_run: true,
+                accounts: Some(vec!["111122223333".into()])
+            }
+        );
+        assert!(ignored(json!({"command": "nuke"})).contains("unknown command"));
+        assert!(ignored(json!({"command": "reconcile", "dryRun": "yes"})).contains("dryRun"));
+        assert!(ignored(json!({"command": "reconcile", "accounts": ["12"]})).contains("12-digit"));
+    }
+
+    #[test]
+    fn malformed_input_never_panics() {
+        let samples = [
+            json!(null),
+            json!(1),
+            json!("x"),
+            json!([]),
+            json!({}),
+            json!({"detail-type": 5}),
+            json!({"detail-type": "x", "source": "y", "detail": null}),
+            json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.organizations", "detail": []}),
+            json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.organizations", "detail": {"eventName": 7}}),
+            cloudtrail(
+                json!({"eventName": "AccountDepartedOrganization", "serviceEventDetails": [1, {"accountId": 5}]}),
+            ),
+            cloudtrail(
+                json!({"eventName": "CreateAccountResult", "serviceEventDetails": {"createAccountStatus": "x"}}),
+            ),
+            cloudtrail(
+                json!({"eventName": "AcceptHandshake", "responseElements": {"handshake": {"parties": "x"}}}),
+            ),
+            json!({"command": null}),
+            json!({"command": "reconcile", "accounts": {"a": 1}}),
+        ];
+        for s in samples {
+            assert!(matches!(parse(&s).kind, Kind::Ignore(_)), "{s}");
+        }
+    }
+}

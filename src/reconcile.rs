@@ -1,0 +1,279 @@
+//! Level-triggered reconciliation (DESIGN §3): observe each target account, decide, act, report.
+//!
+//! The event only says where to look; the desired state comes from what Organizations says now, so a
+//! replayed, late or forged event cannot drive an account into a wrong state.
+
+use crate::aws::AwsError;
+use crate::aws::accounts::{AccountAccess, Caller};
+use crate::aws::organization::{OrgTruth, Organization};
+use crate::aws::role::{Deletion, DeletionPolling, ServiceLinkedRole};
+use crate::config::{Config, Removal};
+use crate::decision::{Action, Facts, Membership, RoleState, decide, needs_observation};
+use crate::intake::MARKETPLACE_PRINCIPAL;
+use crate::messages::DEPARTED_DETAIL;
+use crate::report::{AccountAction, ActionResult, Outcome, Report};
+use futures::StreamExt;
+use std::time::{Duration, Instant};
+use tracing::{info, warn};
+
+/// One account to reconcile and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub account_id: String,
+    pub membership: Membership,
+    /// Why, for the report: the account state, `management account`, `not in the organization`.
+    pub detail: String,
+}
+
+/// Which accounts a run looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// The management account and every member.
+    Organization,
+    /// The accounts an operator listed; those outside the organization are skipped.
+    Listed(Vec<String>),
+    /// One account an event named. Outside the organization it counts as departed when `departed`.
+    Named { account_id: String, departed: bool },
+}
+
+/// The accounts of `scope`, each with its membership as `truth` reports it.
+pub fn targets(truth: &OrgTruth, scope: &Scope) -> Vec<Target> {
+    let classify = |id: &str| -> Option<Target> {
+        let (membership, detail) = if id == truth.management_account_id {
+            (Membership::Management, "management account".to_string())
+        } else {
+            let account = truth.accounts.iter().find(|a| a.id == id)?;
+            if account.is_active() {
+                (Membership::ActiveMember, "ACTIVE member".to_string())
+            } else {
+                (Membership::Inactive, format!("account {}", account.state))
+            }
+        };
+        Some(Target {
+            account_id: id.to_string(),
+            membership,
+            detail,
+        })
+    };
+    let outside = |id: &str, departed: bool| Target {
+        account_id: id.to_string(),
+        membership: if departed {
+            Membership::Departed
+        } else {
+            Membership::Inactive
+        },
+        detail: DEPARTED_DETAIL.to_string(),
+    };
+    match scope {
+        Scope::Organization => std::iter::once(truth.management_account_id.as_str())
+            .chain(
+                truth
+                    .accounts
+                    .iter()
+                    .map(|a| a.id.as_str())
+                    .filter(|id| *id != truth.management_account_id),
+            )
+            .filter_map(classify)
+            .collect(),
+        Scope::Listed(ids) => ids
+            .iter()
+            .map(|id| classify(id).unwrap_or_else(|| outside(id, false)))
+            .collect(),
+        Scope::Named {
+            account_id,
+            departed,
+        } => {
+            vec![classify(account_id).unwrap_or_else(|| outside(account_id, *departed))]
+        }
+    }
+}
+
+/// Runs reconciliations against AWS.
+#[derive(Debug, Clone)]
+pub struct Reconciler {
+    pub org: Organization,
+    pub access: AccountAccess,
+    pub polling: DeletionPolling,
+    /// No new account is started when less than this remains before the deadline: one account's
+    /// worst case (assume, look, delete and poll) must still fit.
+    pub deadline_margin: Duration,
+    pub on_disable: Removal,
+    pub on_departure: Removal,
+    pub max_concurrency: usize,
+}
+
+impl Reconciler {
+    pub fn new(org: Organization, access: AccountAccess, config: &Config) -> Self {
+        let polling = DeletionPolling::default();
+        Reconciler {
+            org,
+            access,
+            polling,
+            deadline_margin: polling.interval * polling.attempts + Duration::from_secs(10),
+            on_disable: config.on_disable,
+            on_departure: config.on_departure,
+            max_concurrency: config.max_concurrency,
+        }
+    }
+
+    /// Reconciles `targets`, at most `max_concurrency` at once, recording every account in `report`.
+    /// One account's failure never stops the others: it is recorded with its step and AWS error.
+    pub async fn run(
+        &self,
+        truth: &OrgTruth,
+        caller: &Caller,
+        targets: Vec<Target>,
+        deadline: Instant,
+        report: &mut Report,
+    ) {
+        let dry_run = report.dry_run;
+        let results: Vec<(String, Option<AccountAction>)> = futures::stream::iter(targets)
+            .map(|target| async move {
+                if Instant::now() + self.deadline_margin >= deadline {
+                    return (target.account_id, None);
+                }
+                let action = self.one(truth, caller, &target, dry_run).await;
+                (target.account_id, Some(action))
+            })
+            .buffered(self.max_concurrency.max(1))
+            .collect()
+            .await;
+        for (account_id, action) in results {
+            match action {
+                Some(action) => report.record(action),
+                None => report.unreached.push(account_id),
+            }
+        }
+        report.outcome = if !report.unreached.is_empty() {
+            Outcome::Incomplete
+        } else if report.accounts.failed > 0 {
+            Outcome::Failed
+        } else {
+            Outcome::Reconciled
+        };
+    }
+
+    async fn one(
+        &self,
+        truth: &OrgTruth,
+        caller: &Caller,
+        target: &Target,
+        dry_run: bool,
+    ) -> AccountAction {
+        let removal = match target.membership {
+            Membership::Departed => self.on_departure,
+            _ => self.on_disable,
+        };
+        let facts = Facts {
+            trusted_access: truth.trusted_access,
+            membership: target.membership,
+            role: RoleState::Unknown,
+            removal,
+        };
+        let id = &target.account_id;
+        let done = |action: Action, result: ActionResult, detail: String| AccountAction {
+            account_id: id.clone(),
+            action,
+            result,
+            detail: Some(detail),
+            error: None,
+        };
+        let failed = |action: Action, step: &str, err: AwsError| {
+            warn!(account_id = %id, step, error = %err, "account not reconciled");
+            AccountAction {
+                account_id: id.clone(),
+                action,
+                result: ActionResult::Failed,
+                detail: Some(target.detail.clone()),
+                error: Some(format!("{step}: {err}")),
+            }
+        };
+        if !needs_observation(target.membership, removal) {
+            return done(decide(facts), ActionResult::Done, target.detail.clone());
+        }
+        let iam = match self.access.iam_for(id, caller).await {
+            Ok(iam) => iam,
+            Err(e) => return failed(Action::Keep, "AssumeRole", e),
+        };
+        let role = ServiceLinkedRole::new(iam, MARKETPLACE_PRINCIPAL);
+        let present = match role.exists().await {
+            Ok(present) => present,
+            Err(e) => return failed(Action::Keep, "GetRole", e),
+        };
+        let action = decide(Facts {
+            role: if present {
+                RoleState::Present
+            } else {
+                RoleState::Absent
+            },
+            ..facts
+        });
+        let detail = format!(
+            "{}, role {}",
+            target.detail,
+            if present { "present" } else { "absent" }
+        );
+        match action {
+            Action::Keep | Action::Skip => done(action, ActionResult::Done, detail),
+            _ if dry_run => done(action, ActionResult::Planned, detail),
+            Action::Create => match role.create().await {
+                Ok(()) => {
+                    info!(account_id = %id, action = "create", "service-linked role created");
+                    done(action, ActionResult::Done, detail)
+                }
+                Err(e) => failed(action, "CreateServiceLinkedRole", e),
+            },
+            Action::Delete => {
+                // Read the truth again right before the one irreversible step: trusted access may
+                // have been re-enabled, or the account may have rejoined, since the run began.
+                match self.still_deletable(id, target.membership).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        return done(
+                            Action::Keep,
+                            ActionResult::Done,
+                            format!("{detail}; kept: Organizations changed before the delete"),
+                        );
+                    }
+                    Err(e) => return failed(action, "re-check before delete", e),
+                }
+                match role.delete(self.polling).await {
+                    Ok(Deletion::Succeeded) => {
+                        info!(account_id = %id, action = "delete", "service-linked role deleted");
+                        done(action, ActionResult::Done, detail)
+                    }
+                    Ok(Deletion::Failed { reason, usage }) => failed(
+                        action,
+                        "DeleteServiceLinkedRole",
+                        AwsError::new(
+                            "DeletionFailed",
+                            format!("{reason}; role still used by: {}", usage.join("; ")),
+                        ),
+                    ),
+                    Ok(Deletion::StillRunning { task_id }) => failed(
+                        action,
+                        "GetServiceLinkedRoleDeletionStatus",
+                        AwsError::new(
+                            "DeletionStillInProgress",
+                            format!("task {task_id} had not finished; the next sweep looks again"),
+                        ),
+                    ),
+                    Err(e) => failed(action, "DeleteServiceLinkedRole", e),
+                }
+            }
+        }
+    }
+
+    /// Whether the role may still be deleted: trusted access still off for an organization account,
+    /// or the account still outside the organization.
+    async fn still_deletable(
+        &self,
+        account_id: &str,
+        membership: Membership,
+    ) -> Result<bool, AwsError> {
+        match membership {
+            Membership::Departed => Ok(self.org.account(account_id).await?.is_none()),
+            _ => Ok(!self.org.trusted_access(MARKETPLACE_PRINCIPAL).await?),
+        }
+    }
+}
