@@ -639,3 +639,245 @@ impl Body {
         let _ = write!(self.text, "{FACTS_HEADER}\n{json}\n");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::AccountAction;
+
+    fn person() -> Origin {
+        Origin {
+            actor: "arn:aws:iam::123456789012:user/alice".into(),
+            service: None,
+            event_time: Some("2026-11-20T10:00:00Z".into()),
+            source_ip: Some("203.0.113.10".into()),
+            user_agent: Some("aws-cli/2.15.0".into()),
+        }
+    }
+
+    fn marketplace() -> Origin {
+        Origin {
+            actor: MARKETPLACE_PRINCIPAL.into(),
+            service: Some(MARKETPLACE_PRINCIPAL.into()),
+            ..person()
+        }
+    }
+
+    fn report(actions: &[(&str, Action, ActionResult)]) -> Report {
+        let mut r = Report::new(
+            "EnableAWSServiceAccess",
+            Some("e-1".into()),
+            MARKETPLACE_PRINCIPAL,
+            false,
+        );
+        r.trusted_access = Some("enabled".into());
+        for (id, action, result) in actions {
+            r.record(AccountAction {
+                account_id: id.to_string(),
+                action: *action,
+                result: *result,
+                detail: Some(
+                    if *action == Action::Skip {
+                        "account SUSPENDED"
+                    } else {
+                        "ACTIVE member"
+                    }
+                    .into(),
+                ),
+                error: (*result == ActionResult::Failed)
+                    .then(|| "AssumeRole: AccessDenied: denied".into()),
+            });
+        }
+        r
+    }
+
+    fn run<'a>(trigger: &'a Trigger, report: &'a Report) -> Run<'a> {
+        Run {
+            trigger,
+            organization_id: "o-exampleorgid",
+            management_account_id: "123456789012",
+            on_disable: Removal::Retain,
+            on_departure: Removal::Retain,
+            report,
+        }
+    }
+
+    fn audiences(messages: &[Message]) -> Vec<(&'static str, &'static str)> {
+        messages
+            .iter()
+            .map(|m| (m.audience.as_str(), m.event.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_person_enabling_reaches_the_marketplace_administrator_with_the_console_step() {
+        let r = report(&[("111122223333", Action::Create, ActionResult::Done)]);
+        let t = Trigger::TrustedAccess {
+            enabled: true,
+            origin: person(),
+        };
+        let m = compose(run(&t, &r));
+        assert_eq!(
+            audiences(&m),
+            [("marketplace-admin", "trusted-access-enabled")]
+        );
+        assert_eq!(m[0].severity, Severity::ActionRequired);
+        assert!(m[0].body.contains("AWS Marketplace console"));
+        assert!(m[0].body.contains("arn:aws:iam::123456789012:user/alice"));
+        assert!(m[0].body.contains("2026-11-20T10:00:00Z"));
+        assert!(m[0].body.contains("AWS recommends"));
+    }
+
+    #[test]
+    fn marketplace_enabling_tells_the_organizations_administrator_it_is_complete() {
+        let r = report(&[]);
+        let t = Trigger::TrustedAccess {
+            enabled: true,
+            origin: marketplace(),
+        };
+        let m = compose(run(&t, &r));
+        assert_eq!(
+            audiences(&m),
+            [("organizations-admin", "trusted-access-enabled")]
+        );
+        assert!(m[0].subject.contains("complete"));
+    }
+
+    #[test]
+    fn a_person_disabling_warns_both_administrators() {
+        let r = report(&[("111122223333", Action::Keep, ActionResult::Done)]);
+        let t = Trigger::TrustedAccess {
+            enabled: false,
+            origin: person(),
+        };
+        let m = compose(run(&t, &r));
+        assert_eq!(
+            audiences(&m),
+            [
+                ("marketplace-admin", "trusted-access-disabled"),
+                ("organizations-admin", "trusted-access-disabled")
+            ]
+        );
+        assert!(m.iter().all(|m| m.severity == Severity::Warning));
+        assert!(
+            m[1].body
+                .contains("Wait until the AWS Marketplace administrator")
+        );
+        assert!(m[1].body.contains("kept in every account"));
+    }
+
+    #[test]
+    fn a_departure_names_the_account_for_both_audiences() {
+        let mut r = report(&[]);
+        r.record(AccountAction {
+            account_id: "210987654321".into(),
+            action: Action::Keep,
+            result: ActionResult::Done,
+            detail: Some(DEPARTED_DETAIL.into()),
+            error: None,
+        });
+        let t = Trigger::AccountDeparted {
+            account_id: "210987654321".into(),
+            method: "Left".into(),
+            origin: person(),
+        };
+        let m = compose(run(&t, &r));
+        assert_eq!(
+            audiences(&m),
+            [
+                ("organizations-admin", "account-departed"),
+                ("account-admin", "account-departed")
+            ]
+        );
+        assert!(
+            m.iter()
+                .all(|m| m.subject.contains("210987654321") && m.body.contains("may delete it"))
+        );
+    }
+
+    #[test]
+    fn a_sweep_that_changes_nothing_says_nothing_and_one_that_fails_says_so() {
+        let quiet = report(&[("111122223333", Action::Keep, ActionResult::Done)]);
+        assert!(compose(run(&Trigger::Sweep, &quiet)).is_empty());
+        let fixed = report(&[("111122223333", Action::Create, ActionResult::Done)]);
+        assert_eq!(
+            audiences(&compose(run(&Trigger::Sweep, &fixed))),
+            [("organizations-admin", "drift-corrected")]
+        );
+        let broken = report(&[("111122223333", Action::Keep, ActionResult::Failed)]);
+        let m = compose(run(&Trigger::Sweep, &broken));
+        assert_eq!(audiences(&m), [("organizations-admin", "reconcile-failed")]);
+        assert!(
+            m[0].body
+                .contains("111122223333 failed: AssumeRole: AccessDenied")
+        );
+    }
+
+    #[test]
+    fn failures_during_an_enable_also_reach_the_organizations_administrator() {
+        let r = report(&[("111122223333", Action::Keep, ActionResult::Failed)]);
+        let t = Trigger::TrustedAccess {
+            enabled: true,
+            origin: person(),
+        };
+        assert_eq!(
+            audiences(&compose(run(&t, &r))),
+            [
+                ("marketplace-admin", "trusted-access-enabled"),
+                ("organizations-admin", "reconcile-failed")
+            ]
+        );
+    }
+
+    #[test]
+    fn subjects_fit_sns_and_the_facts_block_round_trips() {
+        let many: Vec<_> = (0..40).map(|i| (format!("1111222233{i:02}"), i)).collect();
+        let actions: Vec<_> = many
+            .iter()
+            .map(|(id, _)| (id.as_str(), Action::Keep, ActionResult::Failed))
+            .collect();
+        let r = report(&actions);
+        let departed = Trigger::AccountDeparted {
+            account_id: "210987654321".into(),
+            method: "x".repeat(300),
+            origin: person(),
+        };
+        for t in [
+            Trigger::TrustedAccess {
+                enabled: true,
+                origin: person(),
+            },
+            Trigger::TrustedAccess {
+                enabled: true,
+                origin: marketplace(),
+            },
+            Trigger::TrustedAccess {
+                enabled: false,
+                origin: person(),
+            },
+            Trigger::TrustedAccess {
+                enabled: false,
+                origin: marketplace(),
+            },
+            departed,
+            Trigger::AccountJoined {
+                account_id: "210987654321".into(),
+                origin: marketplace(),
+            },
+            Trigger::Sweep,
+        ] {
+            for m in compose(run(&t, &r)) {
+                assert!(m.subject.len() <= SUBJECT_LIMIT, "{}", m.subject);
+                assert!(m.subject.chars().all(|c| c.is_ascii_graphic() || c == ' '));
+                let facts = facts_of(&m.body).expect("facts block");
+                assert_eq!(facts.event, m.event);
+                assert_eq!(facts.audience, m.audience);
+                assert_eq!(facts.failed.len(), 40);
+                let again: Facts =
+                    serde_json::from_str(&serde_json::to_string(&facts).unwrap()).unwrap();
+                assert_eq!(again, facts);
+            }
+        }
+        assert_eq!(fit_subject(&"é".repeat(200)).len(), SUBJECT_LIMIT);
+    }
+}

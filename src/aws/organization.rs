@@ -131,3 +131,49 @@ impl Organization {
         }
     }
 }
+
+/// Paging through empty pages is an answer the emulator never gives; mocked with `aws-smithy-mocks`.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_organizations::operation::list_accounts::ListAccountsOutput;
+    use aws_sdk_organizations::types::Account;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    fn account(id: &str, state: AccountState) -> Account {
+        Account::builder().id(id).name(id).state(state).build()
+    }
+
+    #[tokio::test]
+    async fn every_page_is_read_even_after_an_empty_one() {
+        let pages = mock!(Client::list_accounts)
+            .sequence()
+            .output(|| {
+                ListAccountsOutput::builder()
+                    .accounts(account("111111111111", AccountState::Active))
+                    .next_token("t1")
+                    .build()
+            })
+            .output(|| ListAccountsOutput::builder().next_token("t2").build())
+            .output(|| {
+                ListAccountsOutput::builder()
+                    .accounts(account("222222222222", AccountState::Suspended))
+                    .build()
+            })
+            .build();
+        let org = Organization::new(mock_client!(
+            aws_sdk_organizations,
+            RuleMode::Sequential,
+            [&pages]
+        ));
+        let accounts = org.accounts().await.unwrap();
+        assert_eq!(pages.num_calls(), 3);
+        assert_eq!(
+            accounts
+                .iter()
+                .map(|a| (a.id.as_str(), a.is_active()))
+                .collect::<Vec<_>>(),
+            [("111111111111", true), ("222222222222", false)]
+        );
+    }
+}

@@ -2,6 +2,7 @@
 
 use super::AwsError;
 use aws_sdk_iam::Client;
+use aws_sdk_iam::operation::create_service_linked_role::CreateServiceLinkedRoleError;
 use aws_sdk_iam::types::DeletionTaskStatusType;
 use std::time::Duration;
 
@@ -73,22 +74,24 @@ impl ServiceLinkedRole {
     /// Creates the role. AWS answers `InvalidInput` "… has been taken …" when it exists already, which
     /// is the state wanted: it counts as success.
     pub async fn create(&self) -> Result<(), AwsError> {
-        match self
+        let created = self
             .iam
             .create_service_linked_role()
             .aws_service_name(&self.service_name)
             .send()
-            .await
-        {
+            .await;
+        match created {
             Ok(_) => Ok(()),
-            Err(e) => {
-                let err = AwsError::from(e);
-                if err.code == "InvalidInput" && err.message.contains("has been taken") {
-                    Ok(())
-                } else {
-                    Err(err)
-                }
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(CreateServiceLinkedRoleError::InvalidInputException(x))
+                        if x.message().is_some_and(|m| m.contains("has been taken"))
+                ) =>
+            {
+                Ok(())
             }
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -137,5 +140,193 @@ impl ServiceLinkedRole {
             }
         }
         Ok(Deletion::StillRunning { task_id })
+    }
+}
+
+/// Answers the emulator cannot give (DESIGN §7): deletions that stay `IN_PROGRESS` or fail with a
+/// `RoleUsageList`, throttling, and AWS's own wording of a duplicate create. Mocked with
+/// `aws-smithy-mocks`; everything else is tested against the emulator in `tests/`.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_iam::operation::delete_service_linked_role::DeleteServiceLinkedRoleOutput;
+    use aws_sdk_iam::operation::get_role::{GetRoleError, GetRoleOutput};
+    use aws_sdk_iam::operation::get_service_linked_role_deletion_status::GetServiceLinkedRoleDeletionStatusOutput as Status;
+    use aws_sdk_iam::types::error::{InvalidInputException, NoSuchEntityException};
+    use aws_sdk_iam::types::{DeletionTaskFailureReasonType, Role, RoleUsageType};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    const PRINCIPAL: &str = "license-management.marketplace.amazonaws.com";
+    const FAST: DeletionPolling = DeletionPolling {
+        interval: Duration::from_millis(1),
+        attempts: 4,
+    };
+
+    fn status(s: DeletionTaskStatusType) -> Status {
+        Status::builder().status(s).build().unwrap()
+    }
+
+    fn deletion_started() -> DeleteServiceLinkedRoleOutput {
+        DeleteServiceLinkedRoleOutput::builder()
+            .deletion_task_id(
+                "task/aws-service-role/x/AWSServiceRoleForMarketplaceLicenseManagement/1",
+            )
+            .build()
+            .unwrap()
+    }
+
+    fn throttled() -> String {
+        "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>\
+         <Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+            .into()
+    }
+
+    #[tokio::test]
+    async fn a_missing_role_is_absent_not_an_error() {
+        let get = mock!(Client::get_role).then_error(|| {
+            GetRoleError::NoSuchEntityException(NoSuchEntityException::builder().build())
+        });
+        let role = ServiceLinkedRole::new(mock_client!(aws_sdk_iam, [&get]), PRINCIPAL);
+        assert_eq!(role.exists().await, Ok(false));
+    }
+
+    #[tokio::test]
+    async fn has_been_taken_counts_as_created_and_other_invalid_input_does_not() {
+        let taken = mock!(Client::create_service_linked_role).then_error(|| {
+            CreateServiceLinkedRoleError::InvalidInputException(
+                InvalidInputException::builder()
+                    .message("Service role name AWSServiceRoleForMarketplaceLicenseManagement has been taken in this account, please try a different suffix.")
+                    .build(),
+            )
+        });
+        let role = ServiceLinkedRole::new(mock_client!(aws_sdk_iam, [&taken]), PRINCIPAL);
+        assert_eq!(role.create().await, Ok(()));
+
+        let other = mock!(Client::create_service_linked_role).then_error(|| {
+            CreateServiceLinkedRoleError::InvalidInputException(
+                InvalidInputException::builder()
+                    .message("Invalid service name")
+                    .meta(
+                        ErrorMetadata::builder()
+                            .code("InvalidInput")
+                            .message("Invalid service name")
+                            .build(),
+                    )
+                    .build(),
+            )
+        });
+        let role = ServiceLinkedRole::new(mock_client!(aws_sdk_iam, [&other]), PRINCIPAL);
+        assert_eq!(role.create().await.unwrap_err().code, "InvalidInput");
+    }
+
+    #[tokio::test]
+    async fn a_deletion_is_followed_through_in_progress_to_success() {
+        let delete = mock!(Client::delete_service_linked_role).then_output(deletion_started);
+        let poll = mock!(Client::get_service_linked_role_deletion_status)
+            .sequence()
+            .output(|| status(DeletionTaskStatusType::NotStarted))
+            .output(|| status(DeletionTaskStatusType::InProgress))
+            .output(|| status(DeletionTaskStatusType::Succeeded))
+            .build();
+        let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&delete, &poll]);
+        let role = ServiceLinkedRole::new(iam, PRINCIPAL);
+        assert_eq!(role.delete(FAST).await, Ok(Deletion::Succeeded));
+        assert_eq!(poll.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_failed_deletion_reports_where_the_role_is_still_used() {
+        let delete = mock!(Client::delete_service_linked_role).then_output(deletion_started);
+        let poll = mock!(Client::get_service_linked_role_deletion_status).then_output(|| {
+            Status::builder()
+                .status(DeletionTaskStatusType::Failed)
+                .reason(
+                    DeletionTaskFailureReasonType::builder()
+                        .reason("The role is in use by license grants")
+                        .role_usage_list(
+                            RoleUsageType::builder()
+                                .region("us-east-1")
+                                .resources("arn:aws:license-manager::123456789012:grant:g-1")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+                .unwrap()
+        });
+        let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&delete, &poll]);
+        let outcome = ServiceLinkedRole::new(iam, PRINCIPAL).delete(FAST).await;
+        assert_eq!(
+            outcome,
+            Ok(Deletion::Failed {
+                reason: "The role is in use by license grants".into(),
+                usage: vec!["us-east-1: arn:aws:license-manager::123456789012:grant:g-1".into()],
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn polling_a_deletion_is_bounded() {
+        let delete = mock!(Client::delete_service_linked_role).then_output(deletion_started);
+        let poll = mock!(Client::get_service_linked_role_deletion_status)
+            .then_output(|| status(DeletionTaskStatusType::InProgress));
+        let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&delete, &poll]);
+        let outcome = ServiceLinkedRole::new(iam, PRINCIPAL).delete(FAST).await;
+        assert!(
+            matches!(outcome, Ok(Deletion::StillRunning { .. })),
+            "{outcome:?}"
+        );
+        assert_eq!(poll.num_calls(), FAST.attempts as usize);
+    }
+
+    fn retrying(c: aws_sdk_iam::config::Builder) -> aws_sdk_iam::config::Builder {
+        c.retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(1)),
+        )
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried_by_the_sdk() {
+        let get = mock!(Client::get_role)
+            .sequence()
+            .http_status(400, Some(throttled()))
+            .times(2)
+            .output(|| {
+                let role = Role::builder()
+                    .path("/aws-service-role/license-management.marketplace.amazonaws.com/")
+                    .role_name(ROLE_NAME)
+                    .role_id("AROAEXAMPLE")
+                    .arn("arn:aws:iam::123456789012:role/x")
+                    .create_date(aws_smithy_types::DateTime::from_secs(0))
+                    .build()
+                    .unwrap();
+                GetRoleOutput::builder().role(role).build()
+            })
+            .build();
+        let iam = mock_client!(aws_sdk_iam, RuleMode::Sequential, [&get], retrying);
+        assert_eq!(
+            ServiceLinkedRole::new(iam, PRINCIPAL).exists().await,
+            Ok(true)
+        );
+        assert_eq!(get.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn throttling_past_the_retries_is_an_error_with_its_code() {
+        let get = mock!(Client::get_role)
+            .sequence()
+            .http_status(400, Some(throttled()))
+            .repeatedly()
+            .build();
+        let iam = mock_client!(aws_sdk_iam, RuleMode::Sequential, [&get], retrying);
+        let err = ServiceLinkedRole::new(iam, PRINCIPAL)
+            .exists()
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, "Throttling");
+        assert_eq!(get.num_calls(), 3);
     }
 }
