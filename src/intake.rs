@@ -156,7 +156,11 @@ fn parse_command(payload: &Value) -> Intake {
 
 fn parse_eventbridge(event: EventBridgeEvent<Value>) -> Intake {
     let mut intake = Intake {
-        name: event.detail_type.clone(),
+        name: if event.detail_type.is_empty() {
+            "unknown".into()
+        } else {
+            event.detail_type.clone()
+        },
         event_id: event.id.clone(),
         recorded_in: event.account.clone(),
         kind: Kind::Ignore(String::new()),
@@ -300,6 +304,7 @@ fn origin(detail: &Value) -> Origin {
     .or_else(|| text(&["userIdentity", "sessionContext", "sessionIssuer", "arn"]))
     .or_else(|| text(&["userIdentity", "principalId"]))
     .or_else(|| service.clone())
+    .or_else(|| text(&["userIdentity", "invokedBy"]))
     .unwrap_or_else(|| "an unknown caller".into());
     Origin {
         actor,
