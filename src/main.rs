@@ -1,6 +1,7 @@
 //! Lambda entry point: wiring only.
 
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
 use marketplace_trusted_access::config::Config;
@@ -20,6 +21,13 @@ async fn main() -> Result<(), Error> {
                 .or_else(Region::new("us-east-1")),
         )
         .retry_config(RetryConfig::standard().with_max_attempts(5))
+        // Bound every call, retries included, so that one slow account cannot eat the deadline.
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(Duration::from_secs(10))
+                .operation_timeout(Duration::from_secs(30))
+                .build(),
+        )
         .load()
         .await;
     let app = App::new(&sdk, config);
@@ -31,6 +39,14 @@ async fn main() -> Result<(), Error> {
                 .deadline()
                 .duration_since(SystemTime::now())
                 .unwrap_or(Duration::ZERO);
+            // Some local runtime emulators send the invocation time as the deadline; Lambda never
+            // does. Rather than reach no account, assume Lambda's longest timeout.
+            let remaining = if remaining.is_zero() {
+                tracing::warn!("the runtime sent no usable deadline; assuming 15 minutes");
+                Duration::from_secs(900)
+            } else {
+                remaining
+            };
             app.handle(&event.payload, Instant::now() + remaining).await
         }
     }))

@@ -94,8 +94,9 @@ pub struct Reconciler {
     pub org: Organization,
     pub access: AccountAccess,
     pub polling: DeletionPolling,
-    /// No new account is started when less than this remains before the deadline: one account's
-    /// worst case (assume, look, delete and poll) must still fit.
+    /// No new account is started when less than this remains before the deadline (or a fifth of
+    /// the time the run had, if less): one account's calls must still fit. Deletion polling stops at
+    /// the deadline on its own.
     pub deadline_margin: Duration,
     pub on_disable: Removal,
     pub on_departure: Removal,
@@ -109,7 +110,7 @@ impl Reconciler {
             org,
             access,
             polling,
-            deadline_margin: polling.interval * polling.attempts + Duration::from_secs(10),
+            deadline_margin: Duration::from_secs(20),
             on_disable: config.on_disable,
             on_departure: config.on_departure,
             max_concurrency: config.max_concurrency,
@@ -127,12 +128,15 @@ impl Reconciler {
         report: &mut Report,
     ) {
         let dry_run = report.dry_run;
+        let margin = self
+            .deadline_margin
+            .min(deadline.saturating_duration_since(Instant::now()) / 5);
         let results: Vec<(String, Option<AccountAction>)> = futures::stream::iter(targets)
             .map(|target| async move {
-                if Instant::now() + self.deadline_margin >= deadline {
+                if Instant::now() + margin >= deadline {
                     return (target.account_id, None);
                 }
-                let action = self.one(truth, caller, &target, dry_run).await;
+                let action = self.one(truth, caller, &target, dry_run, deadline).await;
                 (target.account_id, Some(action))
             })
             .buffered(self.max_concurrency.max(1))
@@ -159,6 +163,7 @@ impl Reconciler {
         caller: &Caller,
         target: &Target,
         dry_run: bool,
+        deadline: Instant,
     ) -> AccountAction {
         let removal = match target.membership {
             Membership::Departed => self.on_departure,
@@ -237,7 +242,7 @@ impl Reconciler {
                     }
                     Err(e) => return failed(action, "re-check before delete", e),
                 }
-                match role.delete(self.polling).await {
+                match role.delete(self.polling, deadline).await {
                     Ok(Deletion::Succeeded) => {
                         info!(account_id = %id, action = "delete", "service-linked role deleted");
                         done(action, ActionResult::Done, detail)

@@ -4,7 +4,7 @@ use super::AwsError;
 use aws_sdk_iam::Client;
 use aws_sdk_iam::operation::create_service_linked_role::CreateServiceLinkedRoleError;
 use aws_sdk_iam::types::DeletionTaskStatusType;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The role AWS Marketplace needs in every account while trusted access is enabled.
 pub const ROLE_NAME: &str = "AWSServiceRoleForMarketplaceLicenseManagement";
@@ -95,8 +95,12 @@ impl ServiceLinkedRole {
         }
     }
 
-    /// Starts the deletion and follows it until it ends or `polling` runs out.
-    pub async fn delete(&self, polling: DeletionPolling) -> Result<Deletion, AwsError> {
+    /// Starts the deletion and follows it until it ends, `polling` runs out, or `until` comes.
+    pub async fn delete(
+        &self,
+        polling: DeletionPolling,
+        until: Instant,
+    ) -> Result<Deletion, AwsError> {
         let task_id = self
             .iam
             .delete_service_linked_role()
@@ -106,6 +110,9 @@ impl ServiceLinkedRole {
             .deletion_task_id;
         for attempt in 0..polling.attempts {
             if attempt > 0 {
+                if Instant::now() + polling.interval >= until {
+                    break;
+                }
                 tokio::time::sleep(polling.interval).await;
             }
             let status = self
@@ -162,6 +169,10 @@ mod tests {
         interval: Duration::from_millis(1),
         attempts: 4,
     };
+
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(60)
+    }
 
     fn status(s: DeletionTaskStatusType) -> Status {
         Status::builder().status(s).build().unwrap()
@@ -231,7 +242,7 @@ mod tests {
             .build();
         let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&delete, &poll]);
         let role = ServiceLinkedRole::new(iam, PRINCIPAL);
-        assert_eq!(role.delete(FAST).await, Ok(Deletion::Succeeded));
+        assert_eq!(role.delete(FAST, far()).await, Ok(Deletion::Succeeded));
         assert_eq!(poll.num_calls(), 3);
     }
 
@@ -256,7 +267,9 @@ mod tests {
                 .unwrap()
         });
         let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&delete, &poll]);
-        let outcome = ServiceLinkedRole::new(iam, PRINCIPAL).delete(FAST).await;
+        let outcome = ServiceLinkedRole::new(iam, PRINCIPAL)
+            .delete(FAST, far())
+            .await;
         assert_eq!(
             outcome,
             Ok(Deletion::Failed {
@@ -272,12 +285,34 @@ mod tests {
         let poll = mock!(Client::get_service_linked_role_deletion_status)
             .then_output(|| status(DeletionTaskStatusType::InProgress));
         let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&delete, &poll]);
-        let outcome = ServiceLinkedRole::new(iam, PRINCIPAL).delete(FAST).await;
+        let outcome = ServiceLinkedRole::new(iam, PRINCIPAL)
+            .delete(FAST, far())
+            .await;
         assert!(
             matches!(outcome, Ok(Deletion::StillRunning { .. })),
             "{outcome:?}"
         );
         assert_eq!(poll.num_calls(), FAST.attempts as usize);
+    }
+
+    #[tokio::test]
+    async fn polling_a_deletion_stops_at_the_deadline() {
+        let delete = mock!(Client::delete_service_linked_role).then_output(deletion_started);
+        let poll = mock!(Client::get_service_linked_role_deletion_status)
+            .then_output(|| status(DeletionTaskStatusType::InProgress));
+        let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&delete, &poll]);
+        let slow = DeletionPolling {
+            interval: Duration::from_secs(3600),
+            attempts: 100,
+        };
+        let outcome = ServiceLinkedRole::new(iam, PRINCIPAL)
+            .delete(slow, Instant::now())
+            .await;
+        assert!(
+            matches!(outcome, Ok(Deletion::StillRunning { .. })),
+            "{outcome:?}"
+        );
+        assert_eq!(poll.num_calls(), 1);
     }
 
     fn retrying(c: aws_sdk_iam::config::Builder) -> aws_sdk_iam::config::Builder {

@@ -1,0 +1,14 @@
+# The two set-up commands (see README.md): each installs what it needs first.
+
+.PHONY: demo test bench
+
+EVENT ?= events/enable-by-cli-iamuser.json
+
+demo: ## run the function through cargo lambda against the emulator's demo organization
+	.ci/demo $(EVENT)
+
+test: ## the whole test suite (what CI runs)
+	.ci/test
+
+bench: ## reconciliation speed and memory against the emulator
+	.ci/bench
