@@ -1,0 +1,134 @@
+//! End to end through the real Lambda runtime emulator: `cargo lambda watch` serves the Lambda runtime
+//! API, the function binary built for these tests runs against it, pointed at the AWS emulator, and
+//! every file in `events/` is sent with `cargo lambda invoke --data-file`.
+//!
+//! `cargo lambda watch --only-lambda-apis` is used instead of letting it `cargo run` the function,
+//! because `cargo test` holds the build directory lock while tests run.
+
+mod common;
+
+use common::Emulator;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const PRINCIPAL: &str = "license-management.marketplace.amazonaws.com";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `cargo-lambda` from the project's venv (installed by `.ci/setup`), else from PATH.
+fn cargo_lambda() -> PathBuf {
+    let venv = root().join(".venv/bin/cargo-lambda");
+    if venv.exists() { venv } else { PathBuf::from("cargo-lambda") }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Kills the child when the test ends, passed or not.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_for_port(port: u16) {
+    for _ in 0..300 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("cargo lambda watch did not listen on {port}");
+}
+
+fn invoke(port: u16, file: &Path) -> Value {
+    let out = Command::new(cargo_lambda())
+        .args(["lambda", "invoke", "--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()])
+        .arg("--data-file")
+        .arg(file)
+        .output()
+        .expect("run cargo lambda invoke");
+    assert!(
+        out.status.success(),
+        "{}: {}{}",
+        file.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{}: not a JSON report ({e}): {}", file.display(), String::from_utf8_lossy(&out.stdout)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_sample_event_through_cargo_lambda() {
+    let emulator = Emulator::start().await;
+    let org = emulator.seed_organization(4, 1).await;
+    emulator.set_trusted_access(PRINCIPAL, true).await;
+
+    let port = free_port();
+    let _watch = Killed(
+        Command::new(cargo_lambda())
+            .args(["lambda", "watch", "--only-lambda-apis", "--invoke-address", "127.0.0.1"])
+            .args(["--invoke-port", &port.to_string()])
+            .current_dir(root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start cargo lambda watch (run .ci/setup to install cargo-lambda)"),
+    );
+    wait_for_port(port).await;
+    let _function = Killed(
+        Command::new(env!("CARGO_BIN_EXE_marketplace-trusted-access"))
+            .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}/.rt"))
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_ENDPOINT_URL", emulator.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("NOTIFICATION_TOPIC_ARN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the function binary"),
+    );
+
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("events"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 19, "events/ holds {} samples", files.len());
+    for file in &files {
+        let name = file.file_name().unwrap().to_string_lossy();
+        let expected = if name.starts_with("ignored-") || name == "create-account-failed.json" {
+            "ignored"
+        } else {
+            "reconciled"
+        };
+        let report = invoke(port, file);
+        assert_eq!(report["outcome"], expected, "{name}: {report}");
+        if expected == "ignored" {
+            assert!(report["reason"].as_str().is_some_and(|r| !r.is_empty()), "{name}: {report}");
+            assert_eq!(report["actions"], Value::Array(vec![]), "{name}");
+        }
+        if name == "command-dry-run.json" {
+            assert_eq!(report["dryRun"], true);
+        }
+    }
+
+    // The enable sample ran against the emulator for real: every ACTIVE account has the role.
+    for account in std::iter::once(&org.management).chain(&org.active) {
+        assert!(emulator.marketplace_role_exists(account).await, "{account}");
+    }
+}
