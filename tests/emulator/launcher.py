@@ -124,22 +124,26 @@ def delete_service_linked_role(self, role_name):
     return task_id
 
 
+deletion_lock = threading.Lock()  # the server is threaded; one poll advances a task at a time
+
+
 def get_service_linked_role_deletion_status(self):
     task_id = self._get_param("DeletionTaskId")
-    task = deletion_tasks(self.backend).get(task_id)
-    if task is None:
-        raise NotFoundException(f"Deletion task {task_id} not found.")
-    if task["status"] == "NOT_STARTED":
-        task["status"] = "IN_PROGRESS"
-    elif task["status"] == "IN_PROGRESS":
-        for role in self.backend.get_roles():
-            if role.name == task["role"]:
-                for policy in list(role.managed_policies.values()):
-                    policy.detach_from(role)
-                self.backend.delete_role(role.name)
-                break
-        task["status"] = "SUCCEEDED"
-    return ActionResult({"Status": task["status"]})
+    with deletion_lock:
+        task = deletion_tasks(self.backend).get(task_id)
+        if task is None:
+            raise NotFoundException(f"Deletion task {task_id} not found.")
+        if task["status"] == "NOT_STARTED":
+            task["status"] = "IN_PROGRESS"
+        elif task["status"] == "IN_PROGRESS":
+            for role in self.backend.get_roles():
+                if role.name == task["role"]:
+                    for policy in list(role.managed_policies.values()):
+                        policy.detach_from(role)
+                    self.backend.delete_role(role.name)
+                    break
+            task["status"] = "SUCCEEDED"
+        return ActionResult({"Status": task["status"]})
 
 
 # (d) AssumeRole into a role that does not exist in the target account is denied with 403 AccessDenied
@@ -186,6 +190,8 @@ def create_account(self, **kwargs):
 # through PENDING_CLOSURE first).
 
 # Test-only request recording: which (service, action) each AWS request asked for, before it runs.
+# (moto's own /moto-api/recorder works in server mode too, but writes whole raw requests, bodies in
+# base64, to a file; the tests only need the actions.)
 recording = {"on": False, "actions": []}
 recording_lock = threading.Lock()
 
