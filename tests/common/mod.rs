@@ -1,0 +1,404 @@
+//! The local AWS emulator shared by the integration tests: moto's server, started through
+//! `tests/emulator/launcher.py`, which corrects the answers where moto is more lenient than AWS for the
+//! Marketplace service-linked role (see the launcher's comments).
+//!
+//! The Python that runs it comes from `MOTO_PYTHON`, by default `.venv/bin/python` under the crate root;
+//! it needs `moto[server]`. When the emulator cannot start, tests panic: they never skip.
+//!
+//! The code under test reaches member accounts the way it does in AWS, by assuming the member role.
+//! The helpers here act as any account directly instead, with moto's `x-moto-account-id` request header
+//! ([`Emulator::account_config`]), so a test can seed or inspect an account even after it removed that
+//! account's member role.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_iam::config::{Credentials, SharedCredentialsProvider};
+use aws_sdk_iam::error::DisplayErrorContext;
+use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet};
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_types::config_bag::ConfigBag;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+/// moto's default account, which the static test credentials map to: the organization's management account.
+pub const MANAGEMENT_ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+pub const MARKETPLACE_PRINCIPAL: &str = "license-management.marketplace.amazonaws.com";
+pub const MARKETPLACE_ROLE: &str = "AWSServiceRoleForMarketplaceLicenseManagement";
+/// The role Organizations creates in every account made with CreateAccount.
+pub const MEMBER_ROLE: &str = "OrganizationAccountAccessRole";
+
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running emulator; dropping it kills the process.
+pub struct Emulator {
+    child: Child,
+    endpoint: String,
+}
+
+/// What [`Emulator::seed_organization`] created.
+#[derive(Debug, Clone)]
+pub struct OrgFixture {
+    pub org_id: String,
+    pub management: String,
+    /// Member accounts left ACTIVE, in creation order.
+    pub active: Vec<String>,
+    /// Member accounts closed (SUSPENDED), in creation order.
+    pub suspended: Vec<String>,
+}
+
+impl Emulator {
+    /// Starts tests/emulator/launcher.py on a free port and waits for READY (timeout 30 s).
+    /// Panics, with the reason, if it cannot start.
+    pub async fn start() -> Emulator {
+        let crate_root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let python = std::env::var_os("MOTO_PYTHON")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| crate_root.join(".venv/bin/python"));
+        let launcher = crate_root.join("tests/emulator/launcher.py");
+        let mut child = Command::new(&python)
+            .arg(&launcher)
+            .args(["--port", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run {} (set MOTO_PYTHON to a Python with moto[server] installed): {e}",
+                    python.display()
+                )
+            });
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let line = match tokio::time::timeout(READY_TIMEOUT, lines.next_line()).await {
+            Ok(Ok(Some(line))) => line,
+            Ok(Ok(None)) => panic!(
+                "the emulator exited before it was ready ({:?}); its stderr is above",
+                child.wait().await
+            ),
+            Ok(Err(e)) => panic!("cannot read the emulator's stdout: {e}"),
+            Err(_) => panic!("the emulator was not ready after {READY_TIMEOUT:?}"),
+        };
+        let endpoint = match line.strip_prefix("READY ") {
+            Some(endpoint) => endpoint.to_owned(),
+            None => panic!("the emulator printed {line:?} instead of READY <endpoint>"),
+        };
+        Emulator { child, endpoint }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// SdkConfig for the management account: static credentials, us-east-1, endpoint set to the emulator.
+    pub fn management_config(&self) -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "AKIAEMULATORTESTING",
+                "emulator-secret",
+                None,
+                None,
+                "emulator",
+            )))
+            .build()
+    }
+
+    /// SdkConfig acting as the given account, for seeding and checking (the code under test assumes
+    /// roles instead). Every request carries moto's `x-moto-account-id` header, which moto honours before
+    /// the credentials.
+    pub async fn account_config(&self, account_id: &str) -> SdkConfig {
+        let https = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+            .build_https();
+        self.management_config()
+            .into_builder()
+            .http_client(ActAsAccount {
+                account_id: account_id.to_owned(),
+                inner: https,
+            })
+            .build()
+    }
+
+    /// CreateOrganization (ALL features), then `members` CreateAccount calls, each awaited until
+    /// SUCCEEDED, then CloseAccount on the last `suspended` of them.
+    pub async fn seed_organization(&self, members: usize, suspended: usize) -> OrgFixture {
+        assert!(
+            suspended <= members,
+            "cannot suspend more accounts than members"
+        );
+        let org = aws_sdk_organizations::Client::new(&self.management_config());
+        let created = org
+            .create_organization()
+            .feature_set(OrganizationFeatureSet::All)
+            .send()
+            .await
+            .or_fail("CreateOrganization");
+        let organization = created.organization().expect("CreateOrganization output");
+        let org_id = organization.id().expect("organization id").to_owned();
+        let management = organization
+            .master_account_id()
+            .expect("management account id")
+            .to_owned();
+
+        let mut active = Vec::with_capacity(members);
+        for i in 0..members {
+            let request = org
+                .create_account()
+                .email(format!("member-{i}@example.com"))
+                .account_name(format!("member-{i}"))
+                .send()
+                .await
+                .or_fail("CreateAccount");
+            let request_id = request
+                .create_account_status()
+                .and_then(|status| status.id())
+                .expect("CreateAccount request id");
+            active.push(wait_for_account(&org, request_id).await);
+        }
+        let suspended = active.split_off(members - suspended);
+        for account_id in &suspended {
+            org.close_account()
+                .account_id(account_id)
+                .send()
+                .await
+                .or_fail("CloseAccount");
+        }
+        OrgFixture {
+            org_id,
+            management,
+            active,
+            suspended,
+        }
+    }
+
+    /// Enables or disables trusted access for `principal`, as the management account.
+    pub async fn set_trusted_access(&self, principal: &str, enabled: bool) {
+        let org = aws_sdk_organizations::Client::new(&self.management_config());
+        if enabled {
+            org.enable_aws_service_access()
+                .service_principal(principal)
+                .send()
+                .await
+                .or_fail("EnableAWSServiceAccess");
+        } else {
+            org.disable_aws_service_access()
+                .service_principal(principal)
+                .send()
+                .await
+                .or_fail("DisableAWSServiceAccess");
+        }
+    }
+
+    /// Whether AWSServiceRoleForMarketplaceLicenseManagement exists in that account (iam:GetRole).
+    pub async fn marketplace_role_exists(&self, account_id: &str) -> bool {
+        let iam = aws_sdk_iam::Client::new(&self.account_config(account_id).await);
+        match iam.get_role().role_name(MARKETPLACE_ROLE).send().await {
+            Ok(_) => true,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
+            {
+                false
+            }
+            Err(e) => panic!("GetRole in {account_id}: {}", DisplayErrorContext(&e)),
+        }
+    }
+
+    /// Deletes OrganizationAccountAccessRole in that account, with its policies, to simulate a member
+    /// account the management account can no longer reach.
+    pub async fn delete_member_role(&self, account_id: &str) {
+        let iam = aws_sdk_iam::Client::new(&self.account_config(account_id).await);
+        let inline = iam
+            .list_role_policies()
+            .role_name(MEMBER_ROLE)
+            .send()
+            .await
+            .or_fail("ListRolePolicies");
+        for name in inline.policy_names() {
+            iam.delete_role_policy()
+                .role_name(MEMBER_ROLE)
+                .policy_name(name)
+                .send()
+                .await
+                .or_fail("DeleteRolePolicy");
+        }
+        let attached = iam
+            .list_attached_role_policies()
+            .role_name(MEMBER_ROLE)
+            .send()
+            .await
+            .or_fail("ListAttachedRolePolicies");
+        for policy in attached.attached_policies() {
+            iam.detach_role_policy()
+                .role_name(MEMBER_ROLE)
+                .set_policy_arn(policy.policy_arn().map(str::to_owned))
+                .send()
+                .await
+                .or_fail("DetachRolePolicy");
+        }
+        iam.delete_role()
+            .role_name(MEMBER_ROLE)
+            .send()
+            .await
+            .or_fail("DeleteRole");
+    }
+
+    /// Forgets what was recorded so far and records every AWS request from now on.
+    pub async fn start_recording(&self) {
+        self.test_endpoint("POST", "/_emulator/recording/start")
+            .await;
+    }
+
+    /// The requests received since [`Emulator::start_recording`], in order, as `service:Action`
+    /// (for example `iam:CreateServiceLinkedRole`). A request is recorded before it runs, whether it
+    /// succeeds or not.
+    pub async fn recorded_actions(&self) -> Vec<String> {
+        self.test_endpoint("GET", "/_emulator/recording")
+            .await
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// One plain HTTP/1.1 request to the launcher's test-only endpoints; returns the body of a 200 answer.
+    async fn test_endpoint(&self, method: &str, path: &str) -> String {
+        let host = self
+            .endpoint
+            .strip_prefix("http://")
+            .expect("endpoint is http");
+        let mut stream = TcpStream::connect(host)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to the emulator at {host}: {e}"));
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let (head, body) = response
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("{method} {path}: malformed answer {response:?}"));
+        let status = head.lines().next().unwrap_or_default();
+        assert!(
+            status.starts_with("HTTP/1.") && status.contains(" 200 "),
+            "{method} {path}: {status}"
+        );
+        body.to_owned()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        // Errors only mean the process has already gone.
+        let _ = self.child.start_kill();
+    }
+}
+
+/// Polls DescribeCreateAccountStatus until the account exists; returns its id.
+async fn wait_for_account(org: &aws_sdk_organizations::Client, request_id: &str) -> String {
+    for _ in 0..50 {
+        let described = org
+            .describe_create_account_status()
+            .create_account_request_id(request_id)
+            .send()
+            .await
+            .or_fail("DescribeCreateAccountStatus");
+        let status = described
+            .create_account_status()
+            .expect("CreateAccountStatus");
+        match status.state() {
+            Some(CreateAccountState::Succeeded) => {
+                return status.account_id().expect("account id").to_owned();
+            }
+            Some(CreateAccountState::Failed) => {
+                panic!("CreateAccount failed: {:?}", status.failure_reason())
+            }
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    panic!("CreateAccount {request_id} did not succeed within 5 s")
+}
+
+/// Panics with the AWS error and its sources, naming the step, instead of `unwrap`'s debug dump.
+pub trait OrFail<T> {
+    fn or_fail(self, step: &str) -> T;
+}
+
+impl<T, E: std::error::Error + 'static> OrFail<T> for Result<T, E> {
+    #[track_caller]
+    fn or_fail(self, step: &str) -> T {
+        match self {
+            Ok(value) => value,
+            Err(e) => panic!("{step}: {}", DisplayErrorContext(&e)),
+        }
+    }
+}
+
+/// An HTTP client that adds `x-moto-account-id` to every request, so that moto serves it as that account.
+#[derive(Debug)]
+struct ActAsAccount {
+    account_id: String,
+    inner: SharedHttpClient,
+}
+
+impl HttpClient for ActAsAccount {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(ActAsAccountConnector {
+            account_id: self.account_id.clone(),
+            inner: self.inner.http_connector(settings, components),
+        })
+    }
+
+    fn validate_base_client_config(
+        &self,
+        components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.inner.validate_base_client_config(components, cfg)
+    }
+}
+
+#[derive(Debug)]
+struct ActAsAccountConnector {
+    account_id: String,
+    inner: SharedHttpConnector,
+}
+
+impl HttpConnector for ActAsAccountConnector {
+    fn call(&self, mut request: HttpRequest) -> HttpConnectorFuture {
+        request
+            .headers_mut()
+            .insert("x-moto-account-id", self.account_id.clone());
+        self.inner.call(request)
+    }
+}

@@ -1,0 +1,250 @@
+"""Run moto's server with the corrections this project's integration tests rely on.
+
+moto (PyPI ``moto[server]``) emulates IAM, STS and Organizations well enough for the tests, except where
+it is more lenient or simpler than AWS for the Marketplace service-linked role. Each correction below names
+the AWS behaviour it reproduces; everything else is moto as released.
+
+Usage: ``python launcher.py [--port N]`` (default 0: pick a free port). Once listening it prints one line,
+``READY http://127.0.0.1:<port>``, on stdout. SIGTERM stops it.
+
+Besides the AWS APIs, it serves two test-only endpoints (plain HTTP, no signature):
+
+- ``POST /_emulator/recording/start`` clears the record and starts recording;
+- ``GET /_emulator/recording`` returns one ``service:Action`` line per AWS request received since.
+
+A test acts as any account by sending moto's own ``x-moto-account-id`` header; see tests/common/mod.rs.
+"""
+
+import argparse
+import json
+import logging
+import re
+import signal
+import sys
+import threading
+import uuid
+from functools import cache
+from xml.sax.saxutils import escape
+
+from werkzeug.serving import make_server
+
+from moto.core.responses import ActionResult, BaseResponse
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.exceptions import InvalidInput, NotFoundException
+from moto.iam.models import AWSManagedPolicy, IAMBackend, iam_backends
+from moto.iam.responses import IamResponse
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from moto.organizations.models import OrganizationsBackend
+from moto.sts.responses import TokenResponse
+
+# AWS gives this service-linked role a fixed name and an AWS managed policy; moto derives the name from the
+# principal ("AWSServiceRoleFormarketplace_LicenseManagement") and attaches nothing.
+SERVICE_LINKED_ROLES = {
+    "license-management.marketplace.amazonaws.com": (
+        "AWSServiceRoleForMarketplaceLicenseManagement",
+        "AWSMarketplaceLicenseManagementServiceRolePolicy",
+    ),
+}
+
+moto_create_role = IAMBackend.create_role
+moto_create_service_linked_role = IAMBackend.create_service_linked_role
+moto_assume_role = TokenResponse.assume_role
+moto_create_account = OrganizationsBackend.create_account
+moto_call_action = BaseResponse.call_action
+
+
+@cache
+def managed_policy_data(name):
+    # moto ships every AWS managed policy but loads them only with MOTO_IAM_LOAD_MANAGED_POLICIES=true,
+    # which costs every account's IAM backend the whole list; take just the ones needed, when needed.
+    return json.loads(aws_managed_policies_data)[name]
+
+
+# (a) CreateServiceLinkedRole creates the role under the name AWS uses and attaches its managed policy.
+def create_service_linked_role(self, service_name, description, suffix):
+    if service_name not in SERVICE_LINKED_ROLES:
+        return moto_create_service_linked_role(self, service_name, description, suffix)
+    role_name, policy_name = SERVICE_LINKED_ROLES[service_name]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service_name},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = self.create_role(
+        role_name,
+        json.dumps(trust),
+        f"/aws-service-role/{service_name}/",
+        permissions_boundary=None,
+        description=description,
+        tags=[],
+        max_session_duration="3600",
+        linked_service=service_name,
+    )
+    policy = AWSManagedPolicy.from_data(
+        policy_name, self.account_id, self.region_name, managed_policy_data(policy_name)
+    )
+    policy = self.managed_policies.setdefault(policy.arn, policy)
+    policy.attach_to(role)
+    return role
+
+
+# (b) A service-linked role that already exists answers 400 InvalidInput "has been taken", not
+# EntityAlreadyExists (which AWS keeps for CreateRole). Applies to every service-linked role.
+def create_role(self, role_name, *args, linked_service=None, **kwargs):
+    if linked_service and any(role.name == role_name for role in self.get_roles()):
+        raise InvalidInput(
+            f"Service role name {role_name} has been taken in this account, "
+            "please try a different suffix."
+        )
+    return moto_create_role(self, role_name, *args, linked_service=linked_service, **kwargs)
+
+
+# (c) DeleteServiceLinkedRole only starts a deletion task, with an id shaped like AWS's
+# "task/aws-service-role/<service>/<role>/<uuid>"; the role stays until the task completes. Here the task
+# reports IN_PROGRESS on its first status poll and completes (deletes the role, SUCCEEDED) on the next.
+# Tasks live on the account's IAM backend, so /moto-api/reset forgets them too.
+def deletion_tasks(backend):
+    return backend.__dict__.setdefault("slr_deletion_tasks", {})
+
+
+def delete_service_linked_role(self, role_name):
+    role = self.get_role(role_name)  # NoSuchEntity, as AWS, when there is no such role
+    service = role._linked_service or "unknown"
+    task_id = f"task/aws-service-role/{service}/{role_name}/{uuid.uuid4()}"
+    deletion_tasks(self)[task_id] = {"role": role_name, "status": "NOT_STARTED"}
+    return task_id
+
+
+deletion_lock = threading.Lock()  # the server is threaded; one poll advances a task at a time
+
+
+def get_service_linked_role_deletion_status(self):
+    task_id = self._get_param("DeletionTaskId")
+    with deletion_lock:
+        task = deletion_tasks(self.backend).get(task_id)
+        if task is None:
+            raise NotFoundException(f"Deletion task {task_id} not found.")
+        if task["status"] == "NOT_STARTED":
+            task["status"] = "IN_PROGRESS"
+        elif task["status"] == "IN_PROGRESS":
+            for role in self.backend.get_roles():
+                if role.name == task["role"]:
+                    for policy in list(role.managed_policies.values()):
+                        policy.detach_from(role)
+                    self.backend.delete_role(role.name)
+                    break
+            task["status"] = "SUCCEEDED"
+        return ActionResult({"Status": task["status"]})
+
+
+# (d) AssumeRole into a role that does not exist in the target account is denied with 403 AccessDenied
+# (moto hands out credentials for any ARN). The role is looked up by name; trust policies are not evaluated.
+ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/(?:.*/)?([^/]+)$")
+
+
+def assume_role(self):
+    role_arn = self._get_param("RoleArn") or ""
+    match = ROLE_ARN.match(role_arn)
+    exists = match is not None and any(
+        role.name == match.group(2) for role in iam_backends[match.group(1)]["aws"].get_roles()
+    )
+    if exists:
+        return moto_assume_role(self)
+    _, caller_arn, _ = self.backend.get_caller_identity(self.get_access_key(), self.region)
+    message = f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+    body = (
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        f"<Error><Type>Sender</Type><Code>AccessDenied</Code><Message>{escape(message)}</Message></Error>"
+        f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+    )
+    # STS's model has no AccessDenied shape, so moto could not give it its 403; answer it directly.
+    return body, {"status": 403, "Content-Type": "text/xml"}
+
+
+# (e) CreateAccount makes OrganizationAccountAccessRole in the new account with full administrator rights
+# (AWS puts them in an inline policy named AdministratorAccess). moto creates the role, trusting the
+# management account, but gives it no permissions.
+ADMINISTRATOR_ACCESS = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+)
+
+
+def create_account(self, **kwargs):
+    status = moto_create_account(self, **kwargs)
+    account_id = status["CreateAccountStatus"]["AccountId"]
+    role_name = kwargs.get("RoleName") or "OrganizationAccountAccessRole"
+    iam_backends[account_id]["aws"].put_role_policy(role_name, "AdministratorAccess", ADMINISTRATOR_ACCESS)
+    return status
+
+
+# (f) Nothing to correct: CloseAccount already leaves the account SUSPENDED in ListAccounts (AWS passes
+# through PENDING_CLOSURE first).
+
+# Test-only request recording: which (service, action) each AWS request asked for, before it runs.
+# (moto's own /moto-api/recorder works in server mode too, but writes whole raw requests, bodies in
+# base64, to a file; the tests only need the actions.)
+recording = {"on": False, "actions": []}
+recording_lock = threading.Lock()
+
+
+def call_action(self):
+    with recording_lock:
+        if recording["on"]:
+            recording["actions"].append(f"{self.service_name}:{self._get_action()}")
+    return moto_call_action(self)
+
+
+def with_recording_endpoints(app):
+    def wsgi(environ, start_response):
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == "/_emulator/recording/start" and method == "POST":
+            with recording_lock:
+                recording.update(on=True, actions=[])
+            body = b""
+        elif path == "/_emulator/recording" and method == "GET":
+            with recording_lock:
+                body = "".join(f"{action}\n" for action in recording["actions"]).encode()
+        else:
+            return app(environ, start_response)
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return wsgi
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    args = parser.parse_args()
+
+    IAMBackend.create_service_linked_role = create_service_linked_role
+    IAMBackend.create_role = create_role
+    IAMBackend.delete_service_linked_role = delete_service_linked_role
+    IamResponse.get_service_linked_role_deletion_status = get_service_linked_role_deletion_status
+    TokenResponse.assume_role = assume_role
+    OrganizationsBackend.create_account = create_account
+    BaseResponse.call_action = call_action
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    app = with_recording_endpoints(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"READY http://127.0.0.1:{server.server_port}", flush=True)
+    sys.stdout = sys.stderr  # nobody reads stdout after READY; a full pipe must not block the server
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
