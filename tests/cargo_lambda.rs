@@ -22,11 +22,19 @@ fn root() -> &'static Path {
 /// `cargo-lambda` from the project's venv (installed by `.ci/setup`), else from PATH.
 fn cargo_lambda() -> PathBuf {
     let venv = root().join(".venv/bin/cargo-lambda");
-    if venv.exists() { venv } else { PathBuf::from("cargo-lambda") }
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("cargo-lambda")
+    }
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Kills the child when the test ends, passed or not.
@@ -41,7 +49,10 @@ impl Drop for Killed {
 
 async fn wait_for_port(port: u16) {
     for _ in 0..300 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -49,22 +60,50 @@ async fn wait_for_port(port: u16) {
     panic!("cargo lambda watch did not listen on {port}");
 }
 
-fn invoke(port: u16, file: &Path) -> Value {
-    let out = Command::new(cargo_lambda())
-        .args(["lambda", "invoke", "--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()])
+/// `cargo lambda invoke --data-file`, bounded in time; `log` is the function's output, shown on failure.
+async fn invoke(port: u16, file: &Path, log: &Path) -> Value {
+    let run = tokio::process::Command::new(cargo_lambda())
+        .args([
+            "lambda",
+            "invoke",
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+            &port.to_string(),
+        ])
         .arg("--data-file")
         .arg(file)
-        .output()
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "{}: no answer in 120 s; function log:\n{}",
+                file.display(),
+                read(log)
+            )
+        })
         .expect("run cargo lambda invoke");
     assert!(
         out.status.success(),
-        "{}: {}{}",
+        "{}: {}{}\nfunction log:\n{}",
         file.display(),
         String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&out.stderr),
+        read(log)
     );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{}: not a JSON report ({e}): {}", file.display(), String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{}: not a JSON report ({e}): {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -74,9 +113,17 @@ async fn every_sample_event_through_cargo_lambda() {
     emulator.set_trusted_access(PRINCIPAL, true).await;
 
     let port = free_port();
+    let log = std::env::temp_dir().join(format!("marketplace-trusted-access-e2e-{port}.log"));
+    let log_file = std::fs::File::create(&log).unwrap();
     let _watch = Killed(
         Command::new(cargo_lambda())
-            .args(["lambda", "watch", "--only-lambda-apis", "--invoke-address", "127.0.0.1"])
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "--invoke-address",
+                "127.0.0.1",
+            ])
             .args(["--invoke-port", &port.to_string()])
             .current_dir(root())
             .stdout(Stdio::null())
@@ -87,7 +134,10 @@ async fn every_sample_event_through_cargo_lambda() {
     wait_for_port(port).await;
     let _function = Killed(
         Command::new(env!("CARGO_BIN_EXE_marketplace-trusted-access"))
-            .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}/.rt"))
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{port}/.rt"),
+            )
             .env("AWS_LAMBDA_FUNCTION_NAME", "_")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
@@ -96,8 +146,8 @@ async fn every_sample_event_through_cargo_lambda() {
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", "us-east-1")
             .env_remove("NOTIFICATION_TOPIC_ARN")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(Stdio::from(log_file.try_clone().unwrap()))
+            .stderr(Stdio::from(log_file))
             .spawn()
             .expect("start the function binary"),
     );
@@ -116,10 +166,13 @@ async fn every_sample_event_through_cargo_lambda() {
         } else {
             "reconciled"
         };
-        let report = invoke(port, file);
+        let report = invoke(port, file, &log).await;
         assert_eq!(report["outcome"], expected, "{name}: {report}");
         if expected == "ignored" {
-            assert!(report["reason"].as_str().is_some_and(|r| !r.is_empty()), "{name}: {report}");
+            assert!(
+                report["reason"].as_str().is_some_and(|r| !r.is_empty()),
+                "{name}: {report}"
+            );
             assert_eq!(report["actions"], Value::Array(vec![]), "{name}");
         }
         if name == "command-dry-run.json" {
