@@ -402,3 +402,51 @@ impl HttpConnector for ActAsAccountConnector {
         self.inner.call(request)
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The function under test, wired to the emulator.
+
+/// The function's `App` as the management account against `emulator`, with deletion polling fast
+/// enough for tests (the emulator's deletions pass through IN_PROGRESS once).
+pub fn app(
+    emulator: &Emulator,
+    config: marketplace_trusted_access::config::Config,
+) -> marketplace_trusted_access::handler::App {
+    let mut app =
+        marketplace_trusted_access::handler::App::new(&emulator.management_config(), config);
+    app.reconciler.polling = marketplace_trusted_access::aws::role::DeletionPolling {
+        interval: Duration::from_millis(20),
+        attempts: 10,
+    };
+    app
+}
+
+/// A file of `events/`, parsed.
+pub fn sample(name: &str) -> serde_json::Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("events")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// A Lambda deadline far enough away never to matter.
+pub fn no_deadline() -> std::time::Instant {
+    std::time::Instant::now() + Duration::from_secs(600)
+}
+
+/// The recorded actions that change something: all but reads (`Get*`, `List*`, `Describe*`,
+/// `Receive*`) and STS, which only hands out credentials.
+pub fn mutating(actions: &[String]) -> Vec<String> {
+    actions
+        .iter()
+        .filter(|a| {
+            let (service, action) = a.split_once(':').unwrap_or(("", a));
+            service != "sts"
+                && !["Get", "List", "Describe", "Receive"]
+                    .iter()
+                    .any(|p| action.starts_with(p))
+        })
+        .cloned()
+        .collect()
+}
