@@ -234,7 +234,7 @@ async fn a_person_disabling_warns_both_administrators() {
             ("organizations-admin", "trusted-access-disabled")
         ])
     );
-    for (_, msgs) in &received {
+    for msgs in received.values() {
         for m in msgs {
             assert_eq!(m.attributes["severity"], "warning");
             assert!(m.subject.starts_with("Warning"));
@@ -279,7 +279,7 @@ async fn a_departure_names_the_account_to_the_organizations_and_account_administ
             ("organizations-admin", "account-departed")
         ])
     );
-    for (_, msgs) in &received {
+    for msgs in received.values() {
         for m in msgs {
             assert!(m.subject.contains(&leaver), "{}", m.subject);
             assert!(
