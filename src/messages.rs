@@ -311,11 +311,13 @@ fn departed(run: Run<'_>, account_id: &str, method: &str, origin: &Origin) -> Ve
         // reconciled as a member; only drift or failure is worth a message.
         return sweep(run);
     }
-    let how = match method {
-        "Removed" => "was removed from the organization by its management account",
-        "Left" => "left the organization",
-        "Closed" | "Closure" => "left the organization when it was closed",
-        _ => "left the organization",
+    let organization = run.organization_id;
+    let how = match method.to_ascii_lowercase().as_str() {
+        "removed" => {
+            format!("was removed from organization {organization} by its management account")
+        }
+        "closed" | "closure" => format!("left organization {organization} when it was closed"),
+        _ => format!("left organization {organization}"),
     };
     let role_line = match action.map(|a| (a.action, a.result)) {
         Some((Action::Delete, ActionResult::Done)) => format!(
@@ -344,8 +346,7 @@ fn departed(run: Run<'_>, account_id: &str, method: &str, origin: &Origin) -> Ve
         .map(|audience| {
             let mut b = Body::new();
             b.para(&format!(
-                "AWS account {account_id} {how} {} (departure method: {method}).",
-                run.organization_id
+                "AWS account {account_id} {how} (departure method: {method})."
             ));
             b.who(origin);
             b.para(&role_line);
