@@ -327,16 +327,14 @@ fn departed(run: Run<'_>, account_id: &str, method: &str, origin: &Origin) -> Ve
             format!("Dry run: the role would have been deleted from account {account_id}.")
         }
         Some((_, ActionResult::Failed)) => format!(
-            "Deleting the role in account {account_id} failed: {}.",
+            "Deleting the role in account {account_id} failed: {}. {HOW_TO_DELETE}",
             action
                 .and_then(|a| a.error.as_deref())
                 .unwrap_or("unknown error")
         ),
         _ => format!(
             "The role AWSServiceRoleForMarketplaceLicenseManagement in account {account_id}, if present, was kept \
-             (ON_DEPARTURE=retain). Now that the account is outside the organization, that account's \
-             administrator may delete it: IAM console > Roles > AWSServiceRoleForMarketplaceLicenseManagement > \
-             Delete, or `aws iam delete-service-linked-role --role-name AWSServiceRoleForMarketplaceLicenseManagement`."
+             (ON_DEPARTURE=retain). Now that the account is outside the organization, {HOW_TO_DELETE}"
         ),
     };
     let subject =
@@ -447,6 +445,10 @@ fn sweep(run: Run<'_>) -> Vec<Message> {
         b,
     )]
 }
+
+const HOW_TO_DELETE: &str = "that account's administrator may delete it: IAM console > Roles > \
+     AWSServiceRoleForMarketplaceLicenseManagement > Delete, or \
+     `aws iam delete-service-linked-role --role-name AWSServiceRoleForMarketplaceLicenseManagement`.";
 
 /// The `detail` the reconciler gives an account that is no longer in the organization.
 pub const DEPARTED_DETAIL: &str = "not in the organization";
