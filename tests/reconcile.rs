@@ -358,3 +358,27 @@ async fn a_command_limited_to_accounts_touches_only_those() {
     );
     assert!(!emulator.marketplace_role_exists(&org.management).await);
 }
+
+#[tokio::test]
+async fn malformed_payloads_are_ignored_with_a_reason_and_change_nothing() {
+    let (emulator, _org) = organization(true).await;
+    let app = app(&emulator, Config::default());
+    emulator.start_recording().await;
+    for payload in [
+        serde_json::json!(null),
+        serde_json::json!([1, 2]),
+        serde_json::json!("EnableAWSServiceAccess"),
+        serde_json::json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.organizations", "detail": null}),
+        serde_json::json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.organizations", "detail": {"eventName": "EnableAWSServiceAccess", "requestParameters": {"servicePrincipal": 42}}}),
+        serde_json::json!({"command": "reconcile", "accounts": "all"}),
+    ] {
+        let report = app.handle(&payload, no_deadline()).await.unwrap();
+        assert_eq!(report.outcome, Outcome::Ignored, "{payload}");
+        assert!(report.reason.is_some_and(|r| !r.is_empty()), "{payload}");
+    }
+    assert_eq!(
+        emulator.recorded_actions().await,
+        Vec::<String>::new(),
+        "not even a read"
+    );
+}
