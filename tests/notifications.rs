@@ -261,14 +261,7 @@ async fn a_person_disabling_warns_both_administrators() {
 async fn a_departure_names_the_account_to_the_organizations_and_account_administrators() {
     let (emulator, org, subscribers, config) = setup().await;
     let leaver = org.active[0].clone();
-    aws_sdk_organizations::Client::new(&emulator.management_config())
-        .remove_account_from_organization()
-        .account_id(&leaver)
-        .send()
-        .await
-        .unwrap();
-    let mut event = sample("remove-account.json");
-    event["detail"]["requestParameters"]["accountId"] = leaver.clone().into();
+    let event = common::remove_account(&emulator, &leaver).await;
 
     handle(&emulator, &config, &event).await;
     let received = subscribers.drain().await;

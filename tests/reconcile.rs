@@ -241,14 +241,7 @@ async fn a_departed_account_keeps_its_role_by_default_and_loses_it_when_asked() 
     let (emulator, org) = organization(true).await;
     run(&emulator, Config::default(), "enable-by-cli-iamuser.json").await;
     let leaver = org.active[0].clone();
-    let orgs = aws_sdk_organizations::Client::new(&emulator.management_config());
-    orgs.remove_account_from_organization()
-        .account_id(&leaver)
-        .send()
-        .await
-        .unwrap();
-    let mut event = sample("remove-account.json");
-    event["detail"]["requestParameters"]["accountId"] = leaver.clone().into();
+    let event = common::remove_account(&emulator, &leaver).await;
 
     // WHEN the removal event arrives with ON_DEPARTURE=retain
     let kept = app(&emulator, Config::default())

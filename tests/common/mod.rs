@@ -450,3 +450,17 @@ pub fn mutating(actions: &[String]) -> Vec<String> {
         .cloned()
         .collect()
 }
+
+/// Removes `account_id` from the organization, as its management account, and returns the
+/// `RemoveAccountFromOrganization` sample event rewritten to name it.
+pub async fn remove_account(emulator: &Emulator, account_id: &str) -> serde_json::Value {
+    aws_sdk_organizations::Client::new(&emulator.management_config())
+        .remove_account_from_organization()
+        .account_id(account_id)
+        .send()
+        .await
+        .or_fail("RemoveAccountFromOrganization");
+    let mut event = sample("remove-account.json");
+    event["detail"]["requestParameters"]["accountId"] = account_id.into();
+    event
+}
