@@ -11,6 +11,8 @@
 //! account's member role.
 #![allow(dead_code)]
 
+pub mod policies;
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -263,9 +265,20 @@ impl Emulator {
             .or_fail("DeleteRole");
     }
 
+    /// Turns moto's IAM enforcement on or off (`POST /moto-api/reset-auth`, whose body is how many
+    /// requests may still pass unchecked: `0` or `inf`). While it is on, every request must be signed
+    /// with credentials of an IAM user or an assumed role of the emulator and be allowed by its
+    /// policies, so the static credentials of [`Emulator::management_config`] and
+    /// [`Emulator::account_config`], and every helper here that uses them, are refused.
+    pub async fn enforce_iam(&self, on: bool) {
+        let unchecked = if on { "0" } else { "inf" };
+        self.test_endpoint("POST", "/moto-api/reset-auth", unchecked)
+            .await;
+    }
+
     /// Forgets what was recorded so far and records every AWS request from now on.
     pub async fn start_recording(&self) {
-        self.test_endpoint("POST", "/_emulator/recording/start")
+        self.test_endpoint("POST", "/_emulator/recording/start", "")
             .await;
     }
 
@@ -273,15 +286,16 @@ impl Emulator {
     /// (for example `iam:CreateServiceLinkedRole`). A request is recorded before it runs, whether it
     /// succeeds or not.
     pub async fn recorded_actions(&self) -> Vec<String> {
-        self.test_endpoint("GET", "/_emulator/recording")
+        self.test_endpoint("GET", "/_emulator/recording", "")
             .await
             .lines()
             .map(str::to_owned)
             .collect()
     }
 
-    /// One plain HTTP/1.1 request to the launcher's test-only endpoints; returns the body of a 200 answer.
-    async fn test_endpoint(&self, method: &str, path: &str) -> String {
+    /// One plain HTTP/1.1 request to the launcher's test-only endpoints or moto's own; returns the body
+    /// of a 200 answer.
+    async fn test_endpoint(&self, method: &str, path: &str, body: &str) -> String {
         let host = self
             .endpoint
             .strip_prefix("http://")
@@ -290,7 +304,8 @@ impl Emulator {
             .await
             .unwrap_or_else(|e| panic!("cannot connect to the emulator at {host}: {e}"));
         let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
         );
         stream
             .write_all(request.as_bytes())

@@ -13,9 +13,14 @@ Besides the AWS APIs, it serves two test-only endpoints (plain HTTP, no signatur
 - ``GET /_emulator/recording`` returns one ``service:Action`` line per AWS request received since.
 
 A test acts as any account by sending moto's own ``x-moto-account-id`` header; see tests/common/mod.rs.
+
+moto's own ``POST /moto-api/reset-auth`` (body: a number, ``0`` to check every request from now on, ``inf``
+to check none) turns IAM enforcement on and off; corrections (g) to (j) make it judge the requests the
+reconciler sends the way AWS does. tests/least_privilege.rs relies on each of them.
 """
 
 import argparse
+import io
 import json
 import logging
 import re
@@ -26,12 +31,16 @@ import uuid
 from functools import cache
 from xml.sax.saxutils import escape
 
+from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
+from moto.core.exceptions import AccessDeniedError, InvalidClientTokenIdError, SignatureDoesNotMatchError
 from moto.core.responses import ActionResult, BaseResponse
 from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.access_control import IAMPolicy, IAMRequestBase
 from moto.iam.exceptions import InvalidInput, NotFoundException
 from moto.iam.models import AWSManagedPolicy, IAMBackend, iam_backends
+from moto.iam.policy_conditions import CONDITION_OPERATIONS, TrustCondition
 from moto.iam.responses import IamResponse
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -39,6 +48,8 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from moto.organizations.models import OrganizationsBackend
+from moto.organizations.responses import OrganizationsResponse
+from moto.sns.responses import SNSResponse
 from moto.sts.responses import TokenResponse
 
 # AWS gives this service-linked role a fixed name and an AWS managed policy; moto derives the name from the
@@ -55,6 +66,12 @@ moto_create_service_linked_role = IAMBackend.create_service_linked_role
 moto_assume_role = TokenResponse.assume_role
 moto_create_account = OrganizationsBackend.create_account
 moto_call_action = BaseResponse.call_action
+moto_iam_resource = IamResponse._determine_resource
+moto_check_action_permitted = IAMRequestBase.check_action_permitted
+moto_is_action_permitted = IAMPolicy.is_action_permitted
+moto_verify_condition = TrustCondition.verify_condition
+moto_authorize = BaseResponse._authenticate_and_authorize_normal_action
+moto_setup_class = BaseResponse.setup_class
 
 
 @cache
@@ -189,6 +206,141 @@ def create_account(self, **kwargs):
 # (f) Nothing to correct: CloseAccount already leaves the account SUSPENDED in ListAccounts (AWS passes
 # through PENDING_CLOSURE first).
 
+# (g) With enforcement on, moto authorizes a request against the ARN of the resource it acts on only for
+# IAM requests naming an existing role (RoleName), sts:AssumeRole, SQS and S3; every other request is checked
+# against resource "*", which no statement scoped to an ARN matches. AWS authorizes these requests against
+# the ARN of their resource type (Service Authorization Reference):
+# - iam:CreateServiceLinkedRole: the role it would create, aws-service-role/<service>/<role name>;
+# - iam:GetServiceLinkedRoleDeletionStatus: the role being deleted, whose path and name the task id carries;
+# - iam:GetRole and iam:DeleteServiceLinkedRole naming a missing service-linked role: the ARN that role has
+#   when it exists. (moto has no ARN for a missing role. How AWS builds one is not documented; AWS's own
+#   managed policies scope existence checks, iam:GetRole, to service-linked role ARNs with their path.)
+# - sns:Publish: the topic; organizations:DescribeAccount: account/<organization id>/<account id>.
+def role_arn(partition, account_id, path_and_name):
+    return f"arn:{partition}:iam::{account_id}:role/{path_and_name}"
+
+
+def iam_resource(self):
+    def param(name):
+        return (self.querystring.get(name) or [None])[0]
+
+    action = self._get_action()
+    if action == "CreateServiceLinkedRole" and param("AWSServiceName") in SERVICE_LINKED_ROLES:
+        service = param("AWSServiceName")
+        name = SERVICE_LINKED_ROLES[service][0]
+        return role_arn(self.partition, self.current_account, f"aws-service-role/{service}/{name}")
+    if action == "GetServiceLinkedRoleDeletionStatus":
+        task = re.match(r"^task/(aws-service-role/[^/]+/[^/]+)/[^/]+$", param("DeletionTaskId") or "")
+        if task:
+            return role_arn(self.partition, self.current_account, task.group(1))
+    resource = moto_iam_resource(self)
+    if resource == "*" and action in ("GetRole", "DeleteServiceLinkedRole"):
+        for service, (name, _) in SERVICE_LINKED_ROLES.items():
+            if param("RoleName") == name:
+                return role_arn(self.partition, self.current_account, f"aws-service-role/{service}/{name}")
+    return resource
+
+
+def sns_resource(self):
+    if self._get_action() == "Publish":
+        return (self.querystring.get("TopicArn") or ["*"])[0]
+    return "*"
+
+
+def organizations_resource(self):
+    org = self.organizations_backend.org
+    if self._get_action() == "DescribeAccount" and org is not None:
+        account_id = json.loads(self.body or "{}").get("AccountId", "")
+        return f"arn:{self.partition}:organizations::{org.master_account_id}:account/{org.id}/{account_id}"
+    return "*"
+
+
+# (h) moto evaluates the Condition of an identity policy without any request context: a condition key the
+# request does not supply counts as satisfied, so `iam:AWSServiceName` is never checked. Here
+# CreateServiceLinkedRole supplies `iam:AWSServiceName` (the request's AWSServiceName), and a StringEquals
+# on a key absent from the request fails, as in AWS. moto still evaluates no other operator (it ignores
+# them), and a failing condition makes it deny the request outright, where AWS only sets that statement
+# aside (the same answer unless another statement allows the action).
+request_context = threading.local()
+
+
+def check_action_permitted(self, resource):
+    context = {}
+    if self._action == "iam:CreateServiceLinkedRole":
+        context["iam:AWSServiceName"] = (self._data.get("AWSServiceName") or [""])[0]
+    request_context.values = context
+    try:
+        return moto_check_action_permitted(self, resource)
+    finally:
+        request_context.values = None
+
+
+def is_action_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):
+    if incoming_condition_values is None:  # an identity policy: moto passes no context
+        incoming_condition_values = getattr(request_context, "values", None)
+    return moto_is_action_permitted(self, action, resource, principal, incoming_condition_values)
+
+
+def verify_condition(self, actual_values):
+    if self._condition in CONDITION_OPERATIONS and len(actual_values) < len(self.context_keys):
+        return False  # a key the request does not supply matches no StringEquals
+    return moto_verify_condition(self, actual_values)
+
+
+# (i) moto refuses a request in one XML shape for every service, <ErrorResponse><Errors><Error>, which SDKs
+# cannot read as an error code: query-protocol services (IAM, STS, SNS) answer <ErrorResponse><Error>, and
+# JSON-protocol ones (Organizations) a JSON body with "__type". The codes are AWS's: AccessDenied (IAM,
+# STS), AuthorizationError (SNS), AccessDeniedException (JSON services). moto's message is kept: it names
+# the caller and the action, as AWS's do (Organizations words its own differently).
+class Refused(HTTPException):
+    def __init__(self, status, body):
+        super().__init__(description=body)
+        self.code = status
+
+
+def authenticate_and_authorize(self, resource="*"):
+    try:
+        moto_authorize(self, resource)
+    except (AccessDeniedError, SignatureDoesNotMatchError, InvalidClientTokenIdError) as refused:
+        code, message = refused.error_type, refused.message
+        if self.headers.get("X-Amz-Target"):
+            if code == "AccessDenied":
+                code = "AccessDeniedException"
+            raise Refused(400, json.dumps({"__type": code, "message": message})) from None
+        if code == "AccessDenied" and self.service_name == "sns":
+            code = "AuthorizationError"
+        raise Refused(
+            403,
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(message)}</Message>"
+            f"</Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>",
+        ) from None
+
+
+# (j) To check a signature, moto signs the request body again, but a form-encoded body (every query-protocol
+# request) has already been consumed into the form by then, so moto re-encodes the parameters itself, and
+# the signature matches only if the client encoded them byte for byte as botocore does (the Rust SDK's
+# encoding of an SNS message differs). AWS checks the body as sent: keep its bytes and give them to the check.
+RAW_BODY = "emulator.raw_body"
+
+
+def keeping_raw_body(app):
+    def wsgi(environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            raw = environ["wsgi.input"].read(length)
+            environ["wsgi.input"] = io.BytesIO(raw)
+            environ[RAW_BODY] = raw
+        return app(environ, start_response)
+
+    return wsgi
+
+
+def setup_class(self, request, *args, **kwargs):
+    moto_setup_class(self, request, *args, **kwargs)
+    if not self.raw_body and request.environ.get(RAW_BODY):
+        self.raw_body = request.environ[RAW_BODY]
+
+
 # Test-only request recording: which (service, action) each AWS request asked for, before it runs.
 # (moto's own /moto-api/recorder works in server mode too, but writes whole raw requests, bodies in
 # base64, to a file; the tests only need the actions.)
@@ -233,9 +385,17 @@ def main():
     TokenResponse.assume_role = assume_role
     OrganizationsBackend.create_account = create_account
     BaseResponse.call_action = call_action
+    IamResponse._determine_resource = iam_resource
+    SNSResponse._determine_resource = sns_resource
+    OrganizationsResponse._determine_resource = organizations_resource
+    IAMRequestBase.check_action_permitted = check_action_permitted
+    IAMPolicy.is_action_permitted = is_action_permitted
+    TrustCondition.verify_condition = verify_condition
+    BaseResponse._authenticate_and_authorize_normal_action = authenticate_and_authorize
+    BaseResponse.setup_class = setup_class
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
-    app = with_recording_endpoints(DomainDispatcherApplication(create_backend_app))
+    app = with_recording_endpoints(keeping_raw_body(DomainDispatcherApplication(create_backend_app)))
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"READY http://127.0.0.1:{server.server_port}", flush=True)

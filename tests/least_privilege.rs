@@ -1,0 +1,704 @@
+//! Least privilege, proven: the real reconciliation runs against the emulator with IAM enforcement on,
+//! signed with credentials whose only policies are the ones the templates grant — the function's
+//! execution role with `template.yaml`'s statements, each member account's role with `member-role.yaml`'s
+//! — read from the templates, not copied. The grants are enough for every kind of run (enable, disable,
+//! departure), the run uses every one of them, and taking any one away makes the run fail with
+//! AccessDenied naming that action.
+//!
+//! What the emulator checks, and what it cannot (moto's IAM enforcement, with the launcher's corrections
+//! (g) to (j) in tests/emulator/launcher.py):
+//! - checked: the action of every request against the identity policies of the caller (an assumed-role
+//!   session here: the role's inline and attached policies), including `Deny`; the `Resource` of each
+//!   statement against the ARN AWS authorizes the request on; the `iam:AWSServiceName` condition of
+//!   `iam:CreateServiceLinkedRole` (StringEquals, and a key missing from the request fails it).
+//! - assumed: for `iam:GetRole` on a role that does not exist, the ARN the role would have (AWS does
+//!   not document which ARN it authorizes a missing role on).
+//! - not checked: condition operators other than StringEquals (moto ignores them) and condition keys
+//!   other than `iam:AWSServiceName` (neither role's policy uses one); the member role's
+//!   trust policy (moto checks a trust policy only when the role is in the caller's own account, and
+//!   compares the principal with the session ARN rather than the role ARN); service control policies,
+//!   permission boundaries and session policies (none here); the SNS topic policy; actions matched
+//!   case-sensitively (AWS ignores case; the templates use AWS's spelling).
+//! - `sts:GetCallerIdentity` is always allowed, as in AWS.
+//! - SAM also gives the execution role AWSLambdaBasicExecutionRole and `sqs:SendMessage` on the
+//!   dead-letter queue; the Lambda service uses them, not the code, so they are left out here.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use aws_sdk_iam::config::{Credentials, SharedCredentialsProvider};
+use common::policies::{self, MemberRole};
+use common::*;
+use marketplace_trusted_access::aws::role::DeletionPolling;
+use marketplace_trusted_access::config::{Config, Removal};
+use marketplace_trusted_access::decision::Action;
+use marketplace_trusted_access::handler::{App, HandlerError};
+use marketplace_trusted_access::report::{AccountAction, ActionResult, Outcome, Report};
+use serde_json::Value;
+
+/// The execution role SAM creates for ReconcilerFunction (it adds a random suffix).
+const EXECUTION_ROLE: &str = "ReconcilerFunctionRole";
+const TOPIC: &str = "marketplace-trusted-access";
+
+fn event(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("events")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The account `events/remove-account.json` says was removed: never a member of the seeded
+/// organization, so Organizations answers AccountNotFound for it, as for an account that left.
+fn departed_account() -> String {
+    event("remove-account.json")["detail"]["requestParameters"]["accountId"]
+        .as_str()
+        .expect("remove-account.json names an account")
+        .to_owned()
+}
+
+/// An organization in the emulator with the deployment's roles in place, and the function built with
+/// the execution role's credentials.
+struct Stage {
+    emulator: Emulator,
+    org: OrgFixture,
+    app: App,
+    /// The execution role's policy documents, resolved, as `template.yaml` grants them.
+    function_policies: Vec<Value>,
+    member_role: MemberRole,
+    member_role_name: String,
+    execution_role_arn: String,
+    topic_arn: String,
+}
+
+impl Stage {
+    /// GIVEN an organization of four members, one of them suspended, plus the departed account; the
+    /// notification topic; the execution role with the template's statements; the member role, with
+    /// member-role.yaml's policy, in every member and in the departed account (as if its stack had
+    /// been retained); and the function, signed as the execution role.
+    async fn new() -> Stage {
+        let emulator = Emulator::start().await;
+        let org = emulator.seed_organization(4, 1).await;
+        let management = emulator.management_config();
+
+        let topic_arn = aws_sdk_sns::Client::new(&management)
+            .create_topic()
+            .name(TOPIC)
+            .send()
+            .await
+            .or_fail("CreateTopic")
+            .topic_arn()
+            .expect("topic ARN")
+            .to_owned();
+
+        let member_role_name = policies::member_role_name();
+        let vars = BTreeMap::from([
+            ("AWS::Partition", "aws".to_owned()),
+            ("AWS::AccountId", org.management.clone()),
+            ("MemberRoleName", member_role_name.clone()),
+            ("NotificationTopic", topic_arn.clone()),
+        ]);
+        let function_policies: Vec<Value> = policies::function_policies()
+            .iter()
+            .map(|p| policies::resolve(p, &vars))
+            .collect();
+
+        let iam = aws_sdk_iam::Client::new(&management);
+        let lambda_trust = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+        });
+        let execution_role_arn = iam
+            .create_role()
+            .role_name(EXECUTION_ROLE)
+            .assume_role_policy_document(lambda_trust.to_string())
+            .send()
+            .await
+            .or_fail("CreateRole (execution role)")
+            .role()
+            .expect("role")
+            .arn()
+            .to_owned();
+
+        // The function is built once the execution role it signs as exists (below).
+        let mut stage = Stage {
+            app: App::new(&management, Config::default()),
+            emulator,
+            org,
+            function_policies,
+            member_role: policies::member_role(),
+            member_role_name,
+            execution_role_arn,
+            topic_arn,
+        };
+        stage.set_function_policies(&stage.function_policies).await;
+        let members: Vec<String> = stage
+            .org
+            .active
+            .iter()
+            .chain(&stage.org.suspended)
+            .cloned()
+            .chain([departed_account()])
+            .collect();
+        for account in &members {
+            stage.create_member_role(account).await;
+        }
+
+        let sdk = stage.execution_role_config().await;
+        let mut app = App::new(
+            &sdk,
+            Config {
+                topic_arn: Some(stage.topic_arn.clone()),
+                member_role_name: stage.member_role_name.clone(),
+                on_disable: Removal::Delete,
+                on_departure: Removal::Delete,
+                ..Config::default()
+            },
+        );
+        // The launcher completes a deletion on its second status poll; no need to wait 2 s for it.
+        app.reconciler.polling = DeletionPolling {
+            interval: Duration::from_millis(10),
+            attempts: 15,
+        };
+        stage.app = app;
+        stage
+    }
+
+    /// `member-role.yaml`'s values for one account.
+    fn member_vars(&self, account: &str) -> BTreeMap<&'static str, String> {
+        BTreeMap::from([
+            ("AWS::Partition", "aws".to_owned()),
+            ("AWS::AccountId", account.to_owned()),
+            ("MemberRoleName", self.member_role_name.clone()),
+            ("ReconcilerRoleArn", self.execution_role_arn.clone()),
+        ])
+    }
+
+    /// The member role's policy in `account`, resolved: `(PolicyName, document)`.
+    fn member_policies(&self, account: &str) -> Vec<(String, Value)> {
+        let vars = self.member_vars(account);
+        self.member_role
+            .policies
+            .iter()
+            .map(|(name, doc)| (name.clone(), policies::resolve(doc, &vars)))
+            .collect()
+    }
+
+    async fn create_member_role(&self, account: &str) {
+        let iam = aws_sdk_iam::Client::new(&self.emulator.account_config(account).await);
+        let trust = policies::resolve(&self.member_role.trust, &self.member_vars(account));
+        iam.create_role()
+            .role_name(&self.member_role_name)
+            .assume_role_policy_document(trust.to_string())
+            .max_session_duration(self.member_role.max_session_duration)
+            .send()
+            .await
+            .or_fail("CreateRole (member role)");
+        self.set_member_policies(account, &self.member_policies(account))
+            .await;
+    }
+
+    /// Replaces the execution role's inline policies, named as SAM names them.
+    async fn set_function_policies(&self, documents: &[Value]) {
+        let iam = aws_sdk_iam::Client::new(&self.emulator.management_config());
+        for (i, document) in documents.iter().enumerate() {
+            iam.put_role_policy()
+                .role_name(EXECUTION_ROLE)
+                .policy_name(format!("{EXECUTION_ROLE}Policy{i}"))
+                .policy_document(document.to_string())
+                .send()
+                .await
+                .or_fail("PutRolePolicy (execution role)");
+        }
+    }
+
+    async fn set_member_policies(&self, account: &str, documents: &[(String, Value)]) {
+        let iam = aws_sdk_iam::Client::new(&self.emulator.account_config(account).await);
+        for (name, document) in documents {
+            iam.put_role_policy()
+                .role_name(&self.member_role_name)
+                .policy_name(name)
+                .policy_document(document.to_string())
+                .send()
+                .await
+                .or_fail("PutRolePolicy (member role)");
+        }
+    }
+
+    /// What Lambda gives the function: a session of its execution role.
+    async fn execution_role_config(&self) -> SdkConfig {
+        let management = self.emulator.management_config();
+        let session = aws_sdk_sts::Client::new(&management)
+            .assume_role()
+            .role_arn(&self.execution_role_arn)
+            .role_session_name("marketplace-trusted-access")
+            .send()
+            .await
+            .or_fail("AssumeRole (execution role)");
+        let creds = session.credentials().expect("credentials");
+        management
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                creds.access_key_id(),
+                creds.secret_access_key(),
+                Some(creds.session_token().to_owned()),
+                None,
+                "execution-role",
+            )))
+            .build()
+    }
+
+    /// Runs the function on `payload` with enforcement on; returns its answer and the AWS actions it
+    /// called, in order.
+    async fn invoke(&self, payload: &Value) -> (Result<Report, HandlerError>, Vec<String>) {
+        self.emulator.start_recording().await;
+        self.emulator.enforce_iam(true).await;
+        let deadline = Instant::now() + Duration::from_secs(300);
+        let answer = self.app.handle(payload, deadline).await;
+        self.emulator.enforce_iam(false).await;
+        (answer, self.emulator.recorded_actions().await)
+    }
+
+    /// The management account and the ACTIVE members: where the role must be while trusted access is on.
+    fn in_scope(&self) -> Vec<String> {
+        std::iter::once(self.org.management.clone())
+            .chain(self.org.active.iter().cloned())
+            .collect()
+    }
+
+    async fn role_presence(&self, accounts: &[String]) -> BTreeMap<String, bool> {
+        let mut presence = BTreeMap::new();
+        for account in accounts {
+            presence.insert(
+                account.clone(),
+                self.emulator.marketplace_role_exists(account).await,
+            );
+        }
+        presence
+    }
+
+    async fn create_marketplace_role(&self, account: &str) {
+        if !self.emulator.marketplace_role_exists(account).await {
+            aws_sdk_iam::Client::new(&self.emulator.account_config(account).await)
+                .create_service_linked_role()
+                .aws_service_name(MARKETPLACE_PRINCIPAL)
+                .send()
+                .await
+                .or_fail("CreateServiceLinkedRole");
+        }
+    }
+
+    /// Deletes the role the way AWS does: a deletion task, followed until it ends.
+    async fn delete_marketplace_role(&self, account: &str) {
+        if !self.emulator.marketplace_role_exists(account).await {
+            return;
+        }
+        let iam = aws_sdk_iam::Client::new(&self.emulator.account_config(account).await);
+        let task = iam
+            .delete_service_linked_role()
+            .role_name(MARKETPLACE_ROLE)
+            .send()
+            .await
+            .or_fail("DeleteServiceLinkedRole")
+            .deletion_task_id()
+            .to_owned();
+        for _ in 0..5 {
+            iam.get_service_linked_role_deletion_status()
+                .deletion_task_id(&task)
+                .send()
+                .await
+                .or_fail("GetServiceLinkedRoleDeletionStatus");
+            if !self.emulator.marketplace_role_exists(account).await {
+                return;
+            }
+        }
+        panic!("the role in {account} was not deleted after 5 status polls");
+    }
+
+    /// Puts the organization where a run of `kind` has work to do in every account it looks at.
+    async fn prepare(&self, kind: Run) {
+        let accounts = self.in_scope();
+        match kind {
+            Run::Enable => {
+                self.emulator
+                    .set_trusted_access(MARKETPLACE_PRINCIPAL, true)
+                    .await;
+                for account in &accounts {
+                    self.delete_marketplace_role(account).await;
+                }
+            }
+            Run::Disable => {
+                self.emulator
+                    .set_trusted_access(MARKETPLACE_PRINCIPAL, false)
+                    .await;
+                for account in &accounts {
+                    self.create_marketplace_role(account).await;
+                }
+            }
+            Run::Departure => self.create_marketplace_role(&departed_account()).await,
+        }
+    }
+}
+
+/// The three kinds of run that together need every grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Run {
+    /// Trusted access enabled, the role missing everywhere: observe and create it.
+    Enable,
+    /// Trusted access disabled with ON_DISABLE=delete, the role everywhere: delete it.
+    Disable,
+    /// An account left with ON_DEPARTURE=delete, its role still there: re-check and delete it.
+    Departure,
+}
+
+impl Run {
+    fn event(self) -> Value {
+        event(match self {
+            Run::Enable => "enable-by-cli-iamuser.json",
+            Run::Disable => "disable-by-cli.json",
+            Run::Departure => "remove-account.json",
+        })
+    }
+}
+
+fn account_action<'a>(report: &'a Report, account: &str) -> &'a AccountAction {
+    report
+        .actions
+        .iter()
+        .find(|a| a.account_id == account)
+        .unwrap_or_else(|| panic!("no action for {account} in {}", report.to_json_line()))
+}
+
+fn report(answer: Result<Report, HandlerError>) -> Report {
+    answer.unwrap_or_else(|e| panic!("the run failed: {e}\n{}", e.report().to_json_line()))
+}
+
+#[tokio::test]
+async fn the_templates_grant_enough_for_every_run_and_the_run_uses_every_grant() {
+    // GIVEN the organization, its roles and the function (Stage::new)
+    let stage = Stage::new().await;
+    let mut called = BTreeSet::new();
+
+    // WHEN trusted access is enabled and the function handles the event, as the execution role
+    stage.prepare(Run::Enable).await;
+    let (answer, actions) = stage.invoke(&Run::Enable.event()).await;
+    called.extend(actions);
+
+    // THEN the role is created in the management account and every ACTIVE member, and the
+    // notifications are published
+    let enabled = report(answer);
+    assert_eq!(
+        enabled.outcome,
+        Outcome::Reconciled,
+        "{}",
+        enabled.to_json_line()
+    );
+    for account in stage.in_scope() {
+        let action = account_action(&enabled, &account);
+        assert_eq!(
+            (action.action, action.result),
+            (Action::Create, ActionResult::Done),
+            "{account}"
+        );
+    }
+    let suspended = &stage.org.suspended[0];
+    assert_eq!(account_action(&enabled, suspended).action, Action::Skip);
+    assert!(!enabled.notifications.is_empty());
+    assert!(
+        enabled.notifications.iter().all(|n| n.message_id.is_some()),
+        "{}",
+        enabled.to_json_line()
+    );
+    let everywhere = stage
+        .in_scope()
+        .into_iter()
+        .chain([suspended.clone()])
+        .collect::<Vec<_>>();
+    let presence = stage.role_presence(&everywhere).await;
+    assert!(stage.in_scope().iter().all(|a| presence[a]), "{presence:?}");
+    assert!(!presence[suspended], "{presence:?}");
+
+    // WHEN trusted access is disabled and the function handles the event, with ON_DISABLE=delete
+    stage
+        .emulator
+        .set_trusted_access(MARKETPLACE_PRINCIPAL, false)
+        .await;
+    let (answer, actions) = stage.invoke(&Run::Disable.event()).await;
+    called.extend(actions);
+
+    // THEN the role is deleted everywhere, and the notifications are published
+    let disabled = report(answer);
+    assert_eq!(
+        disabled.outcome,
+        Outcome::Reconciled,
+        "{}",
+        disabled.to_json_line()
+    );
+    assert_eq!(
+        disabled.accounts.deleted,
+        stage.in_scope().len(),
+        "{}",
+        disabled.to_json_line()
+    );
+    assert!(!disabled.notifications.is_empty());
+    assert!(
+        disabled
+            .notifications
+            .iter()
+            .all(|n| n.message_id.is_some())
+    );
+    let presence = stage.role_presence(&everywhere).await;
+    assert!(presence.values().all(|present| !present), "{presence:?}");
+
+    // WHEN an account that left still has the role and the function handles its removal, with
+    // ON_DEPARTURE=delete
+    let departed = departed_account();
+    stage.prepare(Run::Departure).await;
+    let (answer, actions) = stage.invoke(&Run::Departure.event()).await;
+    called.extend(actions);
+
+    // THEN Organizations is asked again that the account is gone, and its role is deleted
+    let removed = report(answer);
+    assert_eq!(
+        removed.outcome,
+        Outcome::Reconciled,
+        "{}",
+        removed.to_json_line()
+    );
+    let action = account_action(&removed, &departed);
+    assert_eq!(
+        (action.action, action.result),
+        (Action::Delete, ActionResult::Done)
+    );
+    assert!(!stage.emulator.marketplace_role_exists(&departed).await);
+
+    // AND the runs called exactly the actions the execution role is granted: none is missing (they
+    // all succeeded) and none is granted for nothing. sts:GetCallerIdentity needs no permission.
+    let granted: BTreeSet<String> = policies::actions(&stage.function_policies)
+        .into_iter()
+        .collect();
+    let mut needed = called.clone();
+    needed.remove("sts:GetCallerIdentity");
+    assert_eq!(needed, granted, "called (left) vs granted (right)");
+}
+
+/// Which account a mutated policy belongs to.
+#[derive(Debug, Clone, Copy)]
+enum Holder {
+    ExecutionRole,
+    /// The member role of the first ACTIVE member.
+    FirstMember,
+    /// The member role of the departed account.
+    Departed,
+}
+
+/// Every grant is needed: the same run with one action taken away fails, with AccessDenied naming it.
+#[tokio::test]
+async fn each_grant_taken_away_makes_the_run_fail_with_access_denied() {
+    let stage = Stage::new().await;
+    let member = stage.org.active[0].clone();
+    let departed = departed_account();
+
+    // The run in which each action is first needed.
+    let run_for = |action: &str| match action {
+        "organizations:DescribeAccount" => Run::Departure,
+        "iam:DeleteServiceLinkedRole" | "iam:GetServiceLinkedRoleDeletionStatus" => Run::Disable,
+        _ => Run::Enable,
+    };
+    let mut cases: Vec<(Holder, String)> = policies::actions(&stage.function_policies)
+        .into_iter()
+        .map(|a| (Holder::ExecutionRole, a))
+        .collect();
+    let member_actions = policies::actions(
+        &stage
+            .member_policies(&member)
+            .into_iter()
+            .map(|(_, d)| d)
+            .collect::<Vec<_>>(),
+    );
+    cases.extend(
+        member_actions
+            .iter()
+            .map(|a| (Holder::FirstMember, a.clone())),
+    );
+    // In a departed account, the role is observed and deleted: those grants are needed there too.
+    cases.extend(
+        [
+            "iam:GetRole",
+            "iam:DeleteServiceLinkedRole",
+            "iam:GetServiceLinkedRoleDeletionStatus",
+        ]
+        .map(|a| (Holder::Departed, a.to_owned())),
+    );
+
+    let mut unexpected = Vec::new();
+    for (holder, action) in cases {
+        let kind = match holder {
+            Holder::Departed => Run::Departure,
+            _ => run_for(&action),
+        };
+        // GIVEN the organization where the run has work to do, and one grant taken away
+        stage.prepare(kind).await;
+        let (account, restore) = match holder {
+            Holder::ExecutionRole => {
+                let reduced: Vec<Value> = stage
+                    .function_policies
+                    .iter()
+                    .map(|d| policies::without_action(d, &action))
+                    .collect();
+                stage.set_function_policies(&reduced).await;
+                (stage.org.management.clone(), None)
+            }
+            Holder::FirstMember | Holder::Departed => {
+                let account = if matches!(holder, Holder::FirstMember) {
+                    member.clone()
+                } else {
+                    departed.clone()
+                };
+                let full = stage.member_policies(&account);
+                let reduced: Vec<(String, Value)> = full
+                    .iter()
+                    .map(|(n, d)| (n.clone(), policies::without_action(d, &action)))
+                    .collect();
+                stage.set_member_policies(&account, &reduced).await;
+                (account, Some(full))
+            }
+        };
+
+        // WHEN the function runs
+        let (answer, _) = stage.invoke(&kind.event()).await;
+
+        // THEN it fails, in the accounts that needed the grant, with AWS's refusal naming the action
+        let report = match &answer {
+            Ok(report) => report,
+            Err(e) => e.report(),
+        };
+        let errors: Vec<String> = match &answer {
+            Ok(report) => report.failures().filter_map(|a| a.error.clone()).collect(),
+            Err(e) => vec![e.to_string()],
+        };
+        let failed_accounts: BTreeSet<String> =
+            report.failures().map(|a| a.account_id.clone()).collect();
+        let expected_accounts: BTreeSet<String> = match (holder, action.as_str()) {
+            (Holder::FirstMember, _) => [member.clone()].into(),
+            (Holder::Departed, _) | (_, "organizations:DescribeAccount") => {
+                [departed.clone()].into()
+            }
+            (_, "sts:AssumeRole") => stage.org.active.iter().cloned().collect(),
+            (_, iam) if iam.starts_with("iam:") => [stage.org.management.clone()].into(),
+            // Reading the organization or publishing: the invocation itself fails.
+            _ => BTreeSet::new(),
+        };
+        let denial = format!("is not authorized to perform: {action}");
+        let refused = |e: &String| {
+            e.contains(&denial)
+                && [
+                    "AccessDenied",
+                    "AccessDeniedException",
+                    "AuthorizationError",
+                ]
+                .iter()
+                .any(|code| e.contains(&format!("{code}: User: ")))
+        };
+        let as_expected = report.outcome == Outcome::Failed
+            && !errors.is_empty()
+            && errors.iter().all(refused)
+            && failed_accounts == expected_accounts;
+        if !as_expected {
+            unexpected.push(format!(
+                "{holder:?} without {action}: {:?}, failed in {failed_accounts:?} (expected \
+                 {expected_accounts:?}), errors {errors:?}",
+                report.outcome
+            ));
+        }
+
+        match restore {
+            None => stage.set_function_policies(&stage.function_policies).await,
+            Some(full) => stage.set_member_policies(&account, &full).await,
+        }
+    }
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+}
+
+/// A change to one statement of the execution role's policy.
+type Alteration = fn(&mut Value);
+
+/// The condition and the resource of a grant are checked too, not just its action.
+#[tokio::test]
+async fn a_grant_for_another_service_or_another_role_is_denied() {
+    let stage = Stage::new().await;
+    let management = stage.org.management.clone();
+    let cases: [(&str, &str, Alteration); 2] = [
+        (
+            "iam:AWSServiceName names another service",
+            "iam:CreateServiceLinkedRole",
+            |statement| {
+                if statement.get("Condition").is_some() {
+                    statement["Condition"]["StringEquals"]["iam:AWSServiceName"] =
+                        "license-manager.amazonaws.com".into();
+                }
+            },
+        ),
+        ("the resource is another role", "iam:GetRole", |statement| {
+            if let Some(arn) = statement["Resource"].as_str() {
+                statement["Resource"] = arn
+                    .replace(
+                        "AWSServiceRoleForMarketplaceLicenseManagement",
+                        "AWSServiceRoleForOrganizations",
+                    )
+                    .into();
+            }
+        }),
+    ];
+    for (what, action, mutate) in cases {
+        // GIVEN trusted access enabled, no role anywhere, and the execution role's grant altered
+        stage.prepare(Run::Enable).await;
+        let altered: Vec<Value> = stage
+            .function_policies
+            .iter()
+            .map(|document| {
+                let mut document = document.clone();
+                for statement in document["Statement"].as_array_mut().expect("statements") {
+                    if policies::strings(statement, "Action")
+                        .iter()
+                        .any(|a| a == action)
+                    {
+                        mutate(statement);
+                    }
+                }
+                document
+            })
+            .collect();
+        assert_ne!(altered, stage.function_policies, "{what}: nothing altered");
+        stage.set_function_policies(&altered).await;
+
+        // WHEN the function runs
+        let report = report(stage.invoke(&Run::Enable.event()).await.0);
+
+        // THEN the management account fails on that action; the members, untouched, succeed
+        assert_eq!(
+            report.outcome,
+            Outcome::Failed,
+            "{what}: {}",
+            report.to_json_line()
+        );
+        let failed = account_action(&report, &management);
+        let error = failed.error.as_deref().unwrap_or_default();
+        assert!(
+            error.contains(&format!("not authorized to perform: {action}")),
+            "{what}: {error}"
+        );
+        for member in &stage.org.active {
+            assert_eq!(
+                account_action(&report, member).result,
+                ActionResult::Done,
+                "{what}"
+            );
+        }
+        stage.set_function_policies(&stage.function_policies).await;
+    }
+}

@@ -1,0 +1,382 @@
+//! The templates grant exactly the AWS operations the code calls: nothing missing, nothing extra.
+//!
+//! The operations are found in the adapters, `src/aws/*.rs`, the only code that calls AWS: each SDK
+//! fluent call on a client field (`self.iam.get_role()…send()`), with the field's service taken from
+//! its type (`aws_sdk_iam::Client`). The snake_case operation is compared with the IAM action name
+//! case-insensitively (`list_aws_service_access_for_organization` ↔
+//! `ListAWSServiceAccessForOrganization`). tests/least_privilege.rs proves the same against the
+//! emulator with IAM enforcement on, from the requests the function really sends.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use common::policies::{self, statements, strings};
+use marketplace_trusted_access::aws::role::ROLE_NAME;
+use marketplace_trusted_access::intake::MARKETPLACE_PRINCIPAL;
+use serde_json::{Value, json};
+
+/// The services the code may use: an SDK crate `aws_sdk_<name>` whose IAM prefix is `<name>`.
+const SERVICES: [&str; 4] = ["organizations", "iam", "sts", "sns"];
+
+/// Answered for any caller, even under an explicit deny: no policy grants or needs it.
+const NEEDS_NO_PERMISSION: &str = "sts:GetCallerIdentity";
+
+/// Actions with no resource type in the Service Authorization Reference: only `"*"` can grant them.
+const NO_RESOURCE_TYPE: [&str; 3] = [
+    "organizations:DescribeOrganization",
+    "organizations:ListAWSServiceAccessForOrganization",
+    "organizations:ListAccounts",
+];
+
+/// One operation the code calls.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Call {
+    /// The IAM prefix: `iam`, `sts`, …
+    service: String,
+    /// As the SDK spells it: `get_role`.
+    operation: String,
+    /// Where: `role.rs`.
+    file: String,
+}
+
+impl Call {
+    fn key(&self) -> String {
+        key(&format!("{}:{}", self.service, self.operation))
+    }
+}
+
+/// Compares `iam:get_role` with `iam:GetRole`: IAM action names ignore case.
+fn key(action: &str) -> String {
+    action.replace('_', "").to_ascii_lowercase()
+}
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// A source file without its `#[cfg(test)]` module, which mocks calls rather than making them, and
+/// with method chains joined (`self\n    .sts\n    .assume_role()` becomes `self.sts.assume_role()`).
+fn production_code(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = match text.find("#[cfg(test)]") {
+        Some(at) => &text[..at],
+        None => &text,
+    };
+    let mut joined = String::with_capacity(text.len());
+    let mut pending_space = String::new();
+    for c in text.chars() {
+        if c.is_whitespace() {
+            pending_space.push(c);
+            continue;
+        }
+        if c != '.' {
+            joined.push_str(&pending_space);
+        }
+        pending_space.clear();
+        joined.push(c);
+    }
+    joined
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn is_ident(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// The client fields of a file and their services: `sts: aws_sdk_sts::Client`, or `client: Client`
+/// after `use aws_sdk_organizations::Client;`.
+fn client_fields(code: &str) -> BTreeMap<String, String> {
+    let imported = code.lines().find_map(|line| {
+        line.trim()
+            .strip_prefix("use aws_sdk_")?
+            .strip_suffix("::Client;")
+            .map(str::to_owned)
+    });
+    code.lines()
+        .filter_map(|line| {
+            let line = line.trim().trim_start_matches("pub ");
+            let (field, ty) = line.strip_suffix(',')?.split_once(": ")?;
+            if !field.chars().all(is_ident) {
+                return None;
+            }
+            let service = match ty.strip_prefix("aws_sdk_") {
+                Some(qualified) => qualified.strip_suffix("::Client")?.to_owned(),
+                None if ty == "Client" => imported.clone()?,
+                None => return None,
+            };
+            Some((field.to_owned(), service))
+        })
+        .collect()
+}
+
+/// Every `self.<client field>.<operation>()` whose statement goes on to `.send()`.
+fn sdk_calls() -> Vec<Call> {
+    let mut calls = Vec::new();
+    for path in rust_files(&src().join("aws")) {
+        let code = production_code(&path);
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let fields = client_fields(&code);
+        for (field, service) in &fields {
+            assert!(
+                SERVICES.contains(&service.as_str()),
+                "{file}: client of aws_sdk_{service}, a service this test does not know; add it"
+            );
+            let receiver = format!("self.{field}");
+            for (at, _) in code.match_indices(&receiver) {
+                let rest = &code[at + receiver.len()..];
+                if rest.starts_with(is_ident) {
+                    continue; // another field whose name starts the same
+                }
+                let Some(rest) = rest.strip_prefix('.') else {
+                    continue;
+                };
+                let operation: String = rest.chars().take_while(|c| is_ident(*c)).collect();
+                let after = &rest[operation.len()..];
+                let statement = &after[..after.find(';').unwrap_or(after.len())];
+                if after.starts_with("()") && statement.contains(".send()") {
+                    calls.push(Call {
+                        service: service.clone(),
+                        operation,
+                        file: file.clone(),
+                    });
+                }
+            }
+        }
+        // Every request sent is one of the calls found: the scan misses nothing.
+        let sends = code.matches(".send()").count();
+        let found = calls.iter().filter(|c| c.file == file).count();
+        assert_eq!(
+            sends, found,
+            "{file}: {sends} .send() but {found} calls found: {calls:?}"
+        );
+    }
+    calls.sort();
+    calls
+}
+
+/// The operations the code calls, as lookup keys, without the one that needs no permission.
+fn needed() -> BTreeMap<String, Call> {
+    sdk_calls()
+        .into_iter()
+        .map(|c| (c.key(), c))
+        .filter(|(k, _)| *k != key(NEEDS_NO_PERMISSION))
+        .collect()
+}
+
+/// The actions of policy documents, by lookup key.
+fn granted(documents: &[Value]) -> BTreeMap<String, String> {
+    policies::actions(documents)
+        .into_iter()
+        .map(|a| (key(&a), a))
+        .collect()
+}
+
+fn missing_and_extra(
+    needed: &BTreeMap<String, Call>,
+    granted: &BTreeMap<String, String>,
+) -> (Vec<String>, Vec<String>) {
+    let missing = needed
+        .iter()
+        .filter(|(k, _)| !granted.contains_key(*k))
+        .map(|(_, c)| format!("{}:{} ({})", c.service, c.operation, c.file))
+        .collect();
+    let extra = granted
+        .iter()
+        .filter(|(k, _)| !needed.contains_key(*k))
+        .map(|(_, a)| a.clone())
+        .collect();
+    (missing, extra)
+}
+
+/// The template's values for one account.
+fn vars(account: &str) -> BTreeMap<&'static str, String> {
+    BTreeMap::from([
+        ("AWS::Partition", "aws".to_owned()),
+        ("AWS::AccountId", account.to_owned()),
+        ("MemberRoleName", policies::member_role_name()),
+        (
+            "NotificationTopic",
+            format!("arn:aws:sns:us-east-1:{account}:topic"),
+        ),
+        (
+            "ReconcilerRoleArn",
+            format!("arn:aws:iam::{account}:role/execution"),
+        ),
+    ])
+}
+
+const MANAGEMENT: &str = "123456789012";
+const MEMBER: &str = "210987654321";
+
+fn function_policies() -> Vec<Value> {
+    policies::function_policies()
+        .iter()
+        .map(|p| policies::resolve(p, &vars(MANAGEMENT)))
+        .collect()
+}
+
+fn member_policies() -> Vec<Value> {
+    policies::member_role()
+        .policies
+        .iter()
+        .map(|(_, d)| policies::resolve(d, &vars(MEMBER)))
+        .collect()
+}
+
+fn marketplace_role_arn(account: &str) -> String {
+    format!("arn:aws:iam::{account}:role/aws-service-role/{MARKETPLACE_PRINCIPAL}/{ROLE_NAME}")
+}
+
+#[test]
+fn the_scan_finds_the_calls_of_every_adapter() {
+    let calls = sdk_calls();
+    let services: BTreeSet<&str> = calls.iter().map(|c| c.service.as_str()).collect();
+    assert_eq!(services, BTreeSet::from(SERVICES), "{calls:?}");
+    assert!(
+        calls.iter().any(|c| c.service == "organizations"
+            && c.operation == "list_aws_service_access_for_organization"),
+        "{calls:?}"
+    );
+}
+
+#[test]
+fn only_the_adapters_call_aws() {
+    let outside: Vec<String> = rust_files(&src())
+        .into_iter()
+        .filter(|p| production_code(p).contains(".send()"))
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(outside.is_empty(), "AWS calls outside src/aws: {outside:?}");
+}
+
+#[test]
+fn the_function_policy_grants_exactly_the_actions_the_code_calls() {
+    let (missing, extra) = missing_and_extra(&needed(), &granted(&function_policies()));
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "called but not granted: {missing:?}\ngranted but never called: {extra:?}"
+    );
+}
+
+#[test]
+fn the_member_role_grants_exactly_the_iam_actions_the_code_calls() {
+    // In a member account the code only observes, creates and deletes the role, with the IAM client
+    // of the assumed member role: every IAM operation, and nothing else.
+    let iam: BTreeMap<String, Call> = needed()
+        .into_iter()
+        .filter(|(_, c)| c.service == "iam")
+        .collect();
+    let (missing, extra) = missing_and_extra(&iam, &granted(&member_policies()));
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "called but not granted: {missing:?}\ngranted but never called: {extra:?}"
+    );
+    let mut granted: Vec<String> = granted(&member_policies()).into_values().collect();
+    granted.sort();
+    assert_eq!(
+        granted,
+        [
+            "iam:CreateServiceLinkedRole",
+            "iam:DeleteServiceLinkedRole",
+            "iam:GetRole",
+            "iam:GetServiceLinkedRoleDeletionStatus",
+        ],
+        "DESIGN §6 names these four"
+    );
+}
+
+#[test]
+fn every_iam_grant_is_on_the_one_role_and_creation_only_for_marketplace() {
+    for (holder, account, documents) in [
+        ("function", MANAGEMENT, function_policies()),
+        ("member role", MEMBER, member_policies()),
+    ] {
+        let role = marketplace_role_arn(account);
+        let mut creation_statements = 0;
+        for statement in documents.iter().flat_map(statements) {
+            let actions = strings(statement, "Action");
+            assert_eq!(statement["Effect"], "Allow", "{holder}: {statement}");
+            assert!(
+                actions.iter().all(|a| !a.contains('*')),
+                "{holder}: wildcard action in {statement}"
+            );
+            if actions.iter().any(|a| a.starts_with("iam:")) {
+                assert!(
+                    actions.iter().all(|a| a.starts_with("iam:")),
+                    "{holder}: IAM and other actions share {statement}"
+                );
+                assert_eq!(
+                    strings(statement, "Resource"),
+                    [role.as_str()],
+                    "{holder}: {statement}"
+                );
+            }
+            if actions.iter().any(|a| a == "iam:CreateServiceLinkedRole") {
+                creation_statements += 1;
+                // Alone in its statement: iam:AWSServiceName exists only in this action's request
+                // context, so on any other action the condition would never match.
+                assert_eq!(
+                    actions,
+                    ["iam:CreateServiceLinkedRole"],
+                    "{holder}: {statement}"
+                );
+                assert_eq!(
+                    statement["Condition"],
+                    json!({"StringEquals": {"iam:AWSServiceName": MARKETPLACE_PRINCIPAL}}),
+                    "{holder}: {statement}"
+                );
+            } else {
+                assert!(
+                    statement.get("Condition").is_none(),
+                    "{holder}: unexpected condition in {statement}"
+                );
+            }
+            if strings(statement, "Resource").iter().any(|r| r == "*") {
+                assert!(
+                    actions
+                        .iter()
+                        .all(|a| NO_RESOURCE_TYPE.contains(&a.as_str())),
+                    "{holder}: Resource \"*\" for actions that can be scoped: {statement}"
+                );
+            }
+        }
+        assert_eq!(creation_statements, 1, "{holder}");
+    }
+}
+
+#[test]
+fn the_other_grants_name_the_member_role_the_topic_and_the_organization() {
+    let documents = function_policies();
+    let resources_of = |action: &str| -> Vec<String> {
+        documents
+            .iter()
+            .flat_map(statements)
+            .filter(|s| strings(s, "Action").iter().any(|a| a == action))
+            .flat_map(|s| strings(s, "Resource"))
+            .collect()
+    };
+    let vars = vars(MANAGEMENT);
+    assert_eq!(
+        resources_of("sts:AssumeRole"),
+        [format!("arn:aws:iam::*:role/{}", vars["MemberRoleName"])]
+    );
+    assert_eq!(
+        resources_of("sns:Publish"),
+        [vars["NotificationTopic"].clone()]
+    );
+    assert_eq!(
+        resources_of("organizations:DescribeAccount"),
+        [format!("arn:aws:organizations::{MANAGEMENT}:account/o-*/*")]
+    );
+}
