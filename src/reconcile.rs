@@ -263,6 +263,14 @@ impl Reconciler {
                             format!("task {task_id} had not finished; the next sweep looks again"),
                         ),
                     ),
+                    Ok(Deletion::StatusUnreadable { task_id, error }) => failed(
+                        action,
+                        "GetServiceLinkedRoleDeletionStatus",
+                        AwsError::new(
+                            error.code,
+                            format!("{} (deletion task {task_id} was started)", error.message),
+                        ),
+                    ),
                     Err(e) => failed(action, "DeleteServiceLinkedRole", e),
                 }
             }

@@ -26,7 +26,6 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
@@ -44,18 +43,10 @@ use serde_json::Value;
 const EXECUTION_ROLE: &str = "ReconcilerFunctionRole";
 const TOPIC: &str = "marketplace-trusted-access";
 
-fn event(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("events")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
 /// The account `events/remove-account.json` says was removed: never a member of the seeded
 /// organization, so Organizations answers AccountNotFound for it, as for an account that left.
 fn departed_account() -> String {
-    event("remove-account.json")["detail"]["requestParameters"]["accountId"]
+    common::sample("remove-account.json")["detail"]["requestParameters"]["accountId"]
         .as_str()
         .expect("remove-account.json names an account")
         .to_owned()
@@ -357,7 +348,7 @@ enum Run {
 
 impl Run {
     fn event(self) -> Value {
-        event(match self {
+        common::sample(match self {
             Run::Enable => "enable-by-cli-iamuser.json",
             Run::Disable => "disable-by-cli.json",
             Run::Departure => "remove-account.json",

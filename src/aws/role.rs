@@ -40,6 +40,11 @@ pub enum Deletion {
     StillRunning {
         task_id: String,
     },
+    /// The deletion started, but its status could not be read.
+    StatusUnreadable {
+        task_id: String,
+        error: AwsError,
+    },
 }
 
 /// The service-linked role of one account, through that account's IAM client.
@@ -115,12 +120,21 @@ impl ServiceLinkedRole {
                 }
                 tokio::time::sleep(polling.interval).await;
             }
-            let status = self
+            let status = match self
                 .iam
                 .get_service_linked_role_deletion_status()
                 .deletion_task_id(&task_id)
                 .send()
-                .await?;
+                .await
+            {
+                Ok(status) => status,
+                Err(e) => {
+                    return Ok(Deletion::StatusUnreadable {
+                        task_id,
+                        error: e.into(),
+                    });
+                }
+            };
             match status.status {
                 DeletionTaskStatusType::Succeeded => return Ok(Deletion::Succeeded),
                 DeletionTaskStatusType::Failed => {
@@ -313,6 +327,31 @@ mod tests {
             "{outcome:?}"
         );
         assert_eq!(poll.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_deletion_whose_status_cannot_be_read_says_so_with_its_task() {
+        let delete = mock!(Client::delete_service_linked_role).then_output(deletion_started);
+        let poll = mock!(Client::get_service_linked_role_deletion_status).then_http_response(|| {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(403).unwrap(),
+                aws_smithy_types::body::SdkBody::from(
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
+                     <Message>not authorized</Message></Error><RequestId>r</RequestId></ErrorResponse>",
+                ),
+            )
+        });
+        let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&delete, &poll]);
+        match ServiceLinkedRole::new(iam, PRINCIPAL)
+            .delete(FAST, far())
+            .await
+        {
+            Ok(Deletion::StatusUnreadable { task_id, error }) => {
+                assert!(task_id.starts_with("task/"));
+                assert_eq!(error.code, "AccessDenied");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     fn retrying(c: aws_sdk_iam::config::Builder) -> aws_sdk_iam::config::Builder {
