@@ -635,14 +635,17 @@ async fn a_grant_for_another_service_or_another_role_is_denied() {
             },
         ),
         ("the resource is another role", "iam:GetRole", |statement| {
-            if let Some(arn) = statement["Resource"].as_str() {
-                statement["Resource"] = arn
-                    .replace(
-                        "AWSServiceRoleForMarketplaceLicenseManagement",
-                        "AWSServiceRoleForOrganizations",
-                    )
-                    .into();
-            }
+            let other = |arn: &str| {
+                Value::from(arn.replace(
+                    "AWSServiceRoleForMarketplaceLicenseManagement",
+                    "AWSServiceRoleForOrganizations",
+                ))
+            };
+            statement["Resource"] = match &statement["Resource"] {
+                Value::String(arn) => other(arn),
+                Value::Array(arns) => arns.iter().filter_map(Value::as_str).map(other).collect(),
+                unexpected => panic!("Resource {unexpected}"),
+            };
         }),
     ];
     for (what, action, mutate) in cases {
