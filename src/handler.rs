@@ -19,8 +19,9 @@ use tracing::{error, info};
 /// in the dead-letter queue; each variant carries the report, which is logged before it is raised.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
-    #[error("could not read the organization: {source}")]
-    Organization {
+    #[error("could not read {what}: {source}")]
+    Unreadable {
+        what: &'static str,
         source: AwsError,
         report: Box<Report>,
     },
@@ -45,7 +46,7 @@ impl HandlerError {
     /// The report logged before the error was raised.
     pub fn report(&self) -> &Report {
         match self {
-            HandlerError::Organization { report, .. }
+            HandlerError::Unreadable { report, .. }
             | HandlerError::WrongAccount { report, .. }
             | HandlerError::Notification { report, .. } => report,
         }
@@ -53,7 +54,7 @@ impl HandlerError {
 
     fn report_mut(&mut self) -> &mut Report {
         match self {
-            HandlerError::Organization { report, .. }
+            HandlerError::Unreadable { report, .. }
             | HandlerError::WrongAccount { report, .. }
             | HandlerError::Notification { report, .. } => report,
         }
@@ -63,7 +64,7 @@ impl HandlerError {
 impl From<HandlerError> for Diagnostic {
     fn from(err: HandlerError) -> Diagnostic {
         let error_type = match &err {
-            HandlerError::Organization { .. } => "OrganizationUnreadable",
+            HandlerError::Unreadable { .. } => "AwsUnreadable",
             HandlerError::WrongAccount { .. } => "NotManagementAccount",
             HandlerError::Notification { .. } => "NotificationNotPublished",
         };
@@ -125,7 +126,8 @@ impl App {
         let truth = match org.read_truth(MARKETPLACE_PRINCIPAL).await {
             Ok(truth) => truth,
             Err(source) => {
-                return Err(fail(report, |report| HandlerError::Organization {
+                return Err(fail(report, |report| HandlerError::Unreadable {
+                    what: "the organization",
                     source,
                     report,
                 }));
@@ -153,7 +155,8 @@ impl App {
         let caller = match self.reconciler.access.caller().await {
             Ok(caller) => caller,
             Err(source) => {
-                return Err(fail(report, |report| HandlerError::Organization {
+                return Err(fail(report, |report| HandlerError::Unreadable {
+                    what: "the function's own identity",
                     source,
                     report,
                 }));

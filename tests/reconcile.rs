@@ -375,3 +375,33 @@ async fn malformed_payloads_are_ignored_with_a_reason_and_change_nothing() {
         "not even a read"
     );
 }
+
+#[tokio::test]
+async fn outside_the_management_account_the_function_refuses_to_act() {
+    // GIVEN the function deployed, by mistake, in a member account
+    let (emulator, org) = organization(true).await;
+    let member = emulator.account_config(&org.active[0]).await;
+    let app = marketplace_trusted_access::handler::App::new(&member, Config::default());
+
+    // WHEN an event arrives
+    emulator.start_recording().await;
+    let err = app
+        .handle(&sample("scheduled.json"), no_deadline())
+        .await
+        .unwrap_err();
+
+    // THEN it fails, saying where it must run, and changes nothing
+    assert!(
+        matches!(
+            err,
+            marketplace_trusted_access::handler::HandlerError::WrongAccount { .. }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains(&org.management), "{err}");
+    assert_eq!(err.report().outcome, Outcome::Failed);
+    assert_eq!(
+        mutating(&emulator.recorded_actions().await),
+        Vec::<String>::new()
+    );
+}
