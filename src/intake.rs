@@ -6,6 +6,7 @@
 //! method two ways, and the parser must accept all of them and never panic on anything.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
+use serde::Deserialize;
 use serde_json::Value;
 
 /// The service principal whose trusted access this function manages.
@@ -75,6 +76,64 @@ impl Origin {
             .as_deref()
             .is_some_and(|s| s.contains("marketplace"))
     }
+}
+
+/// A CloudTrail record as EventBridge delivers it in `detail`, of this project's own making because
+/// real records vary: service events have no `userIdentity.type`, `CreateAccountResult` has no
+/// `requestID`, failed calls carry `errorCode`. Every field is optional and a field of an unexpected
+/// JSON type reads as absent, so no shape is rejected; the parts whose layout varies by event stay JSON.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CloudTrailRecord {
+    #[serde(deserialize_with = "lenient")]
+    pub event_name: Option<String>,
+    #[serde(rename = "eventID", deserialize_with = "lenient")]
+    pub event_id: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub event_time: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub error_code: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub error_message: Option<String>,
+    #[serde(rename = "sourceIPAddress", deserialize_with = "lenient")]
+    pub source_ip_address: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub user_agent: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub recipient_account_id: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub user_identity: Option<UserIdentity>,
+    pub request_parameters: Value,
+    pub response_elements: Value,
+    pub service_event_details: Value,
+    pub additional_event_data: Value,
+}
+
+/// `userIdentity`: IAMUser, AssumedRole (with `sessionContext.sessionIssuer`), Root, or for service
+/// events only `{accountId, invokedBy}`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UserIdentity {
+    #[serde(rename = "type", deserialize_with = "lenient")]
+    pub identity_type: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub arn: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub principal_id: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub account_id: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub invoked_by: Option<String>,
+    pub session_context: Value,
+}
+
+/// Reads a value as `T`, or as absent when it has another shape.
+fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    Ok(serde_json::from_value(Value::deserialize(deserializer)?).ok())
 }
 
 /// Understands any JSON payload. Never fails: what cannot be used is ignored with a reason.
@@ -183,21 +242,25 @@ fn parse_eventbridge(event: EventBridgeEvent<Value>) -> Intake {
 }
 
 fn parse_cloudtrail(detail: &Value, intake: &mut Intake) {
-    let text = |path: &[&str]| str_at(detail, path);
-    let name = text(&["eventName"]).unwrap_or_default();
+    let record: CloudTrailRecord = serde_json::from_value(detail.clone()).unwrap_or_default();
+    let name = record.event_name.clone().unwrap_or_default();
     intake.name = if name.is_empty() {
         "unknown".into()
     } else {
         name.clone()
     };
-    intake.event_id = text(&["eventID"]).or(intake.event_id.take());
-    intake.recorded_in = text(&["recipientAccountId"]).or(intake.recorded_in.take());
-    if let Some(code) = text(&["errorCode"]) {
-        let message = text(&["errorMessage"]).unwrap_or_default();
+    intake.event_id = record.event_id.clone().or(intake.event_id.take());
+    intake.recorded_in = record
+        .recipient_account_id
+        .clone()
+        .or(intake.recorded_in.take());
+    if let Some(code) = &record.error_code {
+        let message = record.error_message.as_deref().unwrap_or_default();
         intake.kind = Kind::Ignore(format!("the API call failed ({code}: {message})"));
         return;
     }
-    let origin = origin(detail);
+    let text = |path: &[&str]| str_at(detail, path);
+    let origin = origin(&record);
     intake.kind = match name.as_str() {
         "EnableAWSServiceAccess" | "DisableAWSServiceAccess" => {
             match text(&["requestParameters", "servicePrincipal"]) {
@@ -287,31 +350,34 @@ fn handshake_account(detail: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
-fn origin(detail: &Value) -> Origin {
-    let text = |path: &[&str]| str_at(detail, path);
-    let source_ip = text(&["sourceIPAddress"]);
-    let user_agent = text(&["userAgent"]);
+fn origin(record: &CloudTrailRecord) -> Origin {
+    let identity = record.user_identity.clone().unwrap_or_default();
     let is_service = |s: &String| s.ends_with(".amazonaws.com") && !s.contains(' ');
-    let service = text(&["userIdentity", "invokedBy"])
+    let service = identity
+        .invoked_by
+        .clone()
         .filter(is_service)
-        .or_else(|| source_ip.clone().filter(is_service))
-        .or_else(|| user_agent.clone().filter(is_service));
-    let actor = match text(&["userIdentity", "type"]).as_deref() {
-        Some("Root") => text(&["userIdentity", "accountId"]).map(|a| format!("root user of {a}")),
+        .or_else(|| record.source_ip_address.clone().filter(is_service))
+        .or_else(|| record.user_agent.clone().filter(is_service));
+    let actor = match identity.identity_type.as_deref() {
+        Some("Root") => identity
+            .account_id
+            .as_ref()
+            .map(|a| format!("root user of {a}")),
         _ => None,
     }
-    .or_else(|| text(&["userIdentity", "arn"]))
-    .or_else(|| text(&["userIdentity", "sessionContext", "sessionIssuer", "arn"]))
-    .or_else(|| text(&["userIdentity", "principalId"]))
+    .or(identity.arn)
+    .or_else(|| str_at(&identity.session_context, &["sessionIssuer", "arn"]))
+    .or(identity.principal_id)
     .or_else(|| service.clone())
-    .or_else(|| text(&["userIdentity", "invokedBy"]))
+    .or(identity.invoked_by)
     .unwrap_or_else(|| "an unknown caller".into());
     Origin {
         actor,
         service,
-        event_time: text(&["eventTime"]),
-        source_ip,
-        user_agent,
+        event_time: record.event_time.clone(),
+        source_ip: record.source_ip_address.clone(),
+        user_agent: record.user_agent.clone(),
     }
 }
 
@@ -400,6 +466,40 @@ mod tests {
             panic!("{t:?}")
         };
         assert!(origin.is_marketplace());
+    }
+
+    #[test]
+    fn every_identity_shape_names_its_caller() {
+        let actor = |identity: Value| {
+            let t = handled(cloudtrail(json!({
+                "eventName": "EnableAWSServiceAccess", "userIdentity": identity,
+                "requestParameters": {"servicePrincipal": MARKETPLACE_PRINCIPAL}
+            })));
+            let Trigger::TrustedAccess { origin, .. } = t else {
+                panic!("{t:?}")
+            };
+            origin.actor
+        };
+        assert_eq!(
+            actor(json!({"type": "Root", "accountId": "123456789012"})),
+            "root user of 123456789012"
+        );
+        assert_eq!(
+            actor(
+                json!({"type": "AssumedRole", "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::1:role/Admin"}}})
+            ),
+            "arn:aws:iam::1:role/Admin"
+        );
+        assert_eq!(
+            actor(json!({"accountId": "123456789012", "invokedBy": "AWS Internal"})),
+            "AWS Internal"
+        );
+        // A field of an unexpected type reads as absent rather than rejecting the record.
+        assert_eq!(
+            actor(json!({"type": 7, "arn": ["x"], "principalId": "AIDAEXAMPLE"})),
+            "AIDAEXAMPLE"
+        );
+        assert_eq!(actor(json!("not an object")), "an unknown caller");
     }
 
     #[test]
