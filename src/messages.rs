@@ -137,6 +137,14 @@ pub fn compose(run: Run<'_>) -> Vec<Message> {
     let r = run.report;
     let has_failures = r.failures().next().is_some() || !r.unreached.is_empty();
     let mut out = match run.trigger {
+        // The event says one thing, Organizations another (a late, replayed or forged event): the
+        // hand-off it would call for is not true, so only drift or failure is worth a message.
+        Trigger::TrustedAccess { enabled, .. }
+            if r.trusted_access.as_deref()
+                != Some(if *enabled { "enabled" } else { "disabled" }) =>
+        {
+            sweep(run)
+        }
         Trigger::TrustedAccess {
             enabled: true,
             origin,
@@ -748,7 +756,8 @@ mod tests {
 
     #[test]
     fn a_person_disabling_warns_both_administrators() {
-        let r = report(&[("111122223333", Action::Keep, ActionResult::Done)]);
+        let mut r = report(&[("111122223333", Action::Keep, ActionResult::Done)]);
+        r.trusted_access = Some("disabled".into());
         let t = Trigger::TrustedAccess {
             enabled: false,
             origin: person(),
@@ -796,6 +805,23 @@ mod tests {
             m.iter()
                 .all(|m| m.subject.contains("210987654321") && m.body.contains("may delete it"))
         );
+    }
+
+    #[test]
+    fn an_event_that_organizations_contradicts_calls_for_no_hand_off() {
+        let mut r = report(&[("111122223333", Action::Keep, ActionResult::Done)]);
+        r.trusted_access = Some("enabled".into());
+        let stale_disable = Trigger::TrustedAccess {
+            enabled: false,
+            origin: person(),
+        };
+        assert!(compose(run(&stale_disable, &r)).is_empty());
+        r.trusted_access = Some("disabled".into());
+        let stale_enable = Trigger::TrustedAccess {
+            enabled: true,
+            origin: person(),
+        };
+        assert!(compose(run(&stale_enable, &r)).is_empty());
     }
 
     #[test]

@@ -399,3 +399,19 @@ async fn a_notification_that_cannot_be_published_fails_the_invocation_after_logg
         pairs(&[("marketplace-admin", "trusted-access-enabled")])
     );
 }
+
+#[tokio::test]
+async fn a_disable_event_that_organizations_contradicts_sends_no_hand_off() {
+    // GIVEN trusted access still enabled and every role in place
+    let (emulator, _org, subscribers, config) = setup().await;
+    handle(&emulator, &config, &sample("enable-by-marketplace.json")).await;
+    subscribers.drain().await;
+
+    // WHEN a (late, replayed or forged) disable event arrives
+    let report = handle(&emulator, &config, &sample("disable-by-cli.json")).await;
+
+    // THEN nobody is told to wait for a clean-up that is not happening
+    assert_eq!(report.trusted_access.as_deref(), Some("enabled"));
+    assert!(report.notifications.is_empty());
+    assert!(who_got_what(&subscribers.drain().await).is_empty());
+}
