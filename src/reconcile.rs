@@ -290,3 +290,88 @@ impl Reconciler {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::organization::MemberAccount;
+
+    fn truth() -> OrgTruth {
+        let account = |id: &str, state: &str| MemberAccount {
+            id: id.into(),
+            name: id.into(),
+            state: state.into(),
+        };
+        OrgTruth {
+            organization_id: "o-exampleorgid".into(),
+            management_account_id: "123456789012".into(),
+            trusted_access: true,
+            accounts: vec![
+                account("111111111111", "ACTIVE"),
+                account("123456789012", "ACTIVE"),
+                account("222222222222", "SUSPENDED"),
+                account("333333333333", "PENDING_CLOSURE"),
+            ],
+        }
+    }
+
+    fn memberships(targets: &[Target]) -> Vec<(&str, Membership)> {
+        targets
+            .iter()
+            .map(|t| (t.account_id.as_str(), t.membership))
+            .collect()
+    }
+
+    #[test]
+    fn the_organization_scope_is_the_management_account_then_every_member_by_state() {
+        let targets = targets(&truth(), &Scope::Organization);
+        assert_eq!(
+            memberships(&targets),
+            [
+                ("123456789012", Membership::Management),
+                ("111111111111", Membership::ActiveMember),
+                ("222222222222", Membership::Inactive),
+                ("333333333333", Membership::Inactive),
+            ]
+        );
+        assert_eq!(targets[3].detail, "account PENDING_CLOSURE");
+    }
+
+    #[test]
+    fn a_listed_account_outside_the_organization_is_skipped_never_treated_as_departed() {
+        let scope = Scope::Listed(vec!["111111111111".into(), "999999999999".into()]);
+        let targets = targets(&truth(), &scope);
+        assert_eq!(
+            memberships(&targets),
+            [
+                ("111111111111", Membership::ActiveMember),
+                ("999999999999", Membership::Inactive)
+            ]
+        );
+        assert_eq!(targets[1].detail, DEPARTED_DETAIL);
+    }
+
+    #[test]
+    fn a_named_account_is_departed_only_if_organizations_no_longer_lists_it() {
+        let named = |id: &str| Scope::Named {
+            account_id: id.into(),
+            departed: true,
+        };
+        assert_eq!(
+            memberships(&targets(&truth(), &named("999999999999"))),
+            [("999999999999", Membership::Departed)]
+        );
+        assert_eq!(
+            memberships(&targets(&truth(), &named("111111111111"))),
+            [("111111111111", Membership::ActiveMember)]
+        );
+        let joined = Scope::Named {
+            account_id: "999999999999".into(),
+            departed: false,
+        };
+        assert_eq!(
+            memberships(&targets(&truth(), &joined)),
+            [("999999999999", Membership::Inactive)]
+        );
+    }
+}
