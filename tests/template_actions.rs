@@ -388,3 +388,18 @@ fn the_other_grants_name_the_member_role_the_topic_and_the_organization() {
         [format!("arn:aws:organizations::{MANAGEMENT}:account/o-*/*")]
     );
 }
+
+/// What the template's schedule sends is read as the full sweep, not ignored.
+#[test]
+fn the_schedule_input_is_a_sweep() {
+    use marketplace_trusted_access::intake::{Kind, Trigger, parse};
+    let template = policies::load("template.yaml");
+    let input =
+        template["Resources"]["ReconcilerFunction"]["Properties"]["Events"]["Sweep"]["Properties"]
+            ["Input"]
+            .as_str()
+            .expect("the Sweep schedule has an Input");
+    let intake = parse(&serde_json::from_str(input).expect("the Input is JSON"));
+    assert_eq!(intake.kind, Kind::Handle(Trigger::Sweep));
+    assert_eq!(intake.name, "schedule");
+}
