@@ -123,15 +123,28 @@ impl App {
             Kind::Handle(trigger) => trigger,
         };
         let org = &self.reconciler.org;
-        let truth = match org.read_truth(MARKETPLACE_PRINCIPAL).await {
+        let unreadable = |report, source| {
+            fail(report, |report| HandlerError::Unreadable {
+                what: "the organization",
+                source,
+                report,
+            })
+        };
+        // Who the management account is comes first: an event recorded anywhere else is ignored
+        // before the accounts are listed.
+        let described = match org.describe().await {
+            Ok(described) => described,
+            Err(source) => return Err(unreadable(report, source)),
+        };
+        if let Some(recorded) = intake.recorded_in.as_deref().filter(|a| *a != described.1) {
+            return Ok(log(report.ignored(format!(
+                "the event was recorded in account {recorded}, not in the management account {}",
+                described.1
+            ))));
+        }
+        let truth = match org.read_truth(described, MARKETPLACE_PRINCIPAL).await {
             Ok(truth) => truth,
-            Err(source) => {
-                return Err(fail(report, |report| HandlerError::Unreadable {
-                    what: "the organization",
-                    source,
-                    report,
-                }));
-            }
+            Err(source) => return Err(unreadable(report, source)),
         };
         let mut report = report;
         report.trusted_access = Some(
@@ -142,16 +155,6 @@ impl App {
             }
             .to_string(),
         );
-        if let Some(recorded) = intake
-            .recorded_in
-            .as_deref()
-            .filter(|a| *a != truth.management_account_id)
-        {
-            return Ok(log(report.ignored(format!(
-                "the event was recorded in account {recorded}, not in the management account {}",
-                truth.management_account_id
-            ))));
-        }
         let caller = match self.reconciler.access.caller().await {
             Ok(caller) => caller,
             Err(source) => {

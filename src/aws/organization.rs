@@ -65,9 +65,13 @@ impl Organization {
         ))
     }
 
-    /// Everything a reconciliation needs, every page of every list.
-    pub async fn read_truth(&self, principal: &str) -> Result<OrgTruth, AwsError> {
-        let (organization_id, management_account_id) = self.describe().await?;
+    /// Everything a reconciliation needs, every page of every list, for the organization that
+    /// [`Organization::describe`] returned.
+    pub async fn read_truth(
+        &self,
+        (organization_id, management_account_id): (String, String),
+        principal: &str,
+    ) -> Result<OrgTruth, AwsError> {
         Ok(OrgTruth {
             organization_id,
             management_account_id,
