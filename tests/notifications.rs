@@ -415,3 +415,43 @@ async fn a_disable_event_that_organizations_contradicts_sends_no_hand_off() {
     assert!(report.notifications.is_empty());
     assert!(who_got_what(&subscribers.drain().await).is_empty());
 }
+
+#[tokio::test]
+async fn a_departed_account_that_cannot_be_reached_is_left_to_its_administrator() {
+    // GIVEN ON_DEPARTURE=delete, and an account that left taking the member role with it
+    let (emulator, org, subscribers, config) = setup().await;
+    let leaver = org.active[0].clone();
+    emulator.delete_member_role(&leaver).await;
+    let event = common::remove_account(&emulator, &leaver).await;
+    let config = Config {
+        on_departure: marketplace_trusted_access::config::Removal::Delete,
+        ..config
+    };
+
+    // WHEN the removal event arrives
+    let report = handle(&emulator, &config, &event).await;
+
+    // THEN the account is reported failed, and both administrators are told who must act and how
+    assert_eq!(report.outcome, Outcome::Failed);
+    let received = subscribers.drain().await;
+    assert_eq!(
+        who_got_what(&received),
+        pairs(&[
+            ("account-admin", "account-departed"),
+            ("organizations-admin", "account-departed")
+        ])
+    );
+    for m in received.values().flatten() {
+        assert_eq!(m.attributes["severity"], "warning");
+        assert!(
+            m.body.contains("failed: AssumeRole: AccessDenied"),
+            "{}",
+            m.body
+        );
+        assert!(
+            m.body.contains("aws iam delete-service-linked-role"),
+            "{}",
+            m.body
+        );
+    }
+}
