@@ -322,6 +322,91 @@ mod tests {
             .collect()
     }
 
+    /// Trusted access is re-enabled between the first read and the delete: an interleaving the
+    /// emulator cannot produce on cue, so Organizations and IAM answer from `aws-smithy-mocks`.
+    #[tokio::test]
+    async fn the_state_is_read_again_right_before_a_delete_and_a_change_keeps_the_role() {
+        use aws_sdk_iam::operation::get_role::GetRoleOutput;
+        use aws_sdk_organizations::operation::list_aws_service_access_for_organization::ListAwsServiceAccessForOrganizationOutput;
+        use aws_sdk_organizations::types::EnabledServicePrincipal;
+        use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+        let reenabled =
+            mock!(aws_sdk_organizations::Client::list_aws_service_access_for_organization)
+                .then_output(|| {
+                    ListAwsServiceAccessForOrganizationOutput::builder()
+                        .enabled_service_principals(
+                            EnabledServicePrincipal::builder()
+                                .service_principal(MARKETPLACE_PRINCIPAL)
+                                .build(),
+                        )
+                        .build()
+                });
+        let present = mock!(aws_sdk_iam::Client::get_role).then_output(|| {
+            let role = aws_sdk_iam::types::Role::builder()
+                .path("/aws-service-role/license-management.marketplace.amazonaws.com/")
+                .role_name(crate::aws::role::ROLE_NAME)
+                .role_id("AROAEXAMPLE")
+                .arn("arn:aws:iam::123456789012:role/x")
+                .create_date(aws_smithy_types::DateTime::from_secs(0))
+                .build()
+                .unwrap();
+            GetRoleOutput::builder().role(role).build()
+        });
+        let delete = mock!(aws_sdk_iam::Client::delete_service_linked_role)
+            .then_output(|| unreachable!("the role must not be deleted"));
+        let org = Organization::new(mock_client!(aws_sdk_organizations, [&reenabled]));
+        let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&present, &delete]);
+        let sts = mock_client!(aws_sdk_sts, []);
+        let base = aws_config::SdkConfig::builder().build();
+        let config = Config {
+            on_disable: Removal::Delete,
+            ..Config::default()
+        };
+        let reconciler = Reconciler::new(
+            org,
+            AccountAccess::with_clients(&base, sts, iam, "MemberRole"),
+            &config,
+        );
+
+        // Disabled when the run began…
+        let truth = OrgTruth {
+            trusted_access: false,
+            ..self::truth()
+        };
+        let caller = Caller {
+            account_id: "123456789012".into(),
+            partition: "aws".into(),
+        };
+        let mut report = Report::new(
+            "DisableAWSServiceAccess",
+            None,
+            MARKETPLACE_PRINCIPAL,
+            false,
+        );
+        let management = targets(&truth, &Scope::Listed(vec!["123456789012".into()]));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        reconciler
+            .run(&truth, &caller, management, deadline, &mut report)
+            .await;
+
+        // …re-enabled by the time of the delete: the role stays.
+        assert_eq!(reenabled.num_calls(), 1, "the state was read again");
+        assert_eq!(delete.num_calls(), 0);
+        let action = &report.actions[0];
+        assert_eq!(
+            (action.action, action.result),
+            (Action::Keep, ActionResult::Done)
+        );
+        assert!(
+            action
+                .detail
+                .as_deref()
+                .unwrap()
+                .contains("Organizations changed before the delete")
+        );
+    }
+
     #[test]
     fn the_organization_scope_is_the_management_account_then_every_member_by_state() {
         let targets = targets(&truth(), &Scope::Organization);

@@ -24,10 +24,25 @@ pub struct Caller {
 
 impl AccountAccess {
     pub fn new(base: &SdkConfig, member_role_name: &str) -> Self {
+        AccountAccess::with_clients(
+            base,
+            aws_sdk_sts::Client::new(base),
+            aws_sdk_iam::Client::new(base),
+            member_role_name,
+        )
+    }
+
+    /// With given STS and own-account IAM clients; member accounts' clients are built from `base`.
+    pub fn with_clients(
+        base: &SdkConfig,
+        sts: aws_sdk_sts::Client,
+        own_iam: aws_sdk_iam::Client,
+        member_role_name: &str,
+    ) -> Self {
         AccountAccess {
             base: base.clone(),
-            sts: aws_sdk_sts::Client::new(base),
-            own_iam: aws_sdk_iam::Client::new(base),
+            sts,
+            own_iam,
             member_role_name: member_role_name.to_string(),
         }
     }
