@@ -61,7 +61,7 @@ async fn wait_for_port(port: u16) {
 }
 
 /// `cargo lambda invoke --data-file`, bounded in time; `log` is the function's output, shown on failure.
-async fn invoke(port: u16, file: &Path, log: &Path) -> Value {
+async fn invoke_raw(port: u16, file: &Path, log: &Path) -> std::process::Output {
     let run = tokio::process::Command::new(cargo_lambda())
         .args([
             "lambda",
@@ -69,13 +69,13 @@ async fn invoke(port: u16, file: &Path, log: &Path) -> Value {
             "--invoke-address",
             "127.0.0.1",
             "--invoke-port",
-            &port.to_string(),
         ])
+        .arg(port.to_string())
         .arg("--data-file")
         .arg(file)
         .kill_on_drop(true)
         .output();
-    let out = tokio::time::timeout(Duration::from_secs(120), run)
+    tokio::time::timeout(Duration::from_secs(120), run)
         .await
         .unwrap_or_else(|_| {
             panic!(
@@ -84,7 +84,12 @@ async fn invoke(port: u16, file: &Path, log: &Path) -> Value {
                 read(log)
             )
         })
-        .expect("run cargo lambda invoke");
+        .expect("run cargo lambda invoke")
+}
+
+/// An invocation that must succeed; its JSON report.
+async fn invoke(port: u16, file: &Path, log: &Path) -> Value {
+    let out = invoke_raw(port, file, log).await;
     assert!(
         out.status.success(),
         "{}: {}{}\nfunction log:\n{}",
@@ -102,6 +107,75 @@ async fn invoke(port: u16, file: &Path, log: &Path) -> Value {
     })
 }
 
+/// `cargo lambda watch` serving the runtime API, and the function binary running against it and
+/// the emulator, with `env` added to its environment. Both are killed when this is dropped.
+struct Function {
+    port: u16,
+    log: PathBuf,
+    _watch: Killed,
+    _function: Killed,
+}
+
+impl Function {
+    async fn start(emulator: &Emulator, env: &[(&str, &str)]) -> Function {
+        let port = free_port();
+        let log = std::env::temp_dir().join(format!("marketplace-trusted-access-e2e-{port}.log"));
+        let log_file = std::fs::File::create(&log).unwrap();
+        let watch = Killed(
+            Command::new(cargo_lambda())
+                .args([
+                    "lambda",
+                    "watch",
+                    "--only-lambda-apis",
+                    "--invoke-address",
+                    "127.0.0.1",
+                ])
+                .args(["--invoke-port", &port.to_string()])
+                .current_dir(root())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start cargo lambda watch (run .ci/setup to install cargo-lambda)"),
+        );
+        wait_for_port(port).await;
+        let function = Killed(
+            Command::new(env!("CARGO_BIN_EXE_marketplace-trusted-access"))
+                .env(
+                    "AWS_LAMBDA_RUNTIME_API",
+                    format!("http://127.0.0.1:{port}/.rt"),
+                )
+                .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+                .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+                .env("AWS_ENDPOINT_URL", emulator.endpoint())
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing")
+                .env("AWS_REGION", "us-east-1")
+                .env_remove("NOTIFICATION_TOPIC_ARN")
+                .envs(env.iter().copied())
+                .stdout(Stdio::from(log_file.try_clone().unwrap()))
+                .stderr(Stdio::from(log_file))
+                .spawn()
+                .expect("start the function binary"),
+        );
+        Function {
+            port,
+            log,
+            _watch: watch,
+            _function: function,
+        }
+    }
+
+    /// The report lines the function logged, parsed.
+    fn logged_reports(&self) -> Vec<Value> {
+        read(&self.log)
+            .lines()
+            .filter_map(|line| line.find("{\"trigger\"").map(|at| &line[at..]))
+            .map(|json| serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}")))
+            .collect()
+    }
+}
+
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
@@ -112,45 +186,7 @@ async fn every_sample_event_through_cargo_lambda() {
     let org = emulator.seed_organization(4, 1).await;
     emulator.set_trusted_access(PRINCIPAL, true).await;
 
-    let port = free_port();
-    let log = std::env::temp_dir().join(format!("marketplace-trusted-access-e2e-{port}.log"));
-    let log_file = std::fs::File::create(&log).unwrap();
-    let _watch = Killed(
-        Command::new(cargo_lambda())
-            .args([
-                "lambda",
-                "watch",
-                "--only-lambda-apis",
-                "--invoke-address",
-                "127.0.0.1",
-            ])
-            .args(["--invoke-port", &port.to_string()])
-            .current_dir(root())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start cargo lambda watch (run .ci/setup to install cargo-lambda)"),
-    );
-    wait_for_port(port).await;
-    let _function = Killed(
-        Command::new(env!("CARGO_BIN_EXE_marketplace-trusted-access"))
-            .env(
-                "AWS_LAMBDA_RUNTIME_API",
-                format!("http://127.0.0.1:{port}/.rt"),
-            )
-            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-            .env("AWS_ENDPOINT_URL", emulator.endpoint())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env_remove("NOTIFICATION_TOPIC_ARN")
-            .stdout(Stdio::from(log_file.try_clone().unwrap()))
-            .stderr(Stdio::from(log_file))
-            .spawn()
-            .expect("start the function binary"),
-    );
+    let function = Function::start(&emulator, &[]).await;
 
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("events"))
         .unwrap()
@@ -166,7 +202,7 @@ async fn every_sample_event_through_cargo_lambda() {
         } else {
             "reconciled"
         };
-        let report = invoke(port, file, &log).await;
+        let report = invoke(function.port, file, &function.log).await;
         assert_eq!(report["outcome"], expected, "{name}: {report}");
         if expected == "ignored" {
             assert!(
@@ -180,8 +216,48 @@ async fn every_sample_event_through_cargo_lambda() {
         }
     }
 
+    // Every invocation logged its report as one JSON line, the same as it returned.
+    assert_eq!(function.logged_reports().len(), files.len());
+
     // The enable sample ran against the emulator for real: every ACTIVE account has the role.
     for account in std::iter::once(&org.management).chain(&org.active) {
         assert!(emulator.marketplace_role_exists(account).await, "{account}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_notification_that_cannot_be_published_fails_the_invocation_after_the_report_is_logged() {
+    let emulator = Emulator::start().await;
+    let org = emulator.seed_organization(2, 0).await;
+    emulator.set_trusted_access(PRINCIPAL, true).await;
+    let missing = "arn:aws:sns:us-east-1:123456789012:no-such-topic";
+    let function = Function::start(&emulator, &[("NOTIFICATION_TOPIC_ARN", missing)]).await;
+
+    let out = invoke_raw(
+        function.port,
+        &root().join("events/enable-by-cli-iamuser.json"),
+        &function.log,
+    )
+    .await;
+
+    // The Lambda runtime reports the typed error, so Lambda retries the event and then dead-letters it…
+    let answer = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{answer}");
+    assert!(answer.contains("NotificationNotPublished"), "{answer}");
+    // …and the report logged before it says what was reconciled.
+    let reports = function.logged_reports();
+    assert_eq!(reports.len(), 1, "{}", read(&function.log));
+    assert_eq!(reports[0]["outcome"], "failed");
+    assert_eq!(reports[0]["accounts"]["created"], 3);
+    assert!(
+        reports[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("could not be published")
+    );
+    assert!(emulator.marketplace_role_exists(&org.active[0]).await);
 }
