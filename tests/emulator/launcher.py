@@ -1,6 +1,6 @@
 """Run moto's server with the corrections this project's integration tests rely on.
 
-moto (PyPI ``moto[server]``) emulates IAM, STS and Organizations well enough for the tests, except where
+moto (the Python package ``moto[server]``) emulates IAM, STS and Organizations well enough for the tests, except where
 it is more lenient or simpler than AWS for the Marketplace service-linked role. Each correction below names
 the AWS behaviour it reproduces; everything else is moto as released.
 
