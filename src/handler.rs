@@ -204,6 +204,7 @@ impl App {
             trigger: &trigger,
             organization_id: &truth.organization_id,
             management_account_id: &truth.management_account_id,
+            accounts: &truth.accounts,
             on_disable: self.config.on_disable,
             on_departure: self.config.on_departure,
             report: &report,

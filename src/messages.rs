@@ -3,6 +3,7 @@
 //! Each message is plain text a person reads in an e-mail, ending with the same facts as a compact
 //! JSON block for machines. Nothing here calls AWS.
 
+use crate::aws::organization::MemberAccount;
 use crate::config::Removal;
 use crate::decision::Action;
 use crate::intake::{MARKETPLACE_PRINCIPAL, Origin, Trigger};
@@ -127,6 +128,8 @@ pub struct Run<'a> {
     pub trigger: &'a Trigger,
     pub organization_id: &'a str,
     pub management_account_id: &'a str,
+    /// The accounts Organizations lists now.
+    pub accounts: &'a [MemberAccount],
     pub on_disable: Removal,
     pub on_departure: Removal,
     pub report: &'a Report,
@@ -313,8 +316,7 @@ fn departed(run: Run<'_>, account_id: &str, method: &str, origin: &Origin) -> Ve
         .actions
         .iter()
         .find(|a| a.account_id == account_id);
-    let still_member = action.is_some_and(|a| a.detail.as_deref() != Some(DEPARTED_DETAIL));
-    if still_member {
+    if run.accounts.iter().any(|a| a.id == account_id) {
         // Organizations still lists the account: the event was stale or forged. The account was
         // reconciled as a member; only drift or failure is worth a message.
         return sweep(run);
@@ -457,9 +459,6 @@ fn sweep(run: Run<'_>) -> Vec<Message> {
 const HOW_TO_DELETE: &str = "that account's administrator may delete it: IAM console > Roles > \
      AWSServiceRoleForMarketplaceLicenseManagement > Delete, or \
      `aws iam delete-service-linked-role --role-name AWSServiceRoleForMarketplaceLicenseManagement`.";
-
-/// The `detail` the reconciler gives an account that is no longer in the organization.
-pub const DEPARTED_DETAIL: &str = "not in the organization";
 
 #[allow(clippy::too_many_arguments)]
 fn message(
@@ -707,6 +706,7 @@ mod tests {
             trigger,
             organization_id: "o-exampleorgid",
             management_account_id: "123456789012",
+            accounts: &[],
             on_disable: Removal::Retain,
             on_departure: Removal::Retain,
             report,
@@ -785,7 +785,7 @@ mod tests {
             account_id: "210987654321".into(),
             action: Action::Keep,
             result: ActionResult::Done,
-            detail: Some(DEPARTED_DETAIL.into()),
+            detail: Some(crate::reconcile::DEPARTED_DETAIL.into()),
             error: None,
         });
         let t = Trigger::AccountDeparted {
@@ -822,6 +822,31 @@ mod tests {
             origin: person(),
         };
         assert!(compose(run(&stale_enable, &r)).is_empty());
+    }
+
+    #[test]
+    fn a_departure_of_an_account_organizations_still_lists_calls_for_no_hand_off() {
+        let r = report(&[("210987654321", Action::Keep, ActionResult::Done)]);
+        let listed = [MemberAccount {
+            id: "210987654321".into(),
+            name: "member".into(),
+            state: "ACTIVE".into(),
+        }];
+        let t = Trigger::AccountDeparted {
+            account_id: "210987654321".into(),
+            method: "Removed".into(),
+            origin: person(),
+        };
+        let still_member = Run {
+            accounts: &listed,
+            ..run(&t, &r)
+        };
+        assert!(compose(still_member).is_empty());
+        assert_eq!(
+            compose(run(&t, &r)).len(),
+            2,
+            "once it is gone, both audiences hear"
+        );
     }
 
     #[test]

@@ -10,11 +10,13 @@ use crate::aws::role::{Deletion, DeletionPolling, ServiceLinkedRole};
 use crate::config::{Config, Removal};
 use crate::decision::{Action, Facts, Membership, RoleState, decide, needs_observation};
 use crate::intake::MARKETPLACE_PRINCIPAL;
-use crate::messages::DEPARTED_DETAIL;
 use crate::report::{AccountAction, ActionResult, Outcome, Report};
 use futures::StreamExt;
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
+
+/// The `detail` of an account that is not in the organization.
+pub const DEPARTED_DETAIL: &str = "not in the organization";
 
 /// One account to reconcile and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]

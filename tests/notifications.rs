@@ -455,3 +455,34 @@ async fn a_departed_account_that_cannot_be_reached_is_left_to_its_administrator(
         );
     }
 }
+
+#[tokio::test]
+async fn a_departed_account_whose_role_was_deleted_is_reported_as_such() {
+    // GIVEN ON_DEPARTURE=delete and an account that left with its role and member role in place
+    let (emulator, org, subscribers, config) = setup().await;
+    handle(&emulator, &config, &sample("enable-by-marketplace.json")).await;
+    subscribers.drain().await;
+    let leaver = org.active[0].clone();
+    let event = common::remove_account(&emulator, &leaver).await;
+    let config = Config {
+        on_departure: marketplace_trusted_access::config::Removal::Delete,
+        ..config
+    };
+
+    // WHEN the removal event arrives
+    let report = handle(&emulator, &config, &event).await;
+
+    // THEN the role is gone and both administrators are told so
+    assert_eq!(report.accounts.deleted, 1);
+    let received = subscribers.drain().await;
+    assert_eq!(
+        who_got_what(&received),
+        pairs(&[
+            ("account-admin", "account-departed"),
+            ("organizations-admin", "account-departed")
+        ])
+    );
+    for m in received.values().flatten() {
+        assert!(m.body.contains("was deleted from account"), "{}", m.body);
+    }
+}

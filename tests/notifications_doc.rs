@@ -5,7 +5,8 @@
 use marketplace_trusted_access::config::Removal;
 use marketplace_trusted_access::decision::Action;
 use marketplace_trusted_access::intake::{MARKETPLACE_PRINCIPAL, Origin, Trigger};
-use marketplace_trusted_access::messages::{DEPARTED_DETAIL, Run, compose};
+use marketplace_trusted_access::messages::{Run, compose};
+use marketplace_trusted_access::reconcile::DEPARTED_DETAIL;
 use marketplace_trusted_access::report::{AccountAction, ActionResult, Report};
 use std::fmt::Write;
 use std::path::Path;
@@ -85,6 +86,7 @@ fn run<'a>(trigger: &'a Trigger, report: &'a Report, on_departure: Removal) -> R
         trigger,
         organization_id: "o-exampleorgid",
         management_account_id: "123456789012",
+        accounts: &[],
         on_disable: Removal::Retain,
         on_departure,
         report,
