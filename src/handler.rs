@@ -221,8 +221,8 @@ impl App {
         mut report: Report,
         messages: Vec<Message>,
     ) -> Result<Report, HandlerError> {
+        let topic = self.topic.as_ref().filter(|_| !report.dry_run);
         for message in messages {
-            let topic = self.topic.as_ref().filter(|_| !report.dry_run);
             let message_id = match topic {
                 None => {
                     info!(

@@ -142,7 +142,7 @@ pub fn parse(payload: &Value) -> Intake {
         return parse_command(payload);
     }
     if payload.get("detail-type").is_some() {
-        return match serde_json::from_value::<EventBridgeEvent<Value>>(payload.clone()) {
+        return match EventBridgeEvent::<Value>::deserialize(payload) {
             Ok(event) => parse_eventbridge(event),
             Err(e) => unknown(format!("not a valid EventBridge event: {e}")),
         };
@@ -242,7 +242,7 @@ fn parse_eventbridge(event: EventBridgeEvent<Value>) -> Intake {
 }
 
 fn parse_cloudtrail(detail: &Value, intake: &mut Intake) {
-    let record: CloudTrailRecord = serde_json::from_value(detail.clone()).unwrap_or_default();
+    let record = CloudTrailRecord::deserialize(detail).unwrap_or_default();
     let name = record.event_name.clone().unwrap_or_default();
     intake.name = if name.is_empty() {
         "unknown".into()

@@ -328,7 +328,6 @@ mod tests {
     /// emulator cannot produce on cue, so Organizations and IAM answer from `aws-smithy-mocks`.
     #[tokio::test]
     async fn the_state_is_read_again_right_before_a_delete_and_a_change_keeps_the_role() {
-        use aws_sdk_iam::operation::get_role::GetRoleOutput;
         use aws_sdk_organizations::operation::list_aws_service_access_for_organization::ListAwsServiceAccessForOrganizationOutput;
         use aws_sdk_organizations::types::EnabledServicePrincipal;
         use aws_smithy_mocks::{RuleMode, mock, mock_client};
@@ -344,17 +343,8 @@ mod tests {
                         )
                         .build()
                 });
-        let present = mock!(aws_sdk_iam::Client::get_role).then_output(|| {
-            let role = aws_sdk_iam::types::Role::builder()
-                .path("/aws-service-role/license-management.marketplace.amazonaws.com/")
-                .role_name(crate::aws::role::ROLE_NAME)
-                .role_id("AROAEXAMPLE")
-                .arn("arn:aws:iam::123456789012:role/x")
-                .create_date(aws_smithy_types::DateTime::from_secs(0))
-                .build()
-                .unwrap();
-            GetRoleOutput::builder().role(role).build()
-        });
+        let present =
+            mock!(aws_sdk_iam::Client::get_role).then_output(crate::aws::role::role_found);
         let delete = mock!(aws_sdk_iam::Client::delete_service_linked_role)
             .then_output(|| unreachable!("the role must not be deleted"));
         let org = Organization::new(mock_client!(aws_sdk_organizations, [&reenabled]));

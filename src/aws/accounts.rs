@@ -12,6 +12,8 @@ pub struct AccountAccess {
     sts: aws_sdk_sts::Client,
     own_iam: aws_sdk_iam::Client,
     member_role_name: String,
+    /// Who the function is never changes in an execution environment: asked once, on first use.
+    caller: tokio::sync::OnceCell<Caller>,
 }
 
 /// The caller the function runs as.
@@ -44,17 +46,23 @@ impl AccountAccess {
             sts,
             own_iam,
             member_role_name: member_role_name.to_string(),
+            caller: tokio::sync::OnceCell::new(),
         }
     }
 
-    /// Who the function is (`sts:GetCallerIdentity`, which needs no permission).
+    /// Who the function is (`sts:GetCallerIdentity`, which needs no permission), asked once.
     pub async fn caller(&self) -> Result<Caller, AwsError> {
-        let me = self.sts.get_caller_identity().send().await?;
-        let arn = me.arn.unwrap_or_default();
-        Ok(Caller {
-            account_id: me.account.unwrap_or_default(),
-            partition: arn.split(':').nth(1).unwrap_or("aws").to_string(),
-        })
+        self.caller
+            .get_or_try_init(|| async {
+                let me = self.sts.get_caller_identity().send().await?;
+                let arn = me.arn.unwrap_or_default();
+                Ok(Caller {
+                    account_id: me.account.unwrap_or_default(),
+                    partition: arn.split(':').nth(1).unwrap_or("aws").to_string(),
+                })
+            })
+            .await
+            .cloned()
     }
 
     /// The IAM client for `account_id`: the function's own in its own account, else one signed with

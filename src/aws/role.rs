@@ -164,6 +164,22 @@ impl ServiceLinkedRole {
     }
 }
 
+/// `GetRole`'s answer when the role exists, for mocked clients in this crate's tests.
+#[cfg(test)]
+pub(crate) fn role_found() -> aws_sdk_iam::operation::get_role::GetRoleOutput {
+    let role = aws_sdk_iam::types::Role::builder()
+        .path("/aws-service-role/license-management.marketplace.amazonaws.com/")
+        .role_name(ROLE_NAME)
+        .role_id("AROAEXAMPLE")
+        .arn("arn:aws:iam::123456789012:role/aws-service-role/license-management.marketplace.amazonaws.com/AWSServiceRoleForMarketplaceLicenseManagement")
+        .create_date(aws_smithy_types::DateTime::from_secs(0))
+        .build()
+        .expect("every required field is set");
+    aws_sdk_iam::operation::get_role::GetRoleOutput::builder()
+        .role(role)
+        .build()
+}
+
 /// Answers the emulator cannot give (DESIGN §7): deletions that stay `IN_PROGRESS` or fail with a
 /// `RoleUsageList`, throttling, and AWS's own wording of a duplicate create. Mocked with
 /// `aws-smithy-mocks`; everything else is tested against the emulator in `tests/`.
@@ -171,10 +187,10 @@ impl ServiceLinkedRole {
 mod tests {
     use super::*;
     use aws_sdk_iam::operation::delete_service_linked_role::DeleteServiceLinkedRoleOutput;
-    use aws_sdk_iam::operation::get_role::{GetRoleError, GetRoleOutput};
+    use aws_sdk_iam::operation::get_role::GetRoleError;
     use aws_sdk_iam::operation::get_service_linked_role_deletion_status::GetServiceLinkedRoleDeletionStatusOutput as Status;
     use aws_sdk_iam::types::error::{InvalidInputException, NoSuchEntityException};
-    use aws_sdk_iam::types::{DeletionTaskFailureReasonType, Role, RoleUsageType};
+    use aws_sdk_iam::types::{DeletionTaskFailureReasonType, RoleUsageType};
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
 
@@ -368,17 +384,7 @@ mod tests {
             .sequence()
             .http_status(400, Some(throttled()))
             .times(2)
-            .output(|| {
-                let role = Role::builder()
-                    .path("/aws-service-role/license-management.marketplace.amazonaws.com/")
-                    .role_name(ROLE_NAME)
-                    .role_id("AROAEXAMPLE")
-                    .arn("arn:aws:iam::123456789012:role/x")
-                    .create_date(aws_smithy_types::DateTime::from_secs(0))
-                    .build()
-                    .unwrap();
-                GetRoleOutput::builder().role(role).build()
-            })
+            .output(role_found)
             .build();
         let iam = mock_client!(aws_sdk_iam, RuleMode::Sequential, [&get], retrying);
         assert_eq!(
