@@ -1,4 +1,4 @@
-//! Configuration, read and validated once at start-up (DESIGN §6).
+//! Configuration, read and validated once at start-up (docs/design.md, "Configuration").
 //!
 //! A bad value stops the function at init with an error naming the variable and the accepted values,
 //! so a mistyped `ON_DISABLE=delet` can never silently fall back to a default.

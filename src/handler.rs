@@ -1,72 +1,60 @@
-//! The invocation, end to end: intake, truth, reconciliation, notifications, report.
+//! One invocation, end to end: intake, truth, reconciliation, hand-offs, report
+//! (docs/design.md, "Architecture").
 
-use crate::aws::AwsError;
 use crate::aws::accounts::AccountAccess;
 use crate::aws::organization::Organization;
 use crate::aws::topic::Topic;
 use crate::config::Config;
-use crate::intake::{self, Kind, MARKETPLACE_PRINCIPAL, Trigger};
-use crate::messages::{self, Message, Run};
-use crate::reconcile::{Reconciler, Scope, targets};
-use crate::report::{Outcome, Report, SentNotification};
+use crate::decision::{Policy, Scope, targets};
+use crate::intake::{self, Intake, Kind, MARKETPLACE_PRINCIPAL, Trigger};
+use crate::messages::{self, Audience, Context, Event};
+use crate::notify;
+use crate::outcome::Outcome;
+use crate::ports::{AwsError, Directory, MemberAccount, OrgIdentity, Publisher, RoleStore};
+use crate::reconcile::{Reconciler, Session};
+use crate::report::{Ending, Report};
 use aws_config::SdkConfig;
 use lambda_runtime::Diagnostic;
 use serde_json::Value;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tracing::{error, info};
 
-/// Why an invocation failed. Lambda retries a failed asynchronous invocation and, at last, leaves it
-/// in the dead-letter queue; each variant carries the report, which is logged before it is raised.
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
+/// Time kept back from the deadline for publishing each hand-off: the SNS client's operation
+/// timeout (see `main.rs`).
+pub const PUBLISH_TIMEOUT: Duration = Duration::from_secs(10);
+/// Hand-offs one invocation may send: the trigger's own (at most two) and a failure summary.
+const MAX_MESSAGES: u32 = 3;
+/// Time kept back for logging the report and answering.
+const REPORT_MARGIN: Duration = Duration::from_secs(2);
+
+/// Why an invocation fails. Lambda retries a failed asynchronous invocation and, at last, leaves it
+/// in the dead-letter queue. The report has been logged before; the error carries only its reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvocationError {
     #[error("could not read {what}: {source}")]
     Unreadable {
         what: &'static str,
         source: AwsError,
-        report: Box<Report>,
     },
     #[error(
         "the function must run in the organization's management account {management}, not {actual}"
     )]
-    WrongAccount {
-        management: String,
-        actual: String,
-        report: Box<Report>,
-    },
-    #[error("notification {event} for {audience} could not be published: {source}")]
+    WrongAccount { management: String, actual: String },
+    #[error("notification {} for {} could not be published: {source}", .event.as_str(), .audience.as_str())]
     Notification {
-        audience: String,
-        event: String,
+        audience: Audience,
+        event: Event,
         source: AwsError,
-        report: Box<Report>,
     },
 }
 
-impl HandlerError {
-    /// The report logged before the error was raised.
-    pub fn report(&self) -> &Report {
-        match self {
-            HandlerError::Unreadable { report, .. }
-            | HandlerError::WrongAccount { report, .. }
-            | HandlerError::Notification { report, .. } => report,
-        }
-    }
-
-    fn report_mut(&mut self) -> &mut Report {
-        match self {
-            HandlerError::Unreadable { report, .. }
-            | HandlerError::WrongAccount { report, .. }
-            | HandlerError::Notification { report, .. } => report,
-        }
-    }
-}
-
-impl From<HandlerError> for Diagnostic {
-    fn from(err: HandlerError) -> Diagnostic {
+impl From<InvocationError> for Diagnostic {
+    fn from(err: InvocationError) -> Diagnostic {
         let error_type = match &err {
-            HandlerError::Unreadable { .. } => "AwsUnreadable",
-            HandlerError::WrongAccount { .. } => "NotManagementAccount",
-            HandlerError::Notification { .. } => "NotificationNotPublished",
+            InvocationError::Unreadable { .. } => "AwsUnreadable",
+            InvocationError::WrongAccount { .. } => "NotManagementAccount",
+            InvocationError::Notification { .. } => "NotificationNotPublished",
         };
         Diagnostic {
             error_type: error_type.into(),
@@ -75,36 +63,92 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
-/// Everything an invocation needs, built once at start-up.
+/// One invocation's context: the Lambda request id, which names the session in member accounts'
+/// CloudTrail, and the time Lambda stops the invocation.
 #[derive(Debug, Clone)]
-pub struct App {
-    pub config: Config,
-    pub reconciler: Reconciler,
-    /// `None`: notifications are logged, not published.
-    pub topic: Option<Topic>,
+pub struct Invocation {
+    pub request_id: String,
+    pub deadline: Instant,
 }
 
-impl App {
-    /// Clients for every service, from one SDK configuration.
-    pub fn new(sdk: &SdkConfig, config: Config) -> App {
-        let reconciler = Reconciler::new(
-            Organization::new(aws_sdk_organizations::Client::new(sdk)),
-            AccountAccess::new(sdk, &config.member_role_name),
-            &config,
-        );
-        let topic = config
-            .topic_arn
-            .as_deref()
-            .map(|arn| Topic::new(aws_sdk_sns::Client::new(sdk), arn));
-        App {
-            config,
-            reconciler,
-            topic,
+impl Invocation {
+    /// An invocation that must end by `deadline`.
+    pub fn until(deadline: Instant) -> Invocation {
+        Invocation {
+            request_id: "local".into(),
+            deadline,
         }
     }
 
-    /// Handles one invocation. `deadline` is when Lambda stops the invocation.
-    pub async fn handle(&self, payload: &Value, deadline: Instant) -> Result<Report, HandlerError> {
+    /// The session name AssumeRole records in member accounts: at most 64 characters of
+    /// `[\w+=,.@-]`.
+    fn session_name(&self) -> String {
+        let id: String = self
+            .request_id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(*c))
+            .take(60)
+            .collect();
+        format!("mta-{id}")
+    }
+
+    /// When the last account must be done: the deadline less the time the hand-offs and the report
+    /// need.
+    fn cutoff(&self) -> Instant {
+        self.deadline
+            .checked_sub(PUBLISH_TIMEOUT * MAX_MESSAGES + REPORT_MARGIN)
+            .unwrap_or(self.deadline)
+    }
+}
+
+/// Everything an invocation needs, built once at start-up: the configuration and the adapters.
+pub struct App {
+    pub config: Config,
+    directory: Arc<dyn Directory>,
+    roles: Arc<dyn RoleStore>,
+    /// `None`: notifications are logged, not published.
+    publisher: Option<Arc<dyn Publisher>>,
+}
+
+impl App {
+    /// The AWS adapters, from one SDK configuration.
+    pub fn new(sdk: &SdkConfig, config: Config) -> App {
+        let publisher = config.topic_arn.as_deref().map(|arn| {
+            let sns = aws_sdk_sns::config::Builder::from(sdk)
+                .timeout_config(
+                    aws_config::timeout::TimeoutConfig::builder()
+                        .operation_timeout(PUBLISH_TIMEOUT)
+                        .build(),
+                )
+                .build();
+            Arc::new(Topic::new(aws_sdk_sns::Client::from_conf(sns), arn)) as Arc<dyn Publisher>
+        });
+        App::with_ports(
+            config.clone(),
+            Arc::new(Organization::new(aws_sdk_organizations::Client::new(sdk))),
+            Arc::new(AccountAccess::new(sdk, &config.member_role_name)),
+            publisher,
+        )
+    }
+
+    /// Any adapters behind the ports: the AWS ones, or in-memory fakes in tests.
+    pub fn with_ports(
+        config: Config,
+        directory: Arc<dyn Directory>,
+        roles: Arc<dyn RoleStore>,
+        publisher: Option<Arc<dyn Publisher>>,
+    ) -> App {
+        App {
+            config,
+            directory,
+            roles,
+            publisher,
+        }
+    }
+
+    /// Handles one invocation and returns its report, logged. The report says, through
+    /// [`Report::into_result`], whether the invocation must fail.
+    pub async fn handle(&self, payload: &Value, invocation: &Invocation) -> Report {
         let intake = intake::parse(payload);
         let command_dry_run = matches!(
             intake.kind,
@@ -112,172 +156,173 @@ impl App {
         );
         // DRY_RUN=true is a lock: a command cannot lift it, only ask for a dry run on its own.
         let dry_run = self.config.dry_run || command_dry_run;
-        let report = Report::new(
-            &intake.name,
-            intake.event_id.clone(),
-            MARKETPLACE_PRINCIPAL,
-            dry_run,
-        );
-        let trigger = match intake.kind {
-            Kind::Ignore(reason) => return Ok(log(report.ignored(reason))),
-            Kind::Handle(trigger) => trigger,
-        };
-        let org = &self.reconciler.org;
-        let unreadable = |report, source| {
-            fail(report, |report| HandlerError::Unreadable {
-                what: "the organization",
-                source,
-                report,
-            })
-        };
-        // Who the management account is comes first: an event recorded anywhere else is ignored
-        // before the accounts are listed.
-        let described = match org.describe().await {
-            Ok(described) => described,
-            Err(source) => return Err(unreadable(report, source)),
-        };
-        if let Some(recorded) = intake.recorded_in.as_deref().filter(|a| *a != described.1) {
-            return Ok(log(report.ignored(format!(
-                "the event was recorded in account {recorded}, not in the management account {}",
-                described.1
-            ))));
-        }
-        let truth = match org.read_truth(described, MARKETPLACE_PRINCIPAL).await {
-            Ok(truth) => truth,
-            Err(source) => return Err(unreadable(report, source)),
-        };
-        let mut report = report;
-        report.trusted_access = Some(
-            if truth.trusted_access {
-                "enabled"
-            } else {
-                "disabled"
+        let report = match &intake.kind {
+            Kind::Ignore(reason) => {
+                Report::build(&intake, dry_run, Ending::Ignored(reason.clone()))
             }
-            .to_string(),
-        );
-        let caller = match self.reconciler.access.caller().await {
-            Ok(caller) => caller,
-            Err(source) => {
-                return Err(fail(report, |report| HandlerError::Unreadable {
-                    what: "the function's own identity",
-                    source,
-                    report,
-                }));
-            }
+            Kind::Handle(trigger) => self.run(&intake, trigger, dry_run, invocation).await,
         };
-        if caller.account_id != truth.management_account_id {
-            let management = truth.management_account_id.clone();
-            let actual = caller.account_id.clone();
-            return Err(fail(report, |report| HandlerError::WrongAccount {
-                management,
-                actual,
-                report,
-            }));
-        }
-        let scope = match &trigger {
-            Trigger::TrustedAccess { .. }
-            | Trigger::Sweep
-            | Trigger::Command { accounts: None, .. } => Scope::Organization,
-            Trigger::Command {
-                accounts: Some(ids),
-                ..
-            } => Scope::Listed(ids.clone()),
-            Trigger::AccountDeparted { account_id, .. } => Scope::Named {
-                account_id: account_id.clone(),
-                departed: true,
-            },
-            Trigger::AccountJoined { account_id, .. } => Scope::Named {
-                account_id: account_id.clone(),
-                departed: false,
-            },
-        };
-        self.reconciler
-            .run(
-                &truth,
-                &caller,
-                targets(&truth, &scope),
-                deadline,
-                &mut report,
+        log(&report);
+        report
+    }
+
+    async fn run(
+        &self,
+        intake: &Intake,
+        trigger: &Trigger,
+        dry_run: bool,
+        invocation: &Invocation,
+    ) -> Report {
+        let stopped = |trusted_access, error| {
+            Report::build(
+                intake,
+                dry_run,
+                Ending::Stopped {
+                    trusted_access,
+                    error,
+                },
             )
-            .await;
-        let messages = messages::compose(Run {
-            trigger: &trigger,
-            organization_id: &truth.organization_id,
-            management_account_id: &truth.management_account_id,
-            accounts: &truth.accounts,
+        };
+        let unreadable = |what, source| InvocationError::Unreadable { what, source };
+        // Who the management account is comes first: an event recorded anywhere else is ignored
+        // before anything else is read.
+        let organization = match self.directory.identity().await {
+            Ok(organization) => organization,
+            Err(e) => return stopped(None, unreadable("the organization", e)),
+        };
+        if let Some(recorded) = intake
+            .recorded_in
+            .as_deref()
+            .filter(|a| *a != organization.management_account_id)
+        {
+            let reason = format!(
+                "the event was recorded in account {recorded}, not in the management account {}",
+                organization.management_account_id
+            );
+            return Report::build(intake, dry_run, Ending::Ignored(reason));
+        }
+        let scope = scope_of(trigger);
+        let trusted_access = match self.directory.trusted_access(MARKETPLACE_PRINCIPAL).await {
+            Ok(enabled) => enabled,
+            Err(e) => return stopped(None, unreadable("the organization", e)),
+        };
+        let known = match self.known_accounts(&scope).await {
+            Ok(known) => known,
+            Err(e) => return stopped(Some(trusted_access), unreadable("the organization", e)),
+        };
+        let caller = match self.roles.caller().await {
+            Ok(caller) => caller,
+            Err(e) => {
+                return stopped(
+                    Some(trusted_access),
+                    unreadable("the function's own identity", e),
+                );
+            }
+        };
+        if caller.account_id != organization.management_account_id {
+            let error = InvocationError::WrongAccount {
+                management: organization.management_account_id.clone(),
+                actual: caller.account_id.clone(),
+            };
+            return stopped(Some(trusted_access), error);
+        }
+        let policy = Policy {
             on_disable: self.config.on_disable,
             on_departure: self.config.on_departure,
-            report: &report,
-        });
-        self.notify(report, messages).await.map(log)
+        };
+        let reconciler = Reconciler {
+            directory: self.directory.as_ref(),
+            roles: self.roles.as_ref(),
+            policy,
+            max_concurrency: self.config.max_concurrency,
+            dry_run,
+        };
+        let session_name = invocation.session_name();
+        let session = Session {
+            caller: &caller,
+            name: &session_name,
+        };
+        let targets = targets(&organization.management_account_id, &known, &scope);
+        let outcome = reconciler
+            .run(trusted_access, &session, targets, invocation.cutoff())
+            .await;
+        self.hand_off(intake, trigger, dry_run, &organization, &outcome, policy)
+            .await
     }
 
-    /// Publishes every message, or logs it when there is no topic or the run is a dry run (a dry run
-    /// makes no mutating call, and `sns:Publish` is one). The first message that cannot be published
-    /// fails the invocation, so that Lambda retries it; the retry repeats no role change because the
-    /// reconciliation is level-triggered.
-    async fn notify(
-        &self,
-        mut report: Report,
-        messages: Vec<Message>,
-    ) -> Result<Report, HandlerError> {
-        let topic = self.topic.as_ref().filter(|_| !report.dry_run);
-        for message in messages {
-            let message_id = match topic {
-                None => {
-                    info!(
-                        audience = message.audience.as_str(),
-                        event = message.event.as_str(),
-                        subject = %message.subject,
-                        body = %message.body,
-                        "notification logged, not published"
-                    );
-                    None
-                }
-                Some(topic) => match topic.publish(&message).await {
-                    Ok(id) => Some(id),
-                    Err(source) => {
-                        return Err(fail(report, |report| HandlerError::Notification {
-                            audience: message.audience.as_str().into(),
-                            event: message.event.as_str().into(),
-                            source,
-                            report,
-                        }));
-                    }
-                },
-            };
-            report.notifications.push(SentNotification {
-                audience: message.audience.as_str().into(),
-                event: message.event.as_str().into(),
-                subject: message.subject.clone(),
-                delivery: if message_id.is_some() {
-                    "published"
-                } else {
-                    "logged"
-                }
-                .into(),
-                message_id,
-            });
+    /// The accounts Organizations reports for `scope`: every account for a sweep or a change of
+    /// trusted access, only the named ones otherwise (`ListAccounts` is throttled in large
+    /// organizations, `DescribeAccount` is not needed more than once or twice).
+    async fn known_accounts(&self, scope: &Scope) -> Result<Vec<MemberAccount>, AwsError> {
+        let ids = match scope {
+            Scope::Organization => return self.directory.accounts().await,
+            Scope::Listed(ids) => ids.clone(),
+            Scope::Named { account_id, .. } => vec![account_id.clone()],
+        };
+        let mut known = Vec::with_capacity(ids.len());
+        for id in ids {
+            known.extend(self.directory.account(&id).await?);
         }
-        Ok(report)
+        Ok(known)
+    }
+
+    async fn hand_off(
+        &self,
+        intake: &Intake,
+        trigger: &Trigger,
+        dry_run: bool,
+        organization: &OrgIdentity,
+        outcome: &Outcome,
+        policy: Policy,
+    ) -> Report {
+        let messages = messages::compose(Context {
+            trigger,
+            trigger_name: &intake.name,
+            event_id: intake.event_id.as_deref(),
+            organization,
+            outcome,
+            dry_run,
+            policy,
+        });
+        let publisher = self.publisher.as_deref().filter(|_| !dry_run);
+        let deliveries = notify::deliver(publisher, &messages).await;
+        Report::build(
+            intake,
+            dry_run,
+            Ending::Ran {
+                outcome,
+                deliveries: &deliveries,
+            },
+        )
     }
 }
 
-/// Logs the report as one JSON line and returns it.
-fn log(report: Report) -> Report {
-    info!(target: "report", "{}", report.to_json_line());
-    report
+/// Which accounts a trigger asks to look at.
+fn scope_of(trigger: &Trigger) -> Scope {
+    match trigger {
+        Trigger::TrustedAccess { .. }
+        | Trigger::Sweep
+        | Trigger::Command { accounts: None, .. } => Scope::Organization,
+        Trigger::Command {
+            accounts: Some(ids),
+            ..
+        } => Scope::Listed(ids.clone()),
+        Trigger::AccountDeparted { account_id, .. } => Scope::Named {
+            account_id: account_id.clone(),
+            departed: true,
+        },
+        Trigger::AccountJoined { account_id, .. } => Scope::Named {
+            account_id: account_id.clone(),
+            departed: false,
+        },
+    }
 }
 
-/// Marks the report failed, puts it into the error, with the error as its reason, and logs it.
-fn fail(mut report: Report, make: impl FnOnce(Box<Report>) -> HandlerError) -> HandlerError {
-    if report.outcome != Outcome::Incomplete {
-        report.outcome = Outcome::Failed;
+/// Logs the report as one JSON line.
+fn log(report: &Report) {
+    if report.failure.is_some() {
+        error!(target: "report", "{}", report.to_json_line());
+    } else {
+        info!(target: "report", "{}", report.to_json_line());
     }
-    let mut err = make(Box::new(report));
-    let reason = err.to_string();
-    let report = err.report_mut();
-    report.reason = Some(reason);
-    error!(target: "report", "{}", report.to_json_line());
-    err
 }

@@ -1,5 +1,5 @@
 //! Event intake: turns whatever the function was invoked with into a [`Trigger`], or says why it is
-//! ignored (DESIGN §2).
+//! ignored (docs/design.md, "Triggers").
 //!
 //! CloudTrail records are read leniently from JSON rather than through a strict struct: real records
 //! lack `userIdentity.type` (service events), `requestID` (`CreateAccountResult`) or spell the departure
@@ -42,7 +42,7 @@ pub enum Trigger {
     /// An account was removed or left.
     AccountDeparted {
         account_id: String,
-        method: String,
+        method: DepartureMethod,
         origin: Origin,
     },
     /// An account joined or was created.
@@ -54,6 +54,47 @@ pub enum Trigger {
         dry_run: bool,
         accounts: Option<Vec<String>>,
     },
+}
+
+/// How an account left the organization. Sources spell it differently (`departedMethod` or
+/// `departureMethod`, with values such as `Removed`, `Left` or a closure), so it is read leniently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DepartureMethod {
+    /// The management account removed it.
+    Removed,
+    /// The account left on its own (`LeaveOrganization`).
+    Left,
+    /// The account was closed.
+    Closed,
+    /// Another spelling, kept as given.
+    Other(String),
+    /// The record did not say.
+    Unknown,
+}
+
+impl DepartureMethod {
+    pub fn parse(text: &str) -> DepartureMethod {
+        let lower = text.to_ascii_lowercase();
+        match lower.as_str() {
+            "removed" | "remove" => DepartureMethod::Removed,
+            "left" | "leave" => DepartureMethod::Left,
+            "" => DepartureMethod::Unknown,
+            _ if lower.contains("clos") => DepartureMethod::Closed,
+            _ => DepartureMethod::Other(text.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for DepartureMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DepartureMethod::Removed => "Removed",
+            DepartureMethod::Left => "Left",
+            DepartureMethod::Closed => "Closed",
+            DepartureMethod::Other(text) => text,
+            DepartureMethod::Unknown => "unknown",
+        })
+    }
 }
 
 /// Who made a change and when, from the CloudTrail record.
@@ -277,7 +318,7 @@ fn parse_cloudtrail(detail: &Value, intake: &mut Intake) {
         "RemoveAccountFromOrganization" => match text(&["requestParameters", "accountId"]) {
             Some(id) if is_account_id(&id) => Kind::Handle(Trigger::AccountDeparted {
                 account_id: id,
-                method: "Removed".into(),
+                method: DepartureMethod::Removed,
                 origin,
             }),
             _ => Kind::Ignore("the record names no valid requestParameters.accountId".into()),
@@ -286,7 +327,7 @@ fn parse_cloudtrail(detail: &Value, intake: &mut Intake) {
             Some(account_id) => Kind::Handle(Trigger::AccountDeparted {
                 account_id,
                 method: find_key(detail, &["departedMethod", "departureMethod"])
-                    .unwrap_or_else(|| "unknown".into()),
+                    .map_or(DepartureMethod::Unknown, |m| DepartureMethod::parse(&m)),
                 origin,
             }),
             None => Kind::Ignore("the record names no departed account id".into()),
@@ -524,7 +565,7 @@ mod tests {
                 handled(p),
                 Trigger::AccountDeparted {
                     account_id: "210987654321".into(),
-                    method: "Left".into(),
+                    method: DepartureMethod::Left,
                     origin: Origin {
                         actor: "organizations.amazonaws.com".into(),
                         service: Some("organizations.amazonaws.com".into()),

@@ -5,7 +5,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
 use marketplace_trusted_access::config::Config;
-use marketplace_trusted_access::handler::App;
+use marketplace_trusted_access::handler::{App, Invocation};
 use serde_json::Value;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -47,7 +47,11 @@ async fn main() -> Result<(), Error> {
             } else {
                 remaining
             };
-            app.handle(&event.payload, Instant::now() + remaining).await
+            let invocation = Invocation {
+                request_id: event.context.request_id.clone(),
+                deadline: Instant::now() + remaining,
+            };
+            app.handle(&event.payload, &invocation).await.into_result()
         }
     }))
     .await

@@ -1,20 +1,28 @@
-//! What is said, and to whom (DESIGN §4): the wording of every hand-off, from plain data.
+//! What is said, and to whom (docs/design.md, "Notifications"): the wording of every hand-off, a
+//! pure function of the trigger, the organization, the outcome and the configuration.
 //!
 //! Each message is plain text a person reads in an e-mail, ending with the same facts as a compact
-//! JSON block for machines. Nothing here calls AWS.
+//! JSON block for machines. Nothing here calls AWS. Lists are capped so that every message fits SNS
+//! however large the organization; the full lists are in the report.
 
-use crate::aws::organization::MemberAccount;
 use crate::config::Removal;
-use crate::decision::Action;
-use crate::intake::{MARKETPLACE_PRINCIPAL, Origin, Trigger};
-use crate::report::{ActionResult, Counts, Report};
+use crate::decision::{Action, Membership, Policy};
+use crate::intake::{DepartureMethod, MARKETPLACE_PRINCIPAL, Origin, Trigger};
+use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, TrustedAccess};
+use crate::ports::{ErrorKind, OrgIdentity};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
 /// SNS allows 100 characters in a subject.
 pub const SUBJECT_LIMIT: usize = 100;
+/// SNS allows 256 KiB in a message, attributes included.
+pub const MESSAGE_LIMIT: usize = 256 * 1024;
 /// The line that opens the JSON block at the end of every body.
 pub const FACTS_HEADER: &str = "Facts (JSON):";
+/// Accounts a person reads in a list before the rest is summed up.
+pub const TEXT_LIST_CAP: usize = 50;
+/// Accounts listed in the facts block before the rest is counted only.
+pub const FACTS_LIST_CAP: usize = 500;
 
 const MARKETPLACE_CONSOLE: &str = "AWS Marketplace console (https://console.aws.amazon.com/marketplace/) > Settings > \
      AWS Organizations integration";
@@ -114,61 +122,57 @@ pub struct Facts {
     pub event_time: Option<String>,
     pub account_id: Option<String>,
     pub departure_method: Option<String>,
-    pub trusted_access: Option<String>,
+    pub trusted_access: Option<TrustedAccess>,
     pub dry_run: bool,
     pub accounts: Counts,
+    /// At most [`FACTS_LIST_CAP`] ids each; `accounts` and `unreachedCount` give the totals.
     pub changed: Vec<String>,
     pub failed: Vec<String>,
     pub unreached: Vec<String>,
+    #[serde(default)]
+    pub unreached_count: usize,
 }
 
-/// The run a message speaks of.
+/// What a message speaks of.
 #[derive(Debug, Clone, Copy)]
-pub struct Run<'a> {
+pub struct Context<'a> {
     pub trigger: &'a Trigger,
-    pub organization_id: &'a str,
-    pub management_account_id: &'a str,
-    /// The accounts Organizations lists now.
-    pub accounts: &'a [MemberAccount],
-    pub on_disable: Removal,
-    pub on_departure: Removal,
-    pub report: &'a Report,
+    /// The trigger's name and event id, as the report gives them.
+    pub trigger_name: &'a str,
+    pub event_id: Option<&'a str>,
+    pub organization: &'a OrgIdentity,
+    pub outcome: &'a Outcome,
+    pub dry_run: bool,
+    pub policy: Policy,
 }
 
 /// Every message the run calls for; empty when there is nothing to tell (a sweep that changed nothing).
-pub fn compose(run: Run<'_>) -> Vec<Message> {
-    let r = run.report;
-    let has_failures = r.failures().next().is_some() || !r.unreached.is_empty();
-    let mut out = match run.trigger {
+pub fn compose(cx: Context<'_>) -> Vec<Message> {
+    let o = cx.outcome;
+    let has_failures = o.failures().next().is_some() || !o.unreached.is_empty();
+    let mut out = match cx.trigger {
         // The event says one thing, Organizations another (a late, replayed or forged event): the
         // hand-off it would call for is not true, so only drift or failure is worth a message.
-        Trigger::TrustedAccess { enabled, .. }
-            if r.trusted_access.as_deref()
-                != Some(if *enabled { "enabled" } else { "disabled" }) =>
-        {
-            sweep(run)
-        }
+        Trigger::TrustedAccess { enabled, .. } if *enabled != o.trusted_access => sweep(cx),
         Trigger::TrustedAccess {
             enabled: true,
             origin,
-        } if origin.is_marketplace() => {
-            vec![enabled_by_marketplace(run, origin)]
-        }
+        } if origin.is_marketplace() => vec![enabled_by_marketplace(cx, origin)],
         Trigger::TrustedAccess {
             enabled: true,
             origin,
-        } => vec![enabled_by_person(run, origin)],
+        } => vec![enabled_by_person(cx, origin)],
         Trigger::TrustedAccess {
             enabled: false,
             origin,
-        } => disabled(run, origin),
+        } => disabled(cx, origin),
         Trigger::AccountDeparted {
             account_id,
             method,
             origin,
-        } => departed(run, account_id, method, origin),
-        Trigger::AccountJoined { account_id, origin } => joined(run, account_id, origin),
-        Trigger::Sweep | Trigger::Command { .. } => sweep(run),
+        } => departed(cx, account_id, method, origin),
+        Trigger::AccountJoined { account_id, origin } => joined(cx, account_id, origin),
+        Trigger::Sweep | Trigger::Command { .. } => sweep(cx),
     };
     // Failures are the Organizations administrator's to fix: make sure they hear of them.
     if has_failures
@@ -176,17 +180,28 @@ pub fn compose(run: Run<'_>) -> Vec<Message> {
             .iter()
             .any(|m| m.audience == Audience::OrganizationsAdmin)
     {
-        out.extend(sweep(run));
+        out.extend(sweep(cx));
     }
     out
 }
 
-fn enabled_by_person(run: Run<'_>, origin: &Origin) -> Message {
+/// The fixed part of a message: for whom, what, how urgent, its subject, and what it is about.
+struct Header<'a> {
+    audience: Audience,
+    event: Event,
+    severity: Severity,
+    subject: &'a str,
+    origin: Option<&'a Origin>,
+    /// The account and how it left, for membership hand-offs.
+    account: Option<(&'a str, Option<&'a DepartureMethod>)>,
+}
+
+fn enabled_by_person(cx: Context<'_>, origin: &Origin) -> Message {
     let mut b = Body::new();
     b.para(&format!(
         "Trusted access for AWS Marketplace ({MARKETPLACE_PRINCIPAL}) was enabled in AWS Organizations \
          {organization} with Organizations tools, not from the AWS Marketplace console.",
-        organization = run.organization_id
+        organization = cx.organization.organization_id
     ));
     b.who(origin);
     b.todo(&[
@@ -198,65 +213,70 @@ fn enabled_by_person(run: Run<'_>, origin: &Origin) -> Message {
          lets AWS Marketplace perform the set-up it needs in your organization; enabling it with \
          Organizations tools turns on access without that set-up.",
     );
-    b.roles(run);
+    b.roles(cx);
     message(
-        run,
-        Audience::MarketplaceAdmin,
-        Event::TrustedAccessEnabled,
-        Severity::ActionRequired,
-        "Action required: enable AWS Marketplace integration in the Marketplace console",
-        Some(origin),
-        None,
+        cx,
+        Header {
+            audience: Audience::MarketplaceAdmin,
+            event: Event::TrustedAccessEnabled,
+            severity: Severity::ActionRequired,
+            subject: "Action required: enable AWS Marketplace integration in the Marketplace console",
+            origin: Some(origin),
+            account: None,
+        },
         b,
     )
 }
 
-fn enabled_by_marketplace(run: Run<'_>, origin: &Origin) -> Message {
+fn enabled_by_marketplace(cx: Context<'_>, origin: &Origin) -> Message {
     let mut b = Body::new();
     b.para(&format!(
         "AWS Marketplace enabled its integration with AWS Organizations {}. The integration is \
          complete; nothing is required of you.",
-        run.organization_id
+        cx.organization.organization_id
     ));
     b.who(origin);
-    b.roles(run);
+    b.roles(cx);
     message(
-        run,
-        Audience::OrganizationsAdmin,
-        Event::TrustedAccessEnabled,
-        Severity::Info,
-        "AWS Marketplace integration with AWS Organizations is complete",
-        Some(origin),
-        None,
+        cx,
+        Header {
+            audience: Audience::OrganizationsAdmin,
+            event: Event::TrustedAccessEnabled,
+            severity: Severity::Info,
+            subject: "AWS Marketplace integration with AWS Organizations is complete",
+            origin: Some(origin),
+            account: None,
+        },
         b,
     )
 }
 
-fn disabled(run: Run<'_>, origin: &Origin) -> Vec<Message> {
+fn disabled(cx: Context<'_>, origin: &Origin) -> Vec<Message> {
+    let organization = &cx.organization.organization_id;
     if origin.is_marketplace() {
         let mut b = Body::new();
         b.para(&format!(
-            "AWS Marketplace disabled its integration with AWS Organizations {}.",
-            run.organization_id
+            "AWS Marketplace disabled its integration with AWS Organizations {organization}."
         ));
         b.who(origin);
-        b.role_policy(run.on_disable, "trusted access is disabled");
-        b.roles(run);
+        b.role_policy(cx.policy.on_disable, "trusted access is disabled");
+        b.roles(cx);
         return vec![message(
-            run,
-            Audience::OrganizationsAdmin,
-            Event::TrustedAccessDisabled,
-            Severity::Info,
-            "AWS Marketplace integration with AWS Organizations was disabled",
-            Some(origin),
-            None,
+            cx,
+            Header {
+                audience: Audience::OrganizationsAdmin,
+                event: Event::TrustedAccessDisabled,
+                severity: Severity::Info,
+                subject: "AWS Marketplace integration with AWS Organizations was disabled",
+                origin: Some(origin),
+                account: None,
+            },
             b,
         )];
     }
     let headline = format!(
-        "Trusted access for AWS Marketplace ({MARKETPLACE_PRINCIPAL}) was disabled in AWS Organizations {} \
-         with Organizations tools, not from the AWS Marketplace console.",
-        run.organization_id
+        "Trusted access for AWS Marketplace ({MARKETPLACE_PRINCIPAL}) was disabled in AWS Organizations \
+         {organization} with Organizations tools, not from the AWS Marketplace console."
     );
     let mut to_marketplace = Body::new();
     to_marketplace.para(&headline);
@@ -268,7 +288,7 @@ fn disabled(run: Run<'_>, origin: &Origin) -> Vec<Message> {
          confirmation."
             .into(),
     ]);
-    to_marketplace.roles(run);
+    to_marketplace.roles(cx);
     let mut to_organizations = Body::new();
     to_organizations.para(&headline);
     to_organizations.who(origin);
@@ -282,70 +302,62 @@ fn disabled(run: Run<'_>, origin: &Origin) -> Vec<Message> {
              and disable it from there once they agree."
         ),
     ]);
-    to_organizations.role_policy(run.on_disable, "trusted access is disabled");
-    to_organizations.roles(run);
-    let subject =
-        "Warning: AWS Marketplace trusted access disabled; confirm clean-up before going on";
+    to_organizations.role_policy(cx.policy.on_disable, "trusted access is disabled");
+    to_organizations.roles(cx);
+    let header = |audience| Header {
+        audience,
+        event: Event::TrustedAccessDisabled,
+        severity: Severity::Warning,
+        subject: "Warning: AWS Marketplace trusted access disabled; confirm clean-up before going on",
+        origin: Some(origin),
+        account: None,
+    };
     vec![
-        message(
-            run,
-            Audience::MarketplaceAdmin,
-            Event::TrustedAccessDisabled,
-            Severity::Warning,
-            subject,
-            Some(origin),
-            None,
-            to_marketplace,
-        ),
-        message(
-            run,
-            Audience::OrganizationsAdmin,
-            Event::TrustedAccessDisabled,
-            Severity::Warning,
-            subject,
-            Some(origin),
-            None,
-            to_organizations,
-        ),
+        message(cx, header(Audience::MarketplaceAdmin), to_marketplace),
+        message(cx, header(Audience::OrganizationsAdmin), to_organizations),
     ]
 }
 
-fn departed(run: Run<'_>, account_id: &str, method: &str, origin: &Origin) -> Vec<Message> {
-    let action = run
-        .report
-        .actions
-        .iter()
-        .find(|a| a.account_id == account_id);
-    if run.accounts.iter().any(|a| a.id == account_id) {
+fn departed(
+    cx: Context<'_>,
+    account_id: &str,
+    method: &DepartureMethod,
+    origin: &Origin,
+) -> Vec<Message> {
+    let result = cx.outcome.account(account_id);
+    if result.is_none_or(|a| a.membership != Membership::Departed) {
         // Organizations still lists the account: the event was stale or forged. The account was
         // reconciled as a member; only drift or failure is worth a message.
-        return sweep(run);
+        return sweep(cx);
     }
-    let organization = run.organization_id;
-    let how = match method.to_ascii_lowercase().as_str() {
-        "removed" => {
+    let organization = &cx.organization.organization_id;
+    let how = match method {
+        DepartureMethod::Removed => {
             format!("was removed from organization {organization} by its management account")
         }
-        "closed" | "closure" => format!("left organization {organization} when it was closed"),
+        DepartureMethod::Closed => format!("left organization {organization} when it was closed"),
         _ => format!("left organization {organization}"),
     };
-    let role_line = match action.map(|a| (a.action, a.result)) {
-        Some((Action::Delete, ActionResult::Done)) => format!(
+    let role_line = match result.map(|a| (a.action, a.result, a.failure.as_ref())) {
+        Some((Action::Delete, ActionResult::Done, _)) => format!(
             "The Marketplace service-linked role was deleted from account {account_id} (ON_DEPARTURE=delete)."
         ),
-        Some((Action::Delete, ActionResult::Planned)) => {
+        Some((Action::Delete, ActionResult::Planned, _)) => {
             format!("Dry run: the role would have been deleted from account {account_id}.")
         }
-        Some((_, ActionResult::Failed)) => format!(
+        Some((_, ActionResult::Failed, failure)) => format!(
             "Deleting the role in account {account_id} failed: {}. {HOW_TO_DELETE}",
-            action
-                .and_then(|a| a.error.as_deref())
-                .unwrap_or("unknown error")
+            failure.map_or_else(|| "unknown error".to_string(), ToString::to_string)
         ),
         _ => format!(
             "The role AWSServiceRoleForMarketplaceLicenseManagement in account {account_id}, if present, was kept \
              (ON_DEPARTURE=retain). Now that the account is outside the organization, {HOW_TO_DELETE}"
         ),
+    };
+    let severity = match cx.outcome.failures().next() {
+        Some(_) => Severity::Warning,
+        None if cx.policy.on_departure == Removal::Retain => Severity::ActionRequired,
+        None => Severity::Info,
     };
     let subject =
         format!("AWS account {account_id} left the organization; Marketplace role status");
@@ -358,74 +370,91 @@ fn departed(run: Run<'_>, account_id: &str, method: &str, origin: &Origin) -> Ve
             ));
             b.who(origin);
             b.para(&role_line);
-            let severity = match run.report.failures().next() {
-                Some(_) => Severity::Warning,
-                None if run.on_departure == Removal::Retain => Severity::ActionRequired,
-                None => Severity::Info,
-            };
             message(
-                run,
-                audience,
-                Event::AccountDeparted,
-                severity,
-                &subject,
-                Some(origin),
-                Some((account_id, Some(method))),
+                cx,
+                Header {
+                    audience,
+                    event: Event::AccountDeparted,
+                    severity,
+                    subject: &subject,
+                    origin: Some(origin),
+                    account: Some((account_id, Some(method))),
+                },
                 b,
             )
         })
         .collect()
 }
 
-fn joined(run: Run<'_>, account_id: &str, origin: &Origin) -> Vec<Message> {
-    if run.report.changes().next().is_none() && run.report.failures().next().is_none() {
+fn joined(cx: Context<'_>, account_id: &str, origin: &Origin) -> Vec<Message> {
+    let o = cx.outcome;
+    if o.changes().next().is_none() && o.failures().next().is_none() {
         return Vec::new();
     }
     let mut b = Body::new();
     b.para(&format!(
         "AWS account {account_id} joined organization {}; trusted access for AWS Marketplace is enabled, so \
          the account needs the Marketplace service-linked role.",
-        run.organization_id
+        cx.organization.organization_id
     ));
     b.who(origin);
-    b.roles(run);
-    let severity = if run.report.failures().next().is_some() {
+    b.roles(cx);
+    let severity = if o.failures().next().is_some() {
         Severity::Warning
     } else {
         Severity::Info
     };
     vec![message(
-        run,
-        Audience::OrganizationsAdmin,
-        Event::AccountJoined,
-        severity,
-        &format!("AWS account {account_id} joined; Marketplace service-linked role status"),
-        Some(origin),
-        Some((account_id, None)),
+        cx,
+        Header {
+            audience: Audience::OrganizationsAdmin,
+            event: Event::AccountJoined,
+            severity,
+            subject: &format!(
+                "AWS account {account_id} joined; Marketplace service-linked role status"
+            ),
+            origin: Some(origin),
+            account: Some((account_id, None)),
+        },
         b,
     )]
 }
 
-fn sweep(run: Run<'_>) -> Vec<Message> {
-    let r = run.report;
-    let failed = r.failures().count() + r.unreached.len();
-    let changed = r.changes().count();
-    if failed == 0 && (changed == 0 || r.dry_run) {
+fn sweep(cx: Context<'_>) -> Vec<Message> {
+    let o = cx.outcome;
+    let failed = o.failures().count() + o.unreached.len();
+    let changed = o.changes().count();
+    if failed == 0 && (changed == 0 || cx.dry_run) {
         return Vec::new();
     }
+    let organization = &cx.organization.organization_id;
     let mut b = Body::new();
     let (event, severity, subject) = if failed > 0 {
-        b.para(&format!(
-            "Reconciling the AWS Marketplace service-linked role in organization {} left {failed} account(s) \
-             not reconciled. The next sweep tries them again; fix the cause below so that it can succeed.",
-            run.organization_id
-        ));
-        b.todo(&[
-            "For each failed account, check that the member role the function assumes exists there and \
-             trusts the function's execution role (it is deployed by the StackSet of this stack)."
-                .into(),
-            format!("Check trusted access for {MARKETPLACE_PRINCIPAL} in the {ORGANIZATIONS_CONSOLE}."),
-        ]);
+        let transient = o.failures().all(|a| {
+            a.failure
+                .as_ref()
+                .is_some_and(|f| f.kind() == ErrorKind::Transient)
+        });
+        if transient {
+            b.para(&format!(
+                "Reconciling the AWS Marketplace service-linked role in organization {organization} left \
+                 {failed} account(s) not reconciled, for reasons that usually pass (throttling, time-outs, \
+                 time running out). The function tries them again; nothing is required of you unless \
+                 this repeats."
+            ));
+        } else {
+            b.para(&format!(
+                "Reconciling the AWS Marketplace service-linked role in organization {organization} left \
+                 {failed} account(s) not reconciled. The next sweep tries them again; fix the cause \
+                 below so that it can succeed."
+            ));
+            b.todo(&[
+                "For each failed account, check that the member role the function assumes exists there and \
+                 trusts the function's execution role (it is deployed by the StackSet of this stack)."
+                    .into(),
+                format!("Check trusted access for {MARKETPLACE_PRINCIPAL} in the {ORGANIZATIONS_CONSOLE}."),
+            ]);
+        }
         (
             Event::ReconcileFailed,
             Severity::Warning,
@@ -433,9 +462,8 @@ fn sweep(run: Run<'_>) -> Vec<Message> {
         )
     } else {
         b.para(&format!(
-            "A sweep of organization {} found the AWS Marketplace service-linked role out of place in \
-             {changed} account(s) and corrected it. Nothing is required of you.",
-            run.organization_id
+            "A sweep of organization {organization} found the AWS Marketplace service-linked role out of \
+             place in {changed} account(s) and corrected it. Nothing is required of you."
         ));
         (
             Event::DriftCorrected,
@@ -443,15 +471,17 @@ fn sweep(run: Run<'_>) -> Vec<Message> {
             format!("Marketplace service-linked role corrected in {changed} account(s)"),
         )
     };
-    b.roles(run);
+    b.roles(cx);
     vec![message(
-        run,
-        Audience::OrganizationsAdmin,
-        event,
-        severity,
-        &subject,
-        None,
-        None,
+        cx,
+        Header {
+            audience: Audience::OrganizationsAdmin,
+            event,
+            severity,
+            subject: &subject,
+            origin: None,
+            account: None,
+        },
         b,
     )]
 }
@@ -460,55 +490,52 @@ const HOW_TO_DELETE: &str = "that account's administrator may delete it: IAM con
      AWSServiceRoleForMarketplaceLicenseManagement > Delete, or \
      `aws iam delete-service-linked-role --role-name AWSServiceRoleForMarketplaceLicenseManagement`.";
 
-#[allow(clippy::too_many_arguments)]
-fn message(
-    run: Run<'_>,
-    audience: Audience,
-    event: Event,
-    severity: Severity,
-    subject: &str,
-    origin: Option<&Origin>,
-    account: Option<(&str, Option<&str>)>,
-    mut body: Body,
-) -> Message {
-    let r = run.report;
+fn message(cx: Context<'_>, h: Header<'_>, mut body: Body) -> Message {
+    let o = cx.outcome;
+    let capped = |ids: &mut dyn Iterator<Item = String>| ids.take(FACTS_LIST_CAP).collect();
     let facts = Facts {
-        event,
-        audience,
-        organization: run.organization_id.to_string(),
-        management_account: run.management_account_id.to_string(),
-        trigger: r.trigger.clone(),
-        event_id: r.event_id.clone(),
-        actor: origin.map(|o| o.actor.clone()),
-        initiated_by: origin.map(|o| o.service.clone().unwrap_or_else(|| "person".into())),
-        event_time: origin.and_then(|o| o.event_time.clone()),
-        account_id: account.map(|(id, _)| id.to_string()),
-        departure_method: account.and_then(|(_, m)| m.map(str::to_string)),
-        trusted_access: r.trusted_access.clone(),
-        dry_run: r.dry_run,
-        accounts: r.accounts.clone(),
-        changed: r.changes().map(|a| a.account_id.clone()).collect(),
-        failed: r
-            .failures()
-            .map(|a| {
-                format!(
-                    "{}: {}",
-                    a.account_id,
-                    a.error.as_deref().unwrap_or("unknown error")
-                )
-            })
-            .collect(),
-        unreached: r.unreached.clone(),
+        event: h.event,
+        audience: h.audience,
+        organization: cx.organization.organization_id.clone(),
+        management_account: cx.organization.management_account_id.clone(),
+        trigger: cx.trigger_name.to_string(),
+        event_id: cx.event_id.map(str::to_string),
+        actor: h.origin.map(|o| o.actor.clone()),
+        initiated_by: h
+            .origin
+            .map(|o| o.service.clone().unwrap_or_else(|| "person".into())),
+        event_time: h.origin.and_then(|o| o.event_time.clone()),
+        account_id: h.account.map(|(id, _)| id.to_string()),
+        departure_method: h.account.and_then(|(_, m)| m.map(ToString::to_string)),
+        trusted_access: Some(o.trusted_access.into()),
+        dry_run: cx.dry_run,
+        accounts: o.counts(),
+        changed: capped(&mut o.changes().map(|a| a.account_id.clone())),
+        failed: capped(&mut o.failures().map(failure_line)),
+        unreached: capped(&mut o.unreached.iter().cloned()),
+        unreached_count: o.unreached.len(),
     };
     body.facts(&facts);
     Message {
-        audience,
-        event,
-        severity,
-        organization: run.organization_id.to_string(),
-        subject: fit_subject(subject),
+        audience: h.audience,
+        event: h.event,
+        severity: h.severity,
+        organization: cx.organization.organization_id.clone(),
+        subject: fit_subject(h.subject),
         body: body.text,
     }
+}
+
+/// `account: step: code: message`.
+fn failure_line(a: &AccountResult) -> String {
+    format!("{}: {}", a.account_id, failure_text(a))
+}
+
+/// `step: code: message`.
+fn failure_text(a: &AccountResult) -> String {
+    a.failure
+        .as_ref()
+        .map_or_else(|| "unknown error".to_string(), ToString::to_string)
 }
 
 /// A subject SNS accepts: printable ASCII on one line, at most [`SUBJECT_LIMIT`] characters.
@@ -593,19 +620,19 @@ impl Body {
         });
     }
 
-    fn roles(&mut self, run: Run<'_>) {
-        let r = run.report;
-        let c = &r.accounts;
+    fn roles(&mut self, cx: Context<'_>) {
+        let o = cx.outcome;
+        let c = o.counts();
         let mut text = format!(
             "What the function did{dry}: trusted access is {state} according to AWS Organizations; \
              {checked} account(s) checked: {created} created, {deleted} deleted, {unchanged} unchanged, \
-             {skipped} skipped, {failed} failed{planned}.",
-            dry = if r.dry_run {
+             {skipped} skipped, {failed} failed{planned}{pending}.",
+            dry = if cx.dry_run {
                 " (dry run: nothing was changed)"
             } else {
                 ""
             },
-            state = r.trusted_access.as_deref().unwrap_or("unknown"),
+            state = TrustedAccess::from(o.trusted_access),
             checked = c.checked,
             created = c.created,
             deleted = c.deleted,
@@ -617,29 +644,55 @@ impl Body {
             } else {
                 String::new()
             },
+            pending = if c.pending > 0 {
+                format!(", {} waiting for their member role", c.pending)
+            } else {
+                String::new()
+            },
         );
-        for a in r.failures() {
+        let more = |text: &mut String, total: usize| {
+            if total > TEXT_LIST_CAP {
+                let _ = write!(
+                    text,
+                    "\n  - … the first {TEXT_LIST_CAP} of {total} are listed; the full list is in the \
+                     report of event {} in the function's log group",
+                    cx.event_id.unwrap_or("(no event id)")
+                );
+            }
+        };
+        for a in o.failures().take(TEXT_LIST_CAP) {
+            let kind = match a.failure.as_ref().map(|f| f.kind()) {
+                Some(ErrorKind::Transient) => " (transient)",
+                _ => "",
+            };
             let _ = write!(
                 text,
-                "\n  - {} failed: {}",
+                "\n  - {} failed{kind}: {}",
                 a.account_id,
-                a.error.as_deref().unwrap_or("unknown error")
+                failure_text(a)
             );
         }
-        for a in r.actions.iter().filter(|a| a.action == Action::Skip) {
-            let _ = write!(
-                text,
-                "\n  - {} skipped: {}",
-                a.account_id,
-                a.detail.as_deref().unwrap_or("")
-            );
+        more(&mut text, o.failures().count());
+        let skipped = || o.accounts.iter().filter(|a| a.action == Action::Skip);
+        for a in skipped().take(TEXT_LIST_CAP) {
+            let _ = write!(text, "\n  - {} skipped: {}", a.account_id, a.detail());
         }
-        if !r.unreached.is_empty() {
+        more(&mut text, skipped().count());
+        if !o.unreached.is_empty() {
+            let shown: Vec<&str> = o
+                .unreached
+                .iter()
+                .take(TEXT_LIST_CAP)
+                .map(String::as_str)
+                .collect();
             let _ = write!(
                 text,
-                "\n  - not reached before the time limit (the next sweep finishes them): {}",
-                r.unreached.join(", ")
+                "\n  - not reached before the time limit ({} account(s); the function continues with \
+                 them): {}",
+                o.unreached.len(),
+                shown.join(", ")
             );
+            more(&mut text, o.unreached.len());
         }
         self.para(&text);
     }
@@ -653,7 +706,9 @@ impl Body {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::AccountAction;
+    use crate::decision::RoleState;
+    use crate::outcome::{Failure, Step};
+    use crate::ports::{AccountState, AwsError};
 
     fn person() -> Origin {
         Origin {
@@ -673,43 +728,61 @@ mod tests {
         }
     }
 
-    fn report(actions: &[(&str, Action, ActionResult)]) -> Report {
-        let mut r = Report::new(
-            "EnableAWSServiceAccess",
-            Some("e-1".into()),
-            MARKETPLACE_PRINCIPAL,
-            false,
-        );
-        r.trusted_access = Some("enabled".into());
-        for (id, action, result) in actions {
-            r.record(AccountAction {
-                account_id: id.to_string(),
-                action: *action,
-                result: *result,
-                detail: Some(
-                    if *action == Action::Skip {
-                        "account SUSPENDED"
-                    } else {
-                        "ACTIVE member"
-                    }
-                    .into(),
-                ),
-                error: (*result == ActionResult::Failed)
-                    .then(|| "AssumeRole: AccessDenied: denied".into()),
-            });
+    fn organization() -> OrgIdentity {
+        OrgIdentity {
+            organization_id: "o-exampleorgid".into(),
+            management_account_id: "123456789012".into(),
         }
-        r
     }
 
-    fn run<'a>(trigger: &'a Trigger, report: &'a Report) -> Run<'a> {
-        Run {
+    fn result(id: &str, action: Action, result: ActionResult) -> AccountResult {
+        AccountResult {
+            account_id: id.to_string(),
+            membership: if action == Action::Skip {
+                Membership::Inactive
+            } else {
+                Membership::Active
+            },
+            state: Some(if action == Action::Skip {
+                AccountState::Suspended
+            } else {
+                AccountState::Active
+            }),
+            role: RoleState::Unknown,
+            action,
+            result,
+            kept_on_recheck: false,
+            failure: (result == ActionResult::Failed).then(|| Failure {
+                step: Step::AssumeRole,
+                error: AwsError::new("AccessDenied", "denied"),
+            }),
+        }
+    }
+
+    fn report(actions: &[(&str, Action, ActionResult)]) -> Outcome {
+        Outcome {
+            trusted_access: true,
+            accounts: actions
+                .iter()
+                .map(|(id, action, r)| result(id, *action, *r))
+                .collect(),
+            unreached: Vec::new(),
+        }
+    }
+
+    fn run<'a>(trigger: &'a Trigger, outcome: &'a Outcome) -> Context<'a> {
+        static ORGANIZATION: std::sync::OnceLock<OrgIdentity> = std::sync::OnceLock::new();
+        Context {
             trigger,
-            organization_id: "o-exampleorgid",
-            management_account_id: "123456789012",
-            accounts: &[],
-            on_disable: Removal::Retain,
-            on_departure: Removal::Retain,
-            report,
+            trigger_name: "EnableAWSServiceAccess",
+            event_id: Some("e-1"),
+            organization: ORGANIZATION.get_or_init(organization),
+            outcome,
+            dry_run: false,
+            policy: Policy {
+                on_disable: Removal::Retain,
+                on_departure: Removal::Retain,
+            },
         }
     }
 
@@ -757,7 +830,7 @@ mod tests {
     #[test]
     fn a_person_disabling_warns_both_administrators() {
         let mut r = report(&[("111122223333", Action::Keep, ActionResult::Done)]);
-        r.trusted_access = Some("disabled".into());
+        r.trusted_access = false;
         let t = Trigger::TrustedAccess {
             enabled: false,
             origin: person(),
@@ -781,16 +854,14 @@ mod tests {
     #[test]
     fn a_departure_names_the_account_for_both_audiences() {
         let mut r = report(&[]);
-        r.record(AccountAction {
-            account_id: "210987654321".into(),
-            action: Action::Keep,
-            result: ActionResult::Done,
-            detail: Some(crate::reconcile::DEPARTED_DETAIL.into()),
-            error: None,
+        r.accounts.push(AccountResult {
+            membership: Membership::Departed,
+            state: None,
+            ..result("210987654321", Action::Keep, ActionResult::Done)
         });
         let t = Trigger::AccountDeparted {
             account_id: "210987654321".into(),
-            method: "Left".into(),
+            method: DepartureMethod::Left,
             origin: person(),
         };
         let m = compose(run(&t, &r));
@@ -810,13 +881,13 @@ mod tests {
     #[test]
     fn an_event_that_organizations_contradicts_calls_for_no_hand_off() {
         let mut r = report(&[("111122223333", Action::Keep, ActionResult::Done)]);
-        r.trusted_access = Some("enabled".into());
+        r.trusted_access = true;
         let stale_disable = Trigger::TrustedAccess {
             enabled: false,
             origin: person(),
         };
         assert!(compose(run(&stale_disable, &r)).is_empty());
-        r.trusted_access = Some("disabled".into());
+        r.trusted_access = false;
         let stale_enable = Trigger::TrustedAccess {
             enabled: true,
             origin: person(),
@@ -826,24 +897,22 @@ mod tests {
 
     #[test]
     fn a_departure_of_an_account_organizations_still_lists_calls_for_no_hand_off() {
-        let r = report(&[("210987654321", Action::Keep, ActionResult::Done)]);
-        let listed = [MemberAccount {
-            id: "210987654321".into(),
-            name: "member".into(),
-            state: "ACTIVE".into(),
-        }];
+        // Organizations still lists the account: it was reconciled as an ACTIVE member.
+        let still_member = report(&[("210987654321", Action::Keep, ActionResult::Done)]);
         let t = Trigger::AccountDeparted {
             account_id: "210987654321".into(),
-            method: "Removed".into(),
+            method: DepartureMethod::Removed,
             origin: person(),
         };
-        let still_member = Run {
-            accounts: &listed,
-            ..run(&t, &r)
-        };
-        assert!(compose(still_member).is_empty());
+        assert!(compose(run(&t, &still_member)).is_empty());
+        let mut gone = report(&[]);
+        gone.accounts.push(AccountResult {
+            membership: Membership::Departed,
+            state: None,
+            ..result("210987654321", Action::Keep, ActionResult::Done)
+        });
         assert_eq!(
-            compose(run(&t, &r)).len(),
+            compose(run(&t, &gone)).len(),
             2,
             "once it is gone, both audiences hear"
         );
@@ -893,7 +962,7 @@ mod tests {
         let r = report(&actions);
         let departed = Trigger::AccountDeparted {
             account_id: "210987654321".into(),
-            method: "x".repeat(300),
+            method: DepartureMethod::Other("x".repeat(300)),
             origin: person(),
         };
         for t in [

@@ -1,42 +1,29 @@
-//! The report every invocation returns and logs as one JSON line (DESIGN §5). Its field names are a
-//! contract with operators, tests and dashboards.
+//! The report every invocation returns and logs (docs/design.md, "The report"). Its field names are
+//! a contract with operators, tests and dashboards. It is built in one place, [`Report::build`], from
+//! what the invocation learned; nothing else writes it.
 
 use crate::decision::Action;
+use crate::handler::InvocationError;
+use crate::intake::{Intake, MARKETPLACE_PRINCIPAL};
+use crate::messages::{Audience, Event};
+use crate::notify::{Delivery, DeliveryStatus};
+use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, Status, TrustedAccess};
+use crate::ports::ErrorKind;
 use serde::{Deserialize, Serialize};
 
 /// How the invocation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    /// Every account reached ended as planned or done.
+pub enum ReportOutcome {
+    /// Every account reached ended as planned, done or pending.
     Reconciled,
     /// Nothing was done, for the `reason` given.
     Ignored,
-    /// The deadline came first: `unreached` lists the accounts the next sweep will finish.
+    /// Time ran out first: `unreached` lists the accounts still to do.
     Incomplete,
-    /// The organization could not be read, or at least one account failed.
+    /// The organization could not be read, a hand-off could not be published, or at least one
+    /// account failed.
     Failed,
-}
-
-/// Whether an action was carried out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ActionResult {
-    Done,
-    Planned,
-    Failed,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counts {
-    pub checked: usize,
-    pub created: usize,
-    pub deleted: usize,
-    pub unchanged: usize,
-    pub skipped: usize,
-    pub failed: usize,
-    /// Creations and deletions a dry run would have made.
-    pub planned: usize,
 }
 
 /// What happened in one account.
@@ -46,26 +33,55 @@ pub struct AccountAction {
     pub account_id: String,
     pub action: Action,
     pub result: ActionResult,
-    /// Why, in a few words (`role present`, `account SUSPENDED`, `left the organization`, …).
+    /// Why, in a few words (`ACTIVE member, role present`, `account SUSPENDED`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// `code: message` of the AWS answer that failed, prefixed by the step.
+    /// `step: code: message` of the AWS answer that failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<ErrorKind>,
+}
+
+impl From<&AccountResult> for AccountAction {
+    fn from(a: &AccountResult) -> Self {
+        AccountAction {
+            account_id: a.account_id.clone(),
+            action: a.action,
+            result: a.result,
+            detail: Some(a.detail()),
+            error: a.failure.as_ref().map(ToString::to_string),
+            error_kind: a.failure.as_ref().map(|f| f.kind()),
+        }
+    }
+}
+
+/// A notification, and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentNotification {
+    pub audience: Audience,
+    pub event: Event,
+    pub subject: String,
+    /// The SNS message id, once published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    pub delivery: DeliveryStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
-/// A notification sent, or logged when no topic is configured.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SentNotification {
-    pub audience: String,
-    pub event: String,
-    pub subject: String,
-    /// The SNS message id; `None` when the message was only logged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-    /// `published` or `logged`.
-    pub delivery: String,
+impl From<&Delivery> for SentNotification {
+    fn from(d: &Delivery) -> Self {
+        SentNotification {
+            audience: d.audience,
+            event: d.event,
+            subject: d.subject.clone(),
+            message_id: d.message_id.clone(),
+            delivery: d.status,
+            error: d.error.as_ref().map(ToString::to_string),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,60 +90,110 @@ pub struct Report {
     pub trigger: String,
     #[serde(default)]
     pub event_id: Option<String>,
-    pub outcome: Outcome,
+    pub outcome: ReportOutcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub service_principal: String,
-    /// `enabled` or `disabled`, as Organizations reported it; absent when it was not read.
+    /// As Organizations reported it; absent when it was not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trusted_access: Option<String>,
+    pub trusted_access: Option<TrustedAccess>,
     pub dry_run: bool,
     pub accounts: Counts,
     pub actions: Vec<AccountAction>,
-    /// Accounts not started because the deadline came first.
+    /// Accounts not reached before the cutoff.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreached: Vec<String>,
     pub notifications: Vec<SentNotification>,
+    /// Why the invocation must fail (Lambda then retries it), if it must.
+    #[serde(skip)]
+    pub failure: Option<InvocationError>,
+}
+
+/// How far an invocation got.
+#[derive(Debug)]
+pub enum Ending<'a> {
+    /// Nothing to do, and why.
+    Ignored(String),
+    /// Stopped before reconciling: the organization or the function's identity could not be read,
+    /// or the function runs in the wrong account.
+    Stopped {
+        trusted_access: Option<bool>,
+        error: InvocationError,
+    },
+    /// Reconciled, and the hand-offs delivered as said.
+    Ran {
+        outcome: &'a Outcome,
+        deliveries: &'a [Delivery],
+    },
 }
 
 impl Report {
-    /// A report for `trigger` with nothing done yet.
-    pub fn new(trigger: &str, event_id: Option<String>, principal: &str, dry_run: bool) -> Report {
-        Report {
-            trigger: trigger.to_string(),
-            event_id,
-            outcome: Outcome::Reconciled,
+    /// The report of an invocation that got as far as `ending`.
+    pub fn build(intake: &Intake, dry_run: bool, ending: Ending<'_>) -> Report {
+        let mut report = Report {
+            trigger: intake.name.clone(),
+            event_id: intake.event_id.clone(),
+            outcome: ReportOutcome::Reconciled,
             reason: None,
-            service_principal: principal.to_string(),
+            service_principal: MARKETPLACE_PRINCIPAL.to_string(),
             trusted_access: None,
             dry_run,
             accounts: Counts::default(),
             actions: Vec::new(),
             unreached: Vec::new(),
             notifications: Vec::new(),
+            failure: None,
+        };
+        match ending {
+            Ending::Ignored(reason) => {
+                report.outcome = ReportOutcome::Ignored;
+                report.reason = Some(reason);
+            }
+            Ending::Stopped {
+                trusted_access,
+                error,
+            } => {
+                report.outcome = ReportOutcome::Failed;
+                report.trusted_access = trusted_access.map(TrustedAccess::from);
+                report.reason = Some(error.to_string());
+                report.failure = Some(error);
+            }
+            Ending::Ran {
+                outcome,
+                deliveries,
+            } => {
+                report.trusted_access = Some(outcome.trusted_access.into());
+                report.accounts = outcome.counts();
+                report.actions = outcome.accounts.iter().map(AccountAction::from).collect();
+                report.unreached = outcome.unreached.clone();
+                report.notifications = deliveries.iter().map(SentNotification::from).collect();
+                report.outcome = match outcome.status() {
+                    Status::Reconciled => ReportOutcome::Reconciled,
+                    Status::Incomplete => ReportOutcome::Incomplete,
+                    Status::Failed => ReportOutcome::Failed,
+                };
+                // A hand-off that could not be published fails the invocation, so that Lambda
+                // retries it: it must never be lost silently.
+                if let Some(d) = deliveries
+                    .iter()
+                    .find(|d| d.status == DeliveryStatus::Failed)
+                {
+                    let error = InvocationError::Notification {
+                        audience: d.audience,
+                        event: d.event,
+                        source: d.error.clone().unwrap_or_else(|| {
+                            crate::ports::AwsError::new("Unknown", "no error was recorded")
+                        }),
+                    };
+                    if report.outcome != ReportOutcome::Incomplete {
+                        report.outcome = ReportOutcome::Failed;
+                    }
+                    report.reason = Some(error.to_string());
+                    report.failure = Some(error);
+                }
+            }
         }
-    }
-
-    /// Marks the report ignored, with why.
-    pub fn ignored(mut self, reason: impl Into<String>) -> Report {
-        self.outcome = Outcome::Ignored;
-        self.reason = Some(reason.into());
-        self
-    }
-
-    /// Records one account's action and counts it.
-    pub fn record(&mut self, action: AccountAction) {
-        let c = &mut self.accounts;
-        c.checked += 1;
-        match (action.result, action.action) {
-            (ActionResult::Failed, _) => c.failed += 1,
-            (_, Action::Skip) => c.skipped += 1,
-            (_, Action::Keep) => c.unchanged += 1,
-            (ActionResult::Planned, _) => c.planned += 1,
-            (ActionResult::Done, Action::Create) => c.created += 1,
-            (ActionResult::Done, Action::Delete) => c.deleted += 1,
-        }
-        self.actions.push(action);
+        report
     }
 
     /// The accounts whose action failed.
@@ -137,16 +203,17 @@ impl Report {
             .filter(|a| a.result == ActionResult::Failed)
     }
 
-    /// The accounts where a role was created or deleted (or would be, in a dry run).
-    pub fn changes(&self) -> impl Iterator<Item = &AccountAction> {
-        self.actions.iter().filter(|a| {
-            a.result != ActionResult::Failed && matches!(a.action, Action::Create | Action::Delete)
-        })
-    }
-
     /// One JSON line.
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self)
             .unwrap_or_else(|e| format!("{{\"error\":\"report not serializable: {e}\"}}"))
+    }
+
+    /// The report as the invocation's answer: an error when the invocation must fail.
+    pub fn into_result(mut self) -> Result<Report, InvocationError> {
+        match self.failure.take() {
+            Some(error) => Err(error),
+            None => Ok(self),
+        }
     }
 }

@@ -1,46 +1,51 @@
-//! Adapters: the only code that calls AWS. Each owns its SDK client and returns domain types.
+//! Adapters: the only code that calls AWS. Each owns its SDK client and implements a port of
+//! [`crate::ports`], returning domain types.
 
 pub mod accounts;
 pub mod organization;
 pub mod role;
 pub mod topic;
 
+pub use crate::ports::AwsError;
+use crate::ports::ErrorKind;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
-
-/// An AWS error answer, reduced to what the report and the notifications show: `code: message`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct AwsError {
-    pub code: String,
-    pub message: String,
-}
-
-impl AwsError {
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        AwsError {
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-}
 
 impl<E, R> From<SdkError<E, R>> for AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + HttpStatus,
 {
+    /// Keeps the error's kind: a call that timed out, could not be sent, got an unreadable answer or
+    /// a 5xx is transient even when the service named no code; otherwise the code decides.
     fn from(err: SdkError<E, R>) -> Self {
-        let fallback = match &err {
-            SdkError::ConstructionFailure(_) => "ConstructionFailure",
-            SdkError::TimeoutError(_) => "TimeoutError",
-            SdkError::DispatchFailure(_) => "DispatchFailure",
-            SdkError::ResponseError(_) => "ResponseError",
-            _ => "ServiceError",
+        let (fallback, transient) = match &err {
+            SdkError::ConstructionFailure(_) => ("ConstructionFailure", false),
+            SdkError::TimeoutError(_) => ("TimeoutError", true),
+            SdkError::DispatchFailure(_) => ("DispatchFailure", true),
+            SdkError::ResponseError(_) => ("ResponseError", true),
+            SdkError::ServiceError(e) => ("ServiceError", e.raw().status() >= 500),
+            _ => ("Unknown", false),
         };
         let message = err
             .message()
             .map(str::to_string)
             .unwrap_or_else(|| aws_sdk_iam::error::DisplayErrorContext(&err).to_string());
-        AwsError::new(err.code().unwrap_or(fallback), message)
+        let error = AwsError::new(err.code().unwrap_or(fallback), message);
+        if transient {
+            error.of_kind(ErrorKind::Transient)
+        } else {
+            error
+        }
+    }
+}
+
+/// The HTTP status of a raw answer.
+pub trait HttpStatus {
+    fn status(&self) -> u16;
+}
+
+impl HttpStatus for aws_smithy_runtime_api::http::Response {
+    fn status(&self) -> u16 {
+        self.status().as_u16()
     }
 }

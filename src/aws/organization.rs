@@ -1,40 +1,16 @@
-//! Organizations: the source of truth (DESIGN §3, step 1).
+//! Organizations: the source of truth (docs/design.md, "Level-triggered reconciliation").
 
 use super::AwsError;
+use crate::ports::{AccountState, Directory, MemberAccount, OrgIdentity};
+use async_trait::async_trait;
 use aws_sdk_organizations::Client;
-use aws_sdk_organizations::types::AccountState;
-
-/// What Organizations says, read at run time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrgTruth {
-    pub organization_id: String,
-    pub management_account_id: String,
-    /// Whether trusted access is enabled for the principal asked about.
-    pub trusted_access: bool,
-    pub accounts: Vec<MemberAccount>,
-}
-
-/// An account as `ListAccounts` reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemberAccount {
-    pub id: String,
-    pub name: String,
-    /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`, `CLOSED` (the `State` field; `Status` is retired).
-    pub state: String,
-}
-
-impl MemberAccount {
-    pub fn is_active(&self) -> bool {
-        self.state == AccountState::Active.as_str()
-    }
-}
 
 impl From<aws_sdk_organizations::types::Account> for MemberAccount {
     fn from(a: aws_sdk_organizations::types::Account) -> Self {
         MemberAccount {
             id: a.id.unwrap_or_default(),
             name: a.name.unwrap_or_default(),
-            state: a.state.map(|s| s.as_str().to_string()).unwrap_or_default(),
+            state: AccountState::parse(a.state.as_ref().map_or("", |s| s.as_str())),
         }
     }
 }
@@ -49,9 +25,11 @@ impl Organization {
     pub fn new(client: Client) -> Self {
         Organization { client }
     }
+}
 
-    /// The organization id and its management account id.
-    pub async fn describe(&self) -> Result<(String, String), AwsError> {
+#[async_trait]
+impl Directory for Organization {
+    async fn identity(&self) -> Result<OrgIdentity, AwsError> {
         let out = self.client.describe_organization().send().await?;
         let org = out.organization.ok_or_else(|| {
             AwsError::new(
@@ -59,29 +37,13 @@ impl Organization {
                 "DescribeOrganization returned no organization",
             )
         })?;
-        Ok((
-            org.id.unwrap_or_default(),
-            org.master_account_id.unwrap_or_default(),
-        ))
-    }
-
-    /// Everything a reconciliation needs, every page of every list, for the organization that
-    /// [`Organization::describe`] returned.
-    pub async fn read_truth(
-        &self,
-        (organization_id, management_account_id): (String, String),
-        principal: &str,
-    ) -> Result<OrgTruth, AwsError> {
-        Ok(OrgTruth {
-            organization_id,
-            management_account_id,
-            trusted_access: self.trusted_access(principal).await?,
-            accounts: self.accounts().await?,
+        Ok(OrgIdentity {
+            organization_id: org.id.unwrap_or_default(),
+            management_account_id: org.master_account_id.unwrap_or_default(),
         })
     }
 
-    /// Whether trusted access is enabled for `principal` now.
-    pub async fn trusted_access(&self, principal: &str) -> Result<bool, AwsError> {
+    async fn trusted_access(&self, principal: &str) -> Result<bool, AwsError> {
         let mut pages = self
             .client
             .list_aws_service_access_for_organization()
@@ -99,8 +61,8 @@ impl Organization {
         Ok(false)
     }
 
-    /// Every account; the paginator follows `NextToken` through empty pages.
-    pub async fn accounts(&self) -> Result<Vec<MemberAccount>, AwsError> {
+    /// The paginator follows `NextToken` through empty pages.
+    async fn accounts(&self) -> Result<Vec<MemberAccount>, AwsError> {
         let mut accounts = Vec::new();
         let mut pages = self.client.list_accounts().into_paginator().send();
         while let Some(page) = pages.next().await {
@@ -115,8 +77,7 @@ impl Organization {
         Ok(accounts)
     }
 
-    /// One account, or `None` when it is not in the organization.
-    pub async fn account(&self, account_id: &str) -> Result<Option<MemberAccount>, AwsError> {
+    async fn account(&self, account_id: &str) -> Result<Option<MemberAccount>, AwsError> {
         match self
             .client
             .describe_account()
@@ -141,10 +102,10 @@ impl Organization {
 mod tests {
     use super::*;
     use aws_sdk_organizations::operation::list_accounts::ListAccountsOutput;
-    use aws_sdk_organizations::types::Account;
+    use aws_sdk_organizations::types::{Account, AccountState as SdkState};
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
-    fn account(id: &str, state: AccountState) -> Account {
+    fn account(id: &str, state: SdkState) -> Account {
         Account::builder().id(id).name(id).state(state).build()
     }
 
@@ -154,14 +115,14 @@ mod tests {
             .sequence()
             .output(|| {
                 ListAccountsOutput::builder()
-                    .accounts(account("111111111111", AccountState::Active))
+                    .accounts(account("111111111111", SdkState::Active))
                     .next_token("t1")
                     .build()
             })
             .output(|| ListAccountsOutput::builder().next_token("t2").build())
             .output(|| {
                 ListAccountsOutput::builder()
-                    .accounts(account("222222222222", AccountState::Suspended))
+                    .accounts(account("222222222222", SdkState::Suspended))
                     .build()
             })
             .build();
@@ -175,7 +136,7 @@ mod tests {
         assert_eq!(
             accounts
                 .iter()
-                .map(|a| (a.id.as_str(), a.is_active()))
+                .map(|a| (a.id.as_str(), a.state == AccountState::Active))
                 .collect::<Vec<_>>(),
             [("111111111111", true), ("222222222222", false)]
         );

@@ -1,7 +1,11 @@
-//! The Marketplace service-linked role in one account (DESIGN §3, steps 2 and 4).
+//! The Marketplace service-linked role in one account (docs/design.md, "Level-triggered
+//! reconciliation", steps 2 and 4).
 
 use super::AwsError;
+use crate::ports::{AccountRole, Deletion};
+use async_trait::async_trait;
 use aws_sdk_iam::Client;
+use aws_sdk_iam::config::{Credentials, IdentityCache};
 use aws_sdk_iam::operation::create_service_linked_role::CreateServiceLinkedRoleError;
 use aws_sdk_iam::types::DeletionTaskStatusType;
 use std::time::{Duration, Instant};
@@ -27,44 +31,58 @@ impl Default for DeletionPolling {
     }
 }
 
-/// How a deletion ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Deletion {
-    Succeeded,
-    /// AWS refused: the role is still used. `usage` lists `region: resources` from `RoleUsageList`.
-    Failed {
-        reason: String,
-        usage: Vec<String>,
-    },
-    /// Still `NOT_STARTED`/`IN_PROGRESS` when the polling bound ran out.
-    StillRunning {
-        task_id: String,
-    },
-    /// The deletion started, but its status could not be read.
-    StatusUnreadable {
-        task_id: String,
-        error: AwsError,
-    },
-}
-
-/// The service-linked role of one account, through that account's IAM client.
+/// The service-linked role of one account. Every account shares the one IAM client, and with it the
+/// connection pool; only the credentials differ, set per call.
 #[derive(Debug, Clone)]
 pub struct ServiceLinkedRole {
     iam: Client,
+    /// The assumed member role's credentials; `None` in the function's own account.
+    credentials: Option<Credentials>,
     service_name: String,
+    polling: DeletionPolling,
 }
 
 impl ServiceLinkedRole {
-    pub fn new(iam: Client, service_name: &str) -> Self {
-        ServiceLinkedRole {
-            iam,
-            service_name: service_name.to_string(),
+    /// The per-call configuration: the member role's credentials, when the role has its own.
+    /// Credentials differ per account and live one run, so they are not cached.
+    fn overrides(&self) -> aws_sdk_iam::config::Builder {
+        let config = aws_sdk_iam::config::Builder::default();
+        match &self.credentials {
+            Some(c) => config
+                .credentials_provider(c.clone())
+                .identity_cache(IdentityCache::no_cache()),
+            None => config,
         }
     }
 
-    /// Whether the role exists (`iam:GetRole` on the exact name).
-    pub async fn exists(&self) -> Result<bool, AwsError> {
-        match self.iam.get_role().role_name(ROLE_NAME).send().await {
+    pub fn new(
+        iam: Client,
+        credentials: Option<Credentials>,
+        service_name: &str,
+        polling: DeletionPolling,
+    ) -> Self {
+        ServiceLinkedRole {
+            iam,
+            credentials,
+            service_name: service_name.to_string(),
+            polling,
+        }
+    }
+}
+
+#[async_trait]
+impl AccountRole for ServiceLinkedRole {
+    /// `iam:GetRole` on the exact name.
+    async fn exists(&self) -> Result<bool, AwsError> {
+        match self
+            .iam
+            .get_role()
+            .role_name(ROLE_NAME)
+            .customize()
+            .config_override(self.overrides())
+            .send()
+            .await
+        {
             Ok(_) => Ok(true),
             Err(e)
                 if e.as_service_error()
@@ -76,13 +94,15 @@ impl ServiceLinkedRole {
         }
     }
 
-    /// Creates the role. AWS answers `InvalidInput` "… has been taken …" when it exists already, which
-    /// is the state wanted: it counts as success.
-    pub async fn create(&self) -> Result<(), AwsError> {
+    /// AWS answers `InvalidInput` "… has been taken …" when the role exists already, which is the
+    /// state wanted: it counts as success.
+    async fn create(&self) -> Result<(), AwsError> {
         let created = self
             .iam
             .create_service_linked_role()
             .aws_service_name(&self.service_name)
+            .customize()
+            .config_override(self.overrides())
             .send()
             .await;
         match created {
@@ -100,19 +120,26 @@ impl ServiceLinkedRole {
         }
     }
 
-    /// Starts the deletion and follows it until it ends, `polling` runs out, or `until` comes.
-    pub async fn delete(
-        &self,
-        polling: DeletionPolling,
-        until: Instant,
-    ) -> Result<Deletion, AwsError> {
-        let task_id = self
+    async fn delete(&self, until: Instant) -> Result<Deletion, AwsError> {
+        let started = self
             .iam
             .delete_service_linked_role()
             .role_name(ROLE_NAME)
+            .customize()
+            .config_override(self.overrides())
             .send()
-            .await?
-            .deletion_task_id;
+            .await;
+        let task_id = match started {
+            Ok(out) => out.deletion_task_id,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
+            {
+                return Ok(Deletion::AlreadyGone);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let polling = self.polling;
         for attempt in 0..polling.attempts {
             if attempt > 0 {
                 if Instant::now() + polling.interval >= until {
@@ -124,6 +151,8 @@ impl ServiceLinkedRole {
                 .iam
                 .get_service_linked_role_deletion_status()
                 .deletion_task_id(&task_id)
+                .customize()
+                .config_override(self.overrides())
                 .send()
                 .await
             {
@@ -180,7 +209,7 @@ pub(crate) fn role_found() -> aws_sdk_iam::operation::get_role::GetRoleOutput {
         .build()
 }
 
-/// Answers the emulator cannot give (DESIGN §7): deletions that stay `IN_PROGRESS` or fail with a
+/// Answers the emulator cannot give (docs/design.md, "Testing"): deletions that stay `IN_PROGRESS` or fail with a
 /// `RoleUsageList`, throttling, and AWS's own wording of a duplicate create. Mocked with
 /// `aws-smithy-mocks`; everything else is tested against the emulator in `tests/`.
 #[cfg(test)]
@@ -199,6 +228,10 @@ mod tests {
         interval: Duration::from_millis(1),
         attempts: 4,
     };
+
+    fn slr(iam: Client, polling: DeletionPolling) -> ServiceLinkedRole {
+        ServiceLinkedRole::new(iam, None, PRINCIPAL, polling)
+    }
 
     fn far() -> Instant {
         Instant::now() + Duration::from_secs(60)
@@ -228,7 +261,7 @@ mod tests {
         let get = mock!(Client::get_role).then_error(|| {
             GetRoleError::NoSuchEntityException(NoSuchEntityException::builder().build())
         });
-        let role = ServiceLinkedRole::new(mock_client!(aws_sdk_iam, [&get]), PRINCIPAL);
+        let role = slr(mock_client!(aws_sdk_iam, [&get]), FAST);
         assert_eq!(role.exists().await, Ok(false));
     }
 
@@ -241,7 +274,7 @@ mod tests {
                     .build(),
             )
         });
-        let role = ServiceLinkedRole::new(mock_client!(aws_sdk_iam, [&taken]), PRINCIPAL);
+        let role = slr(mock_client!(aws_sdk_iam, [&taken]), FAST);
         assert_eq!(role.create().await, Ok(()));
 
         let other = mock!(Client::create_service_linked_role).then_error(|| {
@@ -257,7 +290,7 @@ mod tests {
                     .build(),
             )
         });
-        let role = ServiceLinkedRole::new(mock_client!(aws_sdk_iam, [&other]), PRINCIPAL);
+        let role = slr(mock_client!(aws_sdk_iam, [&other]), FAST);
         assert_eq!(role.create().await.unwrap_err().code, "InvalidInput");
     }
 
@@ -271,8 +304,7 @@ mod tests {
             .output(|| status(DeletionTaskStatusType::Succeeded))
             .build();
         let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&delete, &poll]);
-        let role = ServiceLinkedRole::new(iam, PRINCIPAL);
-        assert_eq!(role.delete(FAST, far()).await, Ok(Deletion::Succeeded));
+        assert_eq!(slr(iam, FAST).delete(far()).await, Ok(Deletion::Succeeded));
         assert_eq!(poll.num_calls(), 3);
     }
 
@@ -297,9 +329,7 @@ mod tests {
                 .unwrap()
         });
         let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&delete, &poll]);
-        let outcome = ServiceLinkedRole::new(iam, PRINCIPAL)
-            .delete(FAST, far())
-            .await;
+        let outcome = slr(iam, FAST).delete(far()).await;
         assert_eq!(
             outcome,
             Ok(Deletion::Failed {
@@ -315,9 +345,7 @@ mod tests {
         let poll = mock!(Client::get_service_linked_role_deletion_status)
             .then_output(|| status(DeletionTaskStatusType::InProgress));
         let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&delete, &poll]);
-        let outcome = ServiceLinkedRole::new(iam, PRINCIPAL)
-            .delete(FAST, far())
-            .await;
+        let outcome = slr(iam, FAST).delete(far()).await;
         assert!(
             matches!(outcome, Ok(Deletion::StillRunning { .. })),
             "{outcome:?}"
@@ -335,9 +363,7 @@ mod tests {
             interval: Duration::from_secs(3600),
             attempts: 100,
         };
-        let outcome = ServiceLinkedRole::new(iam, PRINCIPAL)
-            .delete(slow, Instant::now())
-            .await;
+        let outcome = slr(iam, slow).delete(Instant::now()).await;
         assert!(
             matches!(outcome, Ok(Deletion::StillRunning { .. })),
             "{outcome:?}"
@@ -358,10 +384,7 @@ mod tests {
             )
         });
         let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&delete, &poll]);
-        match ServiceLinkedRole::new(iam, PRINCIPAL)
-            .delete(FAST, far())
-            .await
-        {
+        match slr(iam, FAST).delete(far()).await {
             Ok(Deletion::StatusUnreadable { task_id, error }) => {
                 assert!(task_id.starts_with("task/"));
                 assert_eq!(error.code, "AccessDenied");
@@ -387,10 +410,7 @@ mod tests {
             .output(role_found)
             .build();
         let iam = mock_client!(aws_sdk_iam, RuleMode::Sequential, [&get], retrying);
-        assert_eq!(
-            ServiceLinkedRole::new(iam, PRINCIPAL).exists().await,
-            Ok(true)
-        );
+        assert_eq!(slr(iam, FAST).exists().await, Ok(true));
         assert_eq!(get.num_calls(), 3);
     }
 
@@ -402,11 +422,54 @@ mod tests {
             .repeatedly()
             .build();
         let iam = mock_client!(aws_sdk_iam, RuleMode::Sequential, [&get], retrying);
-        let err = ServiceLinkedRole::new(iam, PRINCIPAL)
-            .exists()
-            .await
-            .unwrap_err();
+        let err = slr(iam, FAST).exists().await.unwrap_err();
         assert_eq!(err.code, "Throttling");
+        assert_eq!(err.kind, crate::ports::ErrorKind::Transient);
         assert_eq!(get.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_delete_answered_no_such_entity_counts_as_done() {
+        use aws_sdk_iam::operation::delete_service_linked_role::DeleteServiceLinkedRoleError;
+        let delete = mock!(Client::delete_service_linked_role).then_error(|| {
+            DeleteServiceLinkedRoleError::NoSuchEntityException(
+                NoSuchEntityException::builder().build(),
+            )
+        });
+        let iam = mock_client!(aws_sdk_iam, [&delete]);
+        assert_eq!(
+            slr(iam, FAST).delete(far()).await,
+            Ok(Deletion::AlreadyGone)
+        );
+    }
+
+    #[tokio::test]
+    async fn each_error_family_keeps_its_kind() {
+        use crate::ports::ErrorKind::{Permanent, Transient};
+        let answer = |status: u16, code: &str| {
+            let body = format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>\
+                 <Message>m</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+            );
+            mock!(Client::get_role).then_http_response(move || {
+                aws_smithy_runtime_api::http::Response::new(
+                    aws_smithy_runtime_api::http::StatusCode::try_from(status).unwrap(),
+                    aws_smithy_types::body::SdkBody::from(body.clone()),
+                )
+            })
+        };
+        for (status, code, kind) in [
+            (403, "AccessDenied", Permanent),
+            (400, "ValidationError", Permanent),
+            (400, "Throttling", Transient),
+            (503, "ServiceUnavailable", Transient),
+            (500, "SomethingNew", Transient),
+        ] {
+            let rule = answer(status, code);
+            let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&rule], |c| c
+                .retry_config(aws_config::retry::RetryConfig::disabled()));
+            let err = slr(iam, FAST).exists().await.unwrap_err();
+            assert_eq!((err.code.as_str(), err.kind), (code, kind), "{status}");
+        }
     }
 }

@@ -1,7 +1,9 @@
-//! The SNS topic that carries every hand-off (DESIGN §4).
+//! The SNS topic that carries every hand-off (docs/design.md, "Notifications").
 
 use super::AwsError;
 use crate::messages::Message;
+use crate::ports::Publisher;
+use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
 
@@ -19,9 +21,11 @@ impl Topic {
             arn: arn.to_string(),
         }
     }
+}
 
-    /// Publishes one message and returns its SNS message id.
-    pub async fn publish(&self, message: &Message) -> Result<String, AwsError> {
+#[async_trait]
+impl Publisher for Topic {
+    async fn publish(&self, message: &Message) -> Result<String, AwsError> {
         let attribute = |value: &str| {
             MessageAttributeValue::builder()
                 .data_type("String")

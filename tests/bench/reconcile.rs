@@ -6,14 +6,15 @@
 //! are what the figures are for. Run without `--bench` (as `cargo test --all-targets` does) it only
 //! checks, on a tiny organization, that the benchmark still works.
 
-#[path = "../common/mod.rs"]
+#[path = "../it/common/mod.rs"]
+#[allow(dead_code)] // the bench uses a few of the test helpers
 mod common;
 
 use common::{Emulator, MARKETPLACE_PRINCIPAL, app, no_deadline, sample};
 use marketplace_trusted_access::config::Config;
 use marketplace_trusted_access::decision::{Action, Facts, Membership, RoleState, decide};
 use marketplace_trusted_access::intake::parse;
-use marketplace_trusted_access::report::Outcome;
+use marketplace_trusted_access::report::ReportOutcome as Outcome;
 use serde_json::json;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -53,7 +54,7 @@ async fn sweep(members: usize, concurrency: usize) -> (Duration, Duration, Durat
     let command = |dry_run: bool| json!({"command": "reconcile", "dryRun": dry_run});
 
     let t = Instant::now();
-    let plan = app.handle(&command(true), no_deadline()).await.unwrap();
+    let plan = app.handle(&command(true), &no_deadline()).await;
     let dry = t.elapsed();
     assert_eq!(
         plan.accounts.planned, members,
@@ -62,9 +63,8 @@ async fn sweep(members: usize, concurrency: usize) -> (Duration, Duration, Durat
 
     let t = Instant::now();
     let created = app
-        .handle(&sample("enable-by-cli-iamuser.json"), no_deadline())
-        .await
-        .unwrap();
+        .handle(&sample("enable-by-cli-iamuser.json"), &no_deadline())
+        .await;
     let create = t.elapsed();
     assert_eq!(
         (created.outcome, created.accounts.created),
@@ -72,7 +72,7 @@ async fn sweep(members: usize, concurrency: usize) -> (Duration, Duration, Durat
     );
 
     let t = Instant::now();
-    let replay = app.handle(&command(false), no_deadline()).await.unwrap();
+    let replay = app.handle(&command(false), &no_deadline()).await;
     let noop = t.elapsed();
     assert_eq!(replay.accounts.unchanged, members);
     (dry, create, noop)
@@ -121,7 +121,7 @@ async fn main() {
     }) / events.len() as u32;
     let facts = Facts {
         trusted_access: true,
-        membership: Membership::ActiveMember,
+        membership: Membership::Active,
         role: RoleState::Absent,
         removal: marketplace_trusted_access::config::Removal::Retain,
     };

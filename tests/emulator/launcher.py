@@ -4,7 +4,7 @@ moto (the Python package ``moto[server]``) emulates IAM, STS and Organizations w
 it is more lenient or simpler than AWS for the Marketplace service-linked role. Each correction below names
 the AWS behaviour it reproduces; everything else is moto as released.
 
-Usage: ``python launcher.py [--port N]`` (default 0: pick a free port). Once listening it prints one line,
+Usage: ``python launcher.py [--port N] [--stop-on-stdin-eof]`` (default port 0: pick a free one). Once listening it prints one line,
 ``READY http://127.0.0.1:<port>``, on stdout. SIGTERM stops it.
 
 Besides the AWS APIs, it serves two test-only endpoints (plain HTTP, no signature):
@@ -12,17 +12,18 @@ Besides the AWS APIs, it serves two test-only endpoints (plain HTTP, no signatur
 - ``POST /_emulator/recording/start`` clears the record and starts recording;
 - ``GET /_emulator/recording`` returns one ``service:Action`` line per AWS request received since.
 
-A test acts as any account by sending moto's own ``x-moto-account-id`` header; see tests/common/mod.rs.
+A test acts as any account by sending moto's own ``x-moto-account-id`` header; see tests/it/common/mod.rs.
 
 moto's own ``POST /moto-api/reset-auth`` (body: a number, ``0`` to check every request from now on, ``inf``
 to check none) turns IAM enforcement on and off; corrections (g) to (j) make it judge the requests the
-reconciler sends the way AWS does. tests/least_privilege.rs relies on each of them.
+reconciler sends the way AWS does. tests/it/least_privilege.rs relies on each of them.
 """
 
 import argparse
 import io
 import json
 import logging
+import os
 import re
 import signal
 import sys
@@ -376,7 +377,14 @@ def with_recording_endpoints(app):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument(
+        "--stop-on-stdin-eof",
+        action="store_true",
+        help="exit when standard input closes (when the test process that started it has exited)",
+    )
     args = parser.parse_args()
+    if args.stop_on_stdin_eof:
+        threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
 
     IAMBackend.create_service_linked_role = create_service_linked_role
     IAMBackend.create_role = create_role

@@ -1,11 +1,10 @@
 //! The emulator answers like AWS where the reconciler depends on it: one test per correction the
 //! launcher makes to moto, through the same SDK clients the function uses, and the harness's helpers.
 
-mod common;
-
 use std::error::Error;
 use std::time::Instant;
 
+use crate::common::*;
 use aws_config::SdkConfig;
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::operation::create_service_linked_role::{
@@ -15,7 +14,6 @@ use aws_sdk_iam::types::DeletionTaskStatusType;
 use aws_sdk_organizations::types::AccountState;
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use common::*;
 
 const MARKETPLACE_POLICY_ARN: &str =
     "arn:aws:iam::aws:policy/aws-service-role/AWSMarketplaceLicenseManagementServiceRolePolicy";

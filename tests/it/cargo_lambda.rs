@@ -5,9 +5,7 @@
 //! `cargo lambda watch --only-lambda-apis` is used instead of letting it `cargo run` the function,
 //! because `cargo test` holds the build directory lock while tests run.
 
-mod common;
-
-use common::Emulator;
+use crate::common::Emulator;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

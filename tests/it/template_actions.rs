@@ -7,12 +7,10 @@
 //! `ListAWSServiceAccessForOrganization`). tests/least_privilege.rs proves the same against the
 //! emulator with IAM enforcement on, from the requests the function really sends.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use common::policies::{self, statements, strings};
+use crate::common::policies::{self, statements, strings};
 use marketplace_trusted_access::aws::role::ROLE_NAME;
 use marketplace_trusted_access::intake::MARKETPLACE_PRINCIPAL;
 use serde_json::{Value, json};
@@ -432,7 +430,7 @@ fn matches_pattern(pattern: &Value, event: &Value) -> bool {
 fn the_event_rule_forwards_the_handled_samples_and_not_failed_calls() {
     let template = policies::load("template.yaml");
     let pattern = &template["Resources"]["OrganizationsEventRule"]["Properties"]["EventPattern"];
-    let forwarded = |file: &str| matches_pattern(pattern, &common::sample(file));
+    let forwarded = |file: &str| matches_pattern(pattern, &crate::common::sample(file));
     for file in [
         "enable-by-cli-iamuser.json",
         "enable-by-console-assumedrole.json",

@@ -26,7 +26,7 @@ fn expectations() -> Vec<(&'static str, &'static str, Expect)> {
         matches!(t, Trigger::TrustedAccess { enabled: e, origin } if *e == enabled && origin.is_marketplace() == marketplace)
     }
     fn departed(t: &Trigger, id: &str, method: &str) -> bool {
-        matches!(t, Trigger::AccountDeparted { account_id, method: m, .. } if account_id == id && m == method)
+        matches!(t, Trigger::AccountDeparted { account_id, method: m, .. } if account_id == id && m.to_string() == method)
     }
     fn joined(t: &Trigger, id: &str) -> bool {
         matches!(t, Trigger::AccountJoined { account_id, .. } if account_id == id)

@@ -2,6 +2,11 @@
 //! `tests/emulator/launcher.py`, which corrects the answers where moto is more lenient than AWS for the
 //! Marketplace service-linked role (see the launcher's comments).
 //!
+//! One emulator serves the whole test binary ([`shared`]): tests that use it take turns, and each
+//! turn starts from a reset emulator with IAM enforcement off. Taking turns costs little, since moto
+//! answers one request at a time anyway, and it is what lets the least-privilege tests switch the
+//! emulator-wide IAM enforcement without disturbing another test.
+//!
 //! The Python that runs it comes from `MOTO_PYTHON`, by default `.venv/bin/python` under the crate root;
 //! it needs `moto[server]`. When the emulator cannot start, tests panic: they never skip.
 //!
@@ -9,7 +14,6 @@
 //! The helpers here act as any account directly instead, with moto's `x-moto-account-id` request header
 //! ([`Emulator::account_config`]), so a test can seed or inspect an account even after it removed that
 //! account's member role.
-#![allow(dead_code)]
 
 pub mod policies;
 
@@ -36,6 +40,15 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
+use marketplace_trusted_access::aws::accounts::AccountAccess;
+use marketplace_trusted_access::aws::organization::Organization;
+use marketplace_trusted_access::aws::role::DeletionPolling;
+use marketplace_trusted_access::aws::topic::Topic;
+use marketplace_trusted_access::config::Config;
+use marketplace_trusted_access::handler::{App, Invocation};
+use marketplace_trusted_access::ports::Publisher;
+use std::sync::Arc;
+
 /// moto's default account, which the static test credentials map to: the organization's management account.
 pub const MANAGEMENT_ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
@@ -46,10 +59,45 @@ pub const MEMBER_ROLE: &str = "OrganizationAccountAccessRole";
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The emulator of this test binary, reset for the caller, who has it alone until the guard drops.
+pub struct Shared {
+    emulator: &'static Emulator,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+impl std::ops::Deref for Shared {
+    type Target = Emulator;
+    fn deref(&self) -> &Emulator {
+        self.emulator
+    }
+}
+
+/// Waits for this test's turn at the shared emulator, then resets it (every account, organization,
+/// role and topic forgotten; IAM enforcement off).
+pub async fn shared() -> Shared {
+    static EMULATOR: std::sync::OnceLock<Emulator> = std::sync::OnceLock::new();
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let turn = TURN.lock().await;
+    let emulator = EMULATOR.get_or_init(Emulator::start_blocking);
+    emulator.test_endpoint("POST", "/moto-api/reset", "").await;
+    emulator.enforce_iam(false).await;
+    Shared {
+        emulator,
+        _turn: turn,
+    }
+}
+
 /// A running emulator; dropping it kills the process.
 pub struct Emulator {
-    child: Child,
+    process: Process,
     endpoint: String,
+}
+
+enum Process {
+    /// Started by one test, killed when dropped.
+    Own(Child),
+    /// The shared one: it exits when this test binary does, as its standard input then closes.
+    Shared(#[allow(dead_code)] std::process::ChildStdin),
 }
 
 /// What [`Emulator::seed_organization`] created.
@@ -67,11 +115,7 @@ impl Emulator {
     /// Starts tests/emulator/launcher.py on a free port and waits for READY (timeout 30 s).
     /// Panics, with the reason, if it cannot start.
     pub async fn start() -> Emulator {
-        let crate_root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let python = std::env::var_os("MOTO_PYTHON")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| crate_root.join(".venv/bin/python"));
-        let launcher = crate_root.join("tests/emulator/launcher.py");
+        let (python, launcher) = launcher_command();
         let mut child = Command::new(&python)
             .arg(&launcher)
             .args(["--port", "0"])
@@ -101,7 +145,47 @@ impl Emulator {
             Some(endpoint) => endpoint.to_owned(),
             None => panic!("the emulator printed {line:?} instead of READY <endpoint>"),
         };
-        Emulator { child, endpoint }
+        Emulator {
+            process: Process::Own(child),
+            endpoint,
+        }
+    }
+
+    /// Starts the emulator shared by the test binary, without a runtime. It is told to stop when its
+    /// standard input closes, which the operating system does when this process exits.
+    fn start_blocking() -> Emulator {
+        use std::io::BufRead;
+        let (python, launcher) = launcher_command();
+        let mut child = std::process::Command::new(&python)
+            .arg(&launcher)
+            .args(["--port", "0", "--stop-on-stdin-eof"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run {} (set MOTO_PYTHON to a Python with moto[server] installed): {e}",
+                    python.display()
+                )
+            });
+        let stdin = child.stdin.take().expect("stdin is piped");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap_or_else(|e| panic!("cannot read the emulator's stdout: {e}"));
+        let endpoint = match line.trim().strip_prefix("READY ") {
+            Some(endpoint) => endpoint.to_owned(),
+            None => panic!(
+                "the emulator printed {line:?} instead of READY <endpoint> ({:?}); its stderr is above",
+                child.try_wait()
+            ),
+        };
+        Emulator {
+            process: Process::Shared(stdin),
+            endpoint,
+        }
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -295,7 +379,7 @@ impl Emulator {
 
     /// One plain HTTP/1.1 request to the launcher's test-only endpoints or moto's own; returns the body
     /// of a 200 answer.
-    async fn test_endpoint(&self, method: &str, path: &str, body: &str) -> String {
+    pub async fn test_endpoint(&self, method: &str, path: &str, body: &str) -> String {
         let host = self
             .endpoint
             .strip_prefix("http://")
@@ -330,9 +414,20 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        // Errors only mean the process has already gone.
-        let _ = self.child.start_kill();
+        if let Process::Own(child) = &mut self.process {
+            // Errors only mean the process has already gone.
+            let _ = child.start_kill();
+        }
     }
+}
+
+/// The Python to run (`MOTO_PYTHON`, else `.venv/bin/python` under the crate root) and the launcher.
+fn launcher_command() -> (PathBuf, PathBuf) {
+    let crate_root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let python = std::env::var_os("MOTO_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate_root.join(".venv/bin/python"));
+    (python, crate_root.join("tests/emulator/launcher.py"))
 }
 
 /// Polls DescribeCreateAccountStatus until the account exists; returns its id.
@@ -421,19 +516,29 @@ impl HttpConnector for ActAsAccountConnector {
 // ---------------------------------------------------------------------------------------------
 // The function under test, wired to the emulator.
 
-/// The function's `App` as the management account against `emulator`, with deletion polling fast
-/// enough for tests (the emulator's deletions pass through IN_PROGRESS once).
-pub fn app(
-    emulator: &Emulator,
-    config: marketplace_trusted_access::config::Config,
-) -> marketplace_trusted_access::handler::App {
-    let mut app =
-        marketplace_trusted_access::handler::App::new(&emulator.management_config(), config);
-    app.reconciler.polling = marketplace_trusted_access::aws::role::DeletionPolling {
+/// The function's `App` with its AWS adapters, as the management account against `emulator`, with
+/// deletion polling fast enough for tests (the emulator's deletions pass through IN_PROGRESS once).
+pub fn app(emulator: &Emulator, config: Config) -> App {
+    app_as(&emulator.management_config(), config)
+}
+
+/// The function's `App` with its AWS adapters on `sdk`, with fast deletion polling.
+pub fn app_as(sdk: &SdkConfig, config: Config) -> App {
+    let mut access = AccountAccess::new(sdk, &config.member_role_name);
+    access.polling = DeletionPolling {
         interval: Duration::from_millis(20),
         attempts: 10,
     };
-    app
+    let publisher = config
+        .topic_arn
+        .as_deref()
+        .map(|arn| Arc::new(Topic::new(aws_sdk_sns::Client::new(sdk), arn)) as Arc<dyn Publisher>);
+    App::with_ports(
+        config,
+        Arc::new(Organization::new(aws_sdk_organizations::Client::new(sdk))),
+        Arc::new(access),
+        publisher,
+    )
 }
 
 /// A file of `events/`, parsed.
@@ -445,9 +550,9 @@ pub fn sample(name: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-/// A Lambda deadline far enough away never to matter.
-pub fn no_deadline() -> std::time::Instant {
-    std::time::Instant::now() + Duration::from_secs(600)
+/// An invocation whose deadline is far enough away never to matter.
+pub fn no_deadline() -> Invocation {
+    Invocation::until(std::time::Instant::now() + Duration::from_secs(600))
 }
 
 /// The recorded actions that change something: all but reads (`Get*`, `List*`, `Describe*`,

@@ -1,18 +1,21 @@
-//! The reconciler against the AWS emulator, with an organization of 20 members (DESIGN §3).
+//! One run per trigger family through the real SDK clients against the emulator, with an
+//! organization of 20 members: the adapters, the pagination, the request log and the emulator's IAM
+//! prove here what the behaviour tests in `reconcile` and `notifications` take from fakes.
 //! Each test is GIVEN (the organization) / WHEN (an event) / THEN (what AWS holds, what the report says).
 
-mod common;
-
-use common::{Emulator, MARKETPLACE_PRINCIPAL, OrgFixture, app, mutating, no_deadline, sample};
+use crate::common::{
+    MARKETPLACE_PRINCIPAL, OrgFixture, Shared, app, app_as, mutating, no_deadline, sample, shared,
+};
 use marketplace_trusted_access::config::{Config, Removal};
 use marketplace_trusted_access::decision::Action;
-use marketplace_trusted_access::report::{ActionResult, Outcome, Report};
-use std::time::Instant;
+use marketplace_trusted_access::handler::InvocationError;
+use marketplace_trusted_access::outcome::{ActionResult, TrustedAccess};
+use marketplace_trusted_access::report::{Report, ReportOutcome};
 
 const MEMBERS: usize = 20;
 
-async fn organization(trusted_access: bool) -> (Emulator, OrgFixture) {
-    let emulator = Emulator::start().await;
+async fn organization(trusted_access: bool) -> (Shared, OrgFixture) {
+    let emulator = shared().await;
     let org = emulator.seed_organization(MEMBERS, 1).await;
     emulator
         .set_trusted_access(MARKETPLACE_PRINCIPAL, trusted_access)
@@ -26,7 +29,7 @@ fn organization_accounts(org: &OrgFixture) -> Vec<&String> {
         .collect()
 }
 
-async fn roles_present(emulator: &Emulator, accounts: &[&String]) -> usize {
+async fn roles_present(emulator: &Shared, accounts: &[&String]) -> usize {
     let mut n = 0;
     for a in accounts {
         n += emulator.marketplace_role_exists(a).await as usize;
@@ -45,10 +48,15 @@ fn action_of<'r>(
         .unwrap_or_else(|| panic!("no action for {account}: {report:?}"))
 }
 
-async fn run(emulator: &Emulator, config: Config, event: &str) -> Report {
+async fn run(emulator: &Shared, config: Config, event: &str) -> Report {
+    handle(emulator, config, &sample(event)).await
+}
+
+async fn handle(emulator: &Shared, config: Config, event: &serde_json::Value) -> Report {
     app(emulator, config)
-        .handle(&sample(event), no_deadline())
+        .handle(event, &no_deadline())
         .await
+        .into_result()
         .unwrap_or_else(|e| panic!("{event}: {e}"))
 }
 
@@ -69,7 +77,7 @@ async fn enable_creates_the_role_everywhere_it_must_be_and_a_replay_changes_noth
         .collect();
     assert_eq!(roles_present(&emulator, &reachable).await, reachable.len());
     assert!(!emulator.marketplace_role_exists(&broken).await);
-    assert_eq!(report.trusted_access.as_deref(), Some("enabled"));
+    assert_eq!(report.trusted_access, Some(TrustedAccess::Enabled));
     assert_eq!(report.accounts.checked, MEMBERS + 1);
     assert_eq!(report.accounts.created, MEMBERS - 1); // 19 active (incl. management) minus broken + management
     assert_eq!(report.accounts.skipped, 1);
@@ -85,7 +93,11 @@ async fn enable_creates_the_role_everywhere_it_must_be_and_a_replay_changes_noth
             .starts_with("AssumeRole: AccessDenied"),
         "{failed:?}"
     );
-    assert_eq!(report.outcome, Outcome::Failed);
+    assert_eq!(
+        failed.error_kind,
+        Some(marketplace_trusted_access::ports::ErrorKind::Permanent)
+    );
+    assert_eq!(report.outcome, ReportOutcome::Failed);
 
     // WHEN the same event is replayed
     emulator.start_recording().await;
@@ -117,7 +129,7 @@ async fn disable_keeps_every_role_by_default_and_deletes_every_role_when_asked()
     // THEN every role is kept
     assert_eq!(roles_present(&emulator, &accounts).await, accounts.len());
     assert_eq!(kept.accounts.unchanged, accounts.len());
-    assert_eq!(kept.trusted_access.as_deref(), Some("disabled"));
+    assert_eq!(kept.trusted_access, Some(TrustedAccess::Disabled));
 
     // WHEN it arrives with ON_DISABLE=delete
     let config = Config {
@@ -128,32 +140,7 @@ async fn disable_keeps_every_role_by_default_and_deletes_every_role_when_asked()
     // THEN every role is gone
     assert_eq!(roles_present(&emulator, &accounts).await, 0);
     assert_eq!(deleted.accounts.deleted, accounts.len(), "{deleted:?}");
-    assert_eq!(deleted.outcome, Outcome::Reconciled);
-}
-
-#[tokio::test]
-async fn a_disable_event_while_organizations_says_enabled_deletes_nothing() {
-    // GIVEN every account holds the role and trusted access is still enabled (a forged or stale event)
-    let (emulator, org) = organization(true).await;
-    run(&emulator, Config::default(), "enable-by-cli-iamuser.json").await;
-
-    // WHEN a DisableAWSServiceAccess event arrives with ON_DISABLE=delete
-    emulator.start_recording().await;
-    let config = Config {
-        on_disable: Removal::Delete,
-        ..Config::default()
-    };
-    let report = run(&emulator, config, "disable-by-cli.json").await;
-
-    // THEN no role is deleted: Organizations, not the event, says what must be
-    assert_eq!(
-        mutating(&emulator.recorded_actions().await),
-        Vec::<String>::new()
-    );
-    let accounts = organization_accounts(&org);
-    assert_eq!(roles_present(&emulator, &accounts).await, accounts.len());
-    assert_eq!(report.accounts.deleted, 0);
-    assert_eq!(report.trusted_access.as_deref(), Some("enabled"));
+    assert_eq!(deleted.outcome, ReportOutcome::Reconciled);
 }
 
 #[tokio::test]
@@ -163,13 +150,8 @@ async fn a_dry_run_makes_no_mutating_call() {
 
     // WHEN an operator asks for a dry run
     emulator.start_recording().await;
-    let report = app(&emulator, Config::default())
-        .handle(
-            &serde_json::json!({"command": "reconcile", "dryRun": true}),
-            no_deadline(),
-        )
-        .await
-        .unwrap();
+    let command = serde_json::json!({"command": "reconcile", "dryRun": true});
+    let report = handle(&emulator, Config::default(), &command).await;
 
     // THEN the plan lists every creation, and the emulator saw only reads
     let recorded = emulator.recorded_actions().await;
@@ -193,13 +175,12 @@ async fn a_dry_run_makes_no_mutating_call() {
         dry_run: true,
         ..Config::default()
     };
-    app(&emulator, locked)
-        .handle(
-            &serde_json::json!({"command": "reconcile", "dryRun": false}),
-            no_deadline(),
-        )
-        .await
-        .unwrap();
+    handle(
+        &emulator,
+        locked,
+        &serde_json::json!({"command": "reconcile", "dryRun": false}),
+    )
+    .await;
     assert_eq!(
         mutating(&emulator.recorded_actions().await),
         Vec::<String>::new()
@@ -218,7 +199,7 @@ async fn every_ignored_sample_leaves_the_emulator_unchanged() {
     ] {
         emulator.start_recording().await;
         let report = run(&emulator, Config::default(), event).await;
-        assert_eq!(report.outcome, Outcome::Ignored, "{event}");
+        assert_eq!(report.outcome, ReportOutcome::Ignored, "{event}");
         assert!(
             report.reason.as_deref().is_some_and(|r| !r.is_empty()),
             "{event}"
@@ -246,13 +227,10 @@ async fn a_departed_account_keeps_its_role_by_default_and_loses_it_when_asked() 
     let (emulator, org) = organization(true).await;
     run(&emulator, Config::default(), "enable-by-cli-iamuser.json").await;
     let leaver = org.active[0].clone();
-    let event = common::remove_account(&emulator, &leaver).await;
+    let event = crate::common::remove_account(&emulator, &leaver).await;
 
     // WHEN the removal event arrives with ON_DEPARTURE=retain
-    let kept = app(&emulator, Config::default())
-        .handle(&event, no_deadline())
-        .await
-        .unwrap();
+    let kept = handle(&emulator, Config::default(), &event).await;
     // THEN the role stays, and the account is reported as outside the organization
     assert!(emulator.marketplace_role_exists(&leaver).await);
     assert_eq!(action_of(&kept, &leaver).action, Action::Keep);
@@ -262,10 +240,7 @@ async fn a_departed_account_keeps_its_role_by_default_and_loses_it_when_asked() 
         on_departure: Removal::Delete,
         ..Config::default()
     };
-    let deleted = app(&emulator, config)
-        .handle(&event, no_deadline())
-        .await
-        .unwrap();
+    let deleted = handle(&emulator, config, &event).await;
     // THEN the role is deleted in that account only
     assert!(!emulator.marketplace_role_exists(&leaver).await);
     assert_eq!(action_of(&deleted, &leaver).action, Action::Delete);
@@ -274,37 +249,12 @@ async fn a_departed_account_keeps_its_role_by_default_and_loses_it_when_asked() 
 }
 
 #[tokio::test]
-async fn a_removal_event_for_an_account_still_in_the_organization_deletes_nothing() {
-    // GIVEN a forged removal event naming an ACTIVE member, with ON_DEPARTURE=delete
-    let (emulator, org) = organization(true).await;
-    run(&emulator, Config::default(), "enable-by-cli-iamuser.json").await;
-    let mut event = sample("remove-account.json");
-    event["detail"]["requestParameters"]["accountId"] = org.active[0].clone().into();
-
-    let config = Config {
-        on_departure: Removal::Delete,
-        ..Config::default()
-    };
-    let report = app(&emulator, config)
-        .handle(&event, no_deadline())
-        .await
-        .unwrap();
-
-    // THEN the account is reconciled as the member it is: its role stays
-    assert!(emulator.marketplace_role_exists(&org.active[0]).await);
-    assert_eq!(action_of(&report, &org.active[0]).action, Action::Keep);
-}
-
-#[tokio::test]
 async fn a_new_account_gets_the_role() {
     let (emulator, org) = organization(true).await;
     let mut event = sample("create-account-result.json");
     event["detail"]["serviceEventDetails"]["createAccountStatus"]["accountId"] =
         org.active[5].clone().into();
-    let report = app(&emulator, Config::default())
-        .handle(&event, no_deadline())
-        .await
-        .unwrap();
+    let report = handle(&emulator, Config::default(), &event).await;
     assert_eq!(report.accounts.created, 1);
     assert!(emulator.marketplace_role_exists(&org.active[5]).await);
     assert!(
@@ -314,97 +264,21 @@ async fn a_new_account_gets_the_role() {
 }
 
 #[tokio::test]
-async fn when_time_runs_short_no_new_account_is_started_and_the_run_is_incomplete() {
-    let (emulator, org) = organization(true).await;
-    // The deadline has come by the time the organization is read: nothing may start.
-    let report = app(&emulator, Config::default())
-        .handle(&sample("scheduled.json"), Instant::now())
-        .await
-        .unwrap();
-    assert_eq!(report.outcome, Outcome::Incomplete);
-    assert_eq!(report.unreached.len(), MEMBERS + 1);
-    assert!(report.actions.is_empty());
-    assert_eq!(
-        roles_present(&emulator, &organization_accounts(&org)).await,
-        0
-    );
-}
-
-#[tokio::test]
-async fn a_command_limited_to_accounts_touches_only_those() {
-    let (emulator, org) = organization(true).await;
-    let command = serde_json::json!({
-        "command": "reconcile",
-        "accounts": [org.active[0], org.suspended[0], "999999999999"]
-    });
-    let report = app(&emulator, Config::default())
-        .handle(&command, no_deadline())
-        .await
-        .unwrap();
-    let actions: Vec<(&str, Action)> = report
-        .actions
-        .iter()
-        .map(|a| (a.account_id.as_str(), a.action))
-        .collect();
-    assert_eq!(
-        actions,
-        [
-            (org.active[0].as_str(), Action::Create),
-            (org.suspended[0].as_str(), Action::Skip),
-            ("999999999999", Action::Skip)
-        ]
-    );
-    assert!(!emulator.marketplace_role_exists(&org.management).await);
-}
-
-#[tokio::test]
-async fn malformed_payloads_are_ignored_with_a_reason_and_change_nothing() {
-    let (emulator, _org) = organization(true).await;
-    let app = app(&emulator, Config::default());
-    emulator.start_recording().await;
-    for payload in [
-        serde_json::json!(null),
-        serde_json::json!([1, 2]),
-        serde_json::json!("EnableAWSServiceAccess"),
-        serde_json::json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.organizations", "detail": null}),
-        serde_json::json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.organizations", "detail": {"eventName": "EnableAWSServiceAccess", "requestParameters": {"servicePrincipal": 42}}}),
-        serde_json::json!({"command": "reconcile", "accounts": "all"}),
-    ] {
-        let report = app.handle(&payload, no_deadline()).await.unwrap();
-        assert_eq!(report.outcome, Outcome::Ignored, "{payload}");
-        assert!(report.reason.is_some_and(|r| !r.is_empty()), "{payload}");
-    }
-    assert_eq!(
-        emulator.recorded_actions().await,
-        Vec::<String>::new(),
-        "not even a read"
-    );
-}
-
-#[tokio::test]
 async fn outside_the_management_account_the_function_refuses_to_act() {
     // GIVEN the function deployed, by mistake, in a member account
     let (emulator, org) = organization(true).await;
     let member = emulator.account_config(&org.active[0]).await;
-    let app = marketplace_trusted_access::handler::App::new(&member, Config::default());
+    let app = app_as(&member, Config::default());
 
     // WHEN an event arrives
     emulator.start_recording().await;
-    let err = app
-        .handle(&sample("scheduled.json"), no_deadline())
-        .await
-        .unwrap_err();
+    let report = app.handle(&sample("scheduled.json"), &no_deadline()).await;
 
     // THEN it fails, saying where it must run, and changes nothing
-    assert!(
-        matches!(
-            err,
-            marketplace_trusted_access::handler::HandlerError::WrongAccount { .. }
-        ),
-        "{err}"
-    );
+    assert_eq!(report.outcome, ReportOutcome::Failed);
+    let err = report.into_result().unwrap_err();
+    assert!(matches!(err, InvocationError::WrongAccount { .. }), "{err}");
     assert!(err.to_string().contains(&org.management), "{err}");
-    assert_eq!(err.report().outcome, Outcome::Failed);
     assert_eq!(
         mutating(&emulator.recorded_actions().await),
         Vec::<String>::new()

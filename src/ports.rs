@@ -1,0 +1,252 @@
+//! The seams between the logic and AWS: one narrow trait per capability, each returning domain types
+//! (docs/design.md, "Architecture"). `aws/` implements them with the AWS SDK; `fake` implements them in
+//! memory for tests and benchmarks.
+
+use crate::messages::Message;
+use async_trait::async_trait;
+use std::fmt;
+use std::time::Instant;
+
+/// Whether retrying later may succeed. The SDK has already retried what it retries when an error
+/// reaches the reconciler, so this tells the report and the continuation what is worth another go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorKind {
+    /// Throttling, timeouts, connection failures and 5xx answers.
+    Transient,
+    /// Everything else: AccessDenied, a missing member role, validation errors.
+    Permanent,
+}
+
+/// An AWS error answer, reduced to what the report and the notifications show: `code: message`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct AwsError {
+    pub code: String,
+    pub message: String,
+    pub kind: ErrorKind,
+}
+
+/// Error codes AWS services use for throttling, and for failures on their side that a later try may
+/// not meet.
+const TRANSIENT_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "TooManyRequests",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+    "ConcurrentModificationException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "ServiceFailureException",
+    "InternalError",
+    "InternalFailure",
+    "InternalServerError",
+    "RequestTimeout",
+    "RequestTimeoutException",
+];
+
+impl AwsError {
+    /// An error whose kind follows from its code.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        let code = code.into();
+        let kind = if TRANSIENT_CODES.contains(&code.as_str()) {
+            ErrorKind::Transient
+        } else {
+            ErrorKind::Permanent
+        };
+        AwsError {
+            code,
+            message: message.into(),
+            kind,
+        }
+    }
+
+    /// The same error, of the given kind.
+    pub fn of_kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+}
+
+/// An organization's identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgIdentity {
+    pub organization_id: String,
+    pub management_account_id: String,
+}
+
+/// An account's `State` in Organizations (`Status` is retired).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountState {
+    Active,
+    Suspended,
+    PendingClosure,
+    Closed,
+    /// A state this code does not know yet, as AWS spelled it.
+    Other(String),
+}
+
+impl AccountState {
+    /// Reads AWS's spelling.
+    pub fn parse(state: &str) -> AccountState {
+        match state {
+            "ACTIVE" => AccountState::Active,
+            "SUSPENDED" => AccountState::Suspended,
+            "PENDING_CLOSURE" => AccountState::PendingClosure,
+            "CLOSED" => AccountState::Closed,
+            other => AccountState::Other(other.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for AccountState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AccountState::Active => "ACTIVE",
+            AccountState::Suspended => "SUSPENDED",
+            AccountState::PendingClosure => "PENDING_CLOSURE",
+            AccountState::Closed => "CLOSED",
+            AccountState::Other(s) => s,
+        })
+    }
+}
+
+/// An account as Organizations reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberAccount {
+    pub id: String,
+    pub name: String,
+    pub state: AccountState,
+}
+
+/// Who the function runs as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account_id: String,
+    /// `aws`, `aws-cn`, `aws-us-gov`: taken from the caller's ARN so that no ARN is hard-coded.
+    pub partition: String,
+}
+
+/// How a deletion of the service-linked role ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletion {
+    Succeeded,
+    /// The role was already gone (`NoSuchEntity`): the state wanted.
+    AlreadyGone,
+    /// AWS refused: the role is still used. `usage` lists `region: resources` from `RoleUsageList`.
+    Failed {
+        reason: String,
+        usage: Vec<String>,
+    },
+    /// Still `NOT_STARTED`/`IN_PROGRESS` when polling had to stop.
+    StillRunning {
+        task_id: String,
+    },
+    /// The deletion started, but its status could not be read.
+    StatusUnreadable {
+        task_id: String,
+        error: AwsError,
+    },
+}
+
+/// Organizations: the source of truth.
+#[async_trait]
+pub trait Directory: Send + Sync {
+    /// `DescribeOrganization`.
+    async fn identity(&self) -> Result<OrgIdentity, AwsError>;
+    /// Whether trusted access is enabled for `principal` now.
+    async fn trusted_access(&self, principal: &str) -> Result<bool, AwsError>;
+    /// Every account, every page.
+    async fn accounts(&self) -> Result<Vec<MemberAccount>, AwsError>;
+    /// One account, or `None` when it is not in the organization.
+    async fn account(&self, account_id: &str) -> Result<Option<MemberAccount>, AwsError>;
+}
+
+/// The service-linked role in each account of the organization.
+#[async_trait]
+pub trait RoleStore: Send + Sync {
+    /// Who the function is.
+    async fn caller(&self) -> Result<Caller, AwsError>;
+    /// The role of one account: with the function's own credentials in its own account, through the
+    /// member role elsewhere. `session` names the session in the member account's CloudTrail.
+    async fn open(
+        &self,
+        account_id: &str,
+        caller: &Caller,
+        session: &str,
+    ) -> Result<Box<dyn AccountRole>, AwsError>;
+}
+
+/// The service-linked role of one account.
+#[async_trait]
+pub trait AccountRole: Send + Sync {
+    async fn exists(&self) -> Result<bool, AwsError>;
+    /// Creates the role; an existing role counts as success.
+    async fn create(&self) -> Result<(), AwsError>;
+    /// Starts the deletion and follows it until it ends, its polling bound runs out, or `until`.
+    async fn delete(&self, until: Instant) -> Result<Deletion, AwsError>;
+}
+
+/// Where hand-offs are published.
+#[async_trait]
+pub trait Publisher: Send + Sync {
+    /// Publishes one message and returns its message id.
+    async fn publish(&self, message: &Message) -> Result<String, AwsError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttling_and_service_failures_are_transient_and_the_rest_permanent() {
+        for code in [
+            "Throttling",
+            "TooManyRequestsException",
+            "ServiceUnavailable",
+        ] {
+            assert_eq!(
+                AwsError::new(code, "x").kind,
+                ErrorKind::Transient,
+                "{code}"
+            );
+        }
+        for code in [
+            "AccessDenied",
+            "NoSuchEntity",
+            "ValidationError",
+            "InvalidInput",
+        ] {
+            assert_eq!(
+                AwsError::new(code, "x").kind,
+                ErrorKind::Permanent,
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn account_states_read_and_print_as_aws_spells_them() {
+        for s in [
+            "ACTIVE",
+            "SUSPENDED",
+            "PENDING_CLOSURE",
+            "CLOSED",
+            "NEW_STATE",
+        ] {
+            assert_eq!(AccountState::parse(s).to_string(), s);
+        }
+        assert_eq!(AccountState::parse("ACTIVE"), AccountState::Active);
+    }
+}

@@ -1,0 +1,23 @@
+//! The integration tests, in one binary so that they link the AWS SDK once and share one emulator
+//! (see `common`).
+//!
+//! - `reconcile`, `notifications`: the behaviour, on in-memory fakes behind the same ports as AWS;
+//! - `aws_runs`: one run per trigger family through the real SDK clients against the emulator;
+//! - `emulator`: the emulator's corrections, so that the tests above are not fooled by it;
+//! - `least_privilege`: the templates' policies, enforced by the emulator's IAM;
+//! - `cargo_lambda`: every sample event through the real Lambda runtime;
+//! - `events`, `notifications_doc`, `template_actions`: the samples, the rendered messages and the
+//!   template, checked offline;
+//! - `sns`: hand-offs through the emulator's SNS to per-audience subscriptions.
+
+mod aws_runs;
+mod cargo_lambda;
+mod common;
+mod emulator;
+mod events;
+mod least_privilege;
+mod notifications;
+mod notifications_doc;
+mod reconcile;
+mod sns;
+mod template_actions;

@@ -1,0 +1,291 @@
+//! `docs/notifications.md` shows one real rendering of every notification, produced by the code that
+//! words them. This test renders them again and fails when the committed file is stale; run
+//! `UPDATE_DOCS=1 cargo test --test it notifications_doc` to rewrite it.
+
+use marketplace_trusted_access::config::Removal;
+use marketplace_trusted_access::decision::{Action, Membership, Policy, RoleState};
+use marketplace_trusted_access::intake::{DepartureMethod, MARKETPLACE_PRINCIPAL, Origin, Trigger};
+use marketplace_trusted_access::messages::{Context, compose};
+use marketplace_trusted_access::outcome::{AccountResult, ActionResult, Failure, Outcome, Step};
+use marketplace_trusted_access::ports::{AccountState, AwsError, OrgIdentity};
+use std::fmt::Write;
+use std::path::Path;
+
+fn person() -> Origin {
+    Origin {
+        actor: "arn:aws:iam::123456789012:user/diego.ramirez".into(),
+        service: None,
+        event_time: Some("2026-06-09T14:21:07Z".into()),
+        source_ip: Some("203.0.113.42".into()),
+        user_agent: Some("aws-cli/2.27.31".into()),
+    }
+}
+
+fn marketplace() -> Origin {
+    Origin {
+        actor: "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b/priya.nair".into(),
+        service: Some(MARKETPLACE_PRINCIPAL.into()),
+        event_time: Some("2026-06-09T15:02:44Z".into()),
+        source_ip: Some(MARKETPLACE_PRINCIPAL.into()),
+        user_agent: Some(MARKETPLACE_PRINCIPAL.into()),
+    }
+}
+
+fn account(
+    id: &str,
+    action: Action,
+    result: ActionResult,
+    membership: Membership,
+    failure: Option<Failure>,
+) -> AccountResult {
+    AccountResult {
+        account_id: id.into(),
+        membership,
+        state: Some(if membership == Membership::Inactive {
+            AccountState::Suspended
+        } else {
+            AccountState::Active
+        }),
+        role: if membership == Membership::Active {
+            RoleState::Absent
+        } else {
+            RoleState::Unknown
+        },
+        action,
+        result,
+        kept_on_recheck: false,
+        failure,
+    }
+}
+
+/// A 6-account organization: the management account, four members, one suspended.
+fn outcome(trusted: bool, action: Action) -> Outcome {
+    let mut accounts: Vec<AccountResult> = [
+        "123456789012",
+        "111122223333",
+        "210987654321",
+        "444455556666",
+        "555566667777",
+    ]
+    .into_iter()
+    .map(|id| account(id, action, ActionResult::Done, Membership::Active, None))
+    .collect();
+    accounts.push(account(
+        "666677778888",
+        Action::Skip,
+        ActionResult::Done,
+        Membership::Inactive,
+        None,
+    ));
+    Outcome {
+        trusted_access: trusted,
+        accounts,
+        unreached: Vec::new(),
+    }
+}
+
+struct Case {
+    title: &'static str,
+    trigger: Trigger,
+    name: &'static str,
+    event_id: &'static str,
+    outcome: Outcome,
+}
+
+fn render() -> String {
+    const EVENT: &str = "c7e2f9a1-0b3d-4e5f-8a6b-9c0d1e2f3a4b";
+    let case = |title, trigger, name, outcome| Case {
+        title,
+        trigger,
+        name,
+        event_id: EVENT,
+        outcome,
+    };
+    let mut cases = vec![
+        case(
+            "Trusted access enabled with Organizations tools",
+            Trigger::TrustedAccess {
+                enabled: true,
+                origin: person(),
+            },
+            "EnableAWSServiceAccess",
+            outcome(true, Action::Create),
+        ),
+        case(
+            "Trusted access enabled by AWS Marketplace",
+            Trigger::TrustedAccess {
+                enabled: true,
+                origin: marketplace(),
+            },
+            "EnableAWSServiceAccess",
+            outcome(true, Action::Create),
+        ),
+        case(
+            "Trusted access disabled with Organizations tools",
+            Trigger::TrustedAccess {
+                enabled: false,
+                origin: person(),
+            },
+            "DisableAWSServiceAccess",
+            outcome(false, Action::Keep),
+        ),
+        case(
+            "Trusted access disabled by AWS Marketplace",
+            Trigger::TrustedAccess {
+                enabled: false,
+                origin: marketplace(),
+            },
+            "DisableAWSServiceAccess",
+            outcome(false, Action::Keep),
+        ),
+    ];
+    cases.push(Case {
+        title: "An account was removed",
+        trigger: Trigger::AccountDeparted {
+            account_id: "210987654321".into(),
+            method: DepartureMethod::Removed,
+            origin: person(),
+        },
+        name: "RemoveAccountFromOrganization",
+        event_id: "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9",
+        outcome: Outcome {
+            trusted_access: true,
+            accounts: vec![AccountResult {
+                state: None,
+                ..account(
+                    "210987654321",
+                    Action::Keep,
+                    ActionResult::Done,
+                    Membership::Departed,
+                    None,
+                )
+            }],
+            unreached: Vec::new(),
+        },
+    });
+    let organizations = Origin {
+        actor: "AWS Internal".into(),
+        service: None,
+        event_time: Some("2026-06-12T09:14:03Z".into()),
+        source_ip: None,
+        user_agent: None,
+    };
+    cases.push(Case {
+        title: "An account joined",
+        trigger: Trigger::AccountJoined {
+            account_id: "444455556666".into(),
+            origin: organizations,
+        },
+        name: "CreateAccountResult",
+        event_id: "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d",
+        outcome: Outcome {
+            trusted_access: true,
+            accounts: vec![account(
+                "444455556666",
+                Action::Create,
+                ActionResult::Done,
+                Membership::Active,
+                None,
+            )],
+            unreached: Vec::new(),
+        },
+    });
+    let mut drift = outcome(true, Action::Keep);
+    drift.accounts[2] = account(
+        "210987654321",
+        Action::Create,
+        ActionResult::Done,
+        Membership::Active,
+        None,
+    );
+    cases.push(case(
+        "A sweep corrected drift",
+        Trigger::Sweep,
+        "schedule",
+        drift,
+    ));
+    let mut failed = outcome(true, Action::Keep);
+    failed.accounts[3] = AccountResult {
+        role: RoleState::Unknown,
+        ..account(
+            "444455556666",
+            Action::Keep,
+            ActionResult::Failed,
+            Membership::Active,
+            Some(Failure {
+                step: Step::AssumeRole,
+                error: AwsError::new(
+                    "AccessDenied",
+                    "User: arn:aws:sts::123456789012:assumed-role/marketplace-trusted-access-reconciler/x is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::444455556666:role/MarketplaceTrustedAccessReconciler",
+                ),
+            }),
+        )
+    };
+    cases.push(case(
+        "A sweep could not reconcile an account",
+        Trigger::Sweep,
+        "schedule",
+        failed,
+    ));
+    let organization = OrgIdentity {
+        organization_id: "o-exampleorgid".into(),
+        management_account_id: "123456789012".into(),
+    };
+
+    let mut out = String::from(
+        "# Notifications, as sent\n\n\
+         Every message the function sends, rendered by `src/messages.rs` for a six-account example \
+         organization. Generated by `tests/it/notifications_doc.rs`; do not edit by hand \
+         (`UPDATE_DOCS=1 cargo test --test it notifications_doc` rewrites it).\n",
+    );
+    for c in &cases {
+        let _ = write!(out, "\n## {}\n", c.title);
+        let context = Context {
+            trigger: &c.trigger,
+            trigger_name: c.name,
+            event_id: Some(c.event_id),
+            organization: &organization,
+            outcome: &c.outcome,
+            dry_run: false,
+            policy: Policy {
+                on_disable: Removal::Retain,
+                on_departure: Removal::Retain,
+            },
+        };
+        for m in compose(context) {
+            let _ = write!(
+                out,
+                "\n### To `{}`\n\nAttributes: `audience={}` `event={}` `severity={}` `organization={}`\n\n\
+                 Subject: **{}**\n\n```text\n{}```\n",
+                m.audience.as_str(),
+                m.audience.as_str(),
+                m.event.as_str(),
+                m.severity.as_str(),
+                m.organization,
+                m.subject,
+                m.body
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn the_committed_examples_are_what_the_code_renders() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/notifications.md");
+    let rendered = render();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &rendered).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == rendered,
+        "docs/notifications.md is stale: run `UPDATE_DOCS=1 cargo test --test it notifications_doc`"
+    );
+    for situation in ["marketplace-admin", "organizations-admin", "account-admin"] {
+        assert!(
+            rendered.contains(&format!("### To `{situation}`")),
+            "{situation}"
+        );
+    }
+}
