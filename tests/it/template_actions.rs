@@ -290,7 +290,7 @@ fn the_member_role_grants_exactly_the_iam_actions_the_code_calls() {
             "iam:GetRole",
             "iam:GetServiceLinkedRoleDeletionStatus",
         ],
-        "DESIGN §6 names these four"
+        "docs/design.md names these four (the member role may do only these)"
     );
 }
 
