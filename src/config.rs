@@ -83,7 +83,8 @@ impl Config {
     }
 }
 
-fn parse_removal(variable: &'static str, value: &str) -> Result<Removal, ConfigError> {
+/// `ON_DISABLE`, `ON_DEPARTURE`: `retain` or `delete`.
+pub fn parse_removal(variable: &'static str, value: &str) -> Result<Removal, ConfigError> {
     match value {
         "retain" => Ok(Removal::Retain),
         "delete" => Ok(Removal::Delete),
@@ -107,7 +108,8 @@ fn parse_bool(value: &str) -> Result<bool, ConfigError> {
     }
 }
 
-fn parse_concurrency(value: &str) -> Result<usize, ConfigError> {
+/// `MAX_CONCURRENCY`: a whole number from 1 to 256.
+pub fn parse_concurrency(value: &str) -> Result<usize, ConfigError> {
     value
         .parse::<usize>()
         .ok()
@@ -132,7 +134,8 @@ fn check_topic_arn(value: &str) -> Result<&str, ConfigError> {
     }
 }
 
-fn check_role_name(value: &str) -> Result<&str, ConfigError> {
+/// `MEMBER_ROLE_NAME`: an IAM role name.
+pub fn check_role_name(value: &str) -> Result<&str, ConfigError> {
     let valid = value.len() <= 64
         && value
             .chars()

@@ -236,6 +236,8 @@ impl App {
             policy,
             max_concurrency: self.config.max_concurrency,
             dry_run,
+            on_account: None,
+            stop: None,
         };
         let session_name = invocation.session_name();
         let session = Session {

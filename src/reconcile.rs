@@ -11,6 +11,7 @@ use crate::intake::MARKETPLACE_PRINCIPAL;
 use crate::outcome::{AccountResult, ActionResult, Failure, Outcome, Step};
 use crate::ports::{AwsError, Caller, Deletion, Directory, ErrorKind, RoleStore};
 use futures::StreamExt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use tracing::{info, warn};
 
@@ -23,6 +24,10 @@ pub struct Reconciler<'a> {
     pub max_concurrency: usize,
     /// Plan only: no mutating call.
     pub dry_run: bool,
+    /// Told of each account as it finishes (a progress bar, for instance).
+    pub on_account: Option<&'a (dyn Fn(&AccountResult) + Sync)>,
+    /// Once set, no new account is started; those in flight finish. The rest are unreached.
+    pub stop: Option<&'a AtomicBool>,
 }
 
 /// Who the run acts as, and how it names itself in member accounts' CloudTrail.
@@ -49,11 +54,16 @@ impl Reconciler<'_> {
             futures::stream::iter(targets.into_iter().enumerate())
                 .map(|(i, target)| async move {
                     let id = target.account_id.clone();
-                    if tokio::time::Instant::now() >= cutoff {
+                    let stopped = self.stop.is_some_and(|s| s.load(Ordering::Relaxed));
+                    if stopped || tokio::time::Instant::now() >= cutoff {
                         return (i, id, None);
                     }
                     let one = self.one(trusted_access, session, target, cutoff.into_std());
-                    (i, id, tokio::time::timeout_at(cutoff, one).await.ok())
+                    let result = tokio::time::timeout_at(cutoff, one).await.ok();
+                    if let (Some(tell), Some(result)) = (self.on_account, &result) {
+                        tell(result);
+                    }
+                    (i, id, result)
                 })
                 .buffer_unordered(self.max_concurrency.max(1))
                 .collect()
