@@ -4,6 +4,7 @@
 //! so a mistyped `ON_DISABLE=delet` can never silently fall back to a default.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 /// What to do with the service-linked role once it is allowed to go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,12 @@ pub struct Config {
     pub dry_run: bool,
     /// Accounts in flight at once.
     pub max_concurrency: usize,
+    /// DynamoDB table of the outbox and the failure set; `None`: hand-offs are sent at least once.
+    pub state_table: Option<String>,
+    /// SQS queue that carries the rest of a run cut short; `None`: the next sweep finishes it.
+    pub continuation_queue_url: Option<String>,
+    /// How often an unchanged sweep failure is told again.
+    pub remind_after: Duration,
 }
 
 impl Default for Config {
@@ -40,6 +47,9 @@ impl Default for Config {
             on_departure: Removal::Retain,
             dry_run: false,
             max_concurrency: 16,
+            state_table: None,
+            continuation_queue_url: None,
+            remind_after: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -79,6 +89,13 @@ impl Config {
             dry_run: get("DRY_RUN").map_or(Ok(defaults.dry_run), parse_bool)?,
             max_concurrency: get("MAX_CONCURRENCY")
                 .map_or(Ok(defaults.max_concurrency), parse_concurrency)?,
+            state_table: get("STATE_TABLE_NAME")
+                .map(|v| check_table_name(v).map(str::to_string))
+                .transpose()?,
+            continuation_queue_url: get("CONTINUATION_QUEUE_URL")
+                .map(|v| check_queue_url(v).map(str::to_string))
+                .transpose()?,
+            remind_after: get("REMIND_AFTER").map_or(Ok(defaults.remind_after), parse_duration)?,
         })
     }
 }
@@ -119,6 +136,57 @@ pub fn parse_concurrency(value: &str) -> Result<usize, ConfigError> {
             value: value.to_string(),
             expected: "a whole number from 1 to 256",
         })
+}
+
+/// `REMIND_AFTER`: `<n>m`, `<n>h` or `<n>d`, at least one minute.
+pub fn parse_duration(value: &str) -> Result<Duration, ConfigError> {
+    let error = || ConfigError {
+        variable: "REMIND_AFTER",
+        value: value.to_string(),
+        expected: "a duration such as 30m, 24h or 7d (at least 1m)",
+    };
+    let (number, unit) = value.split_at(value.len().saturating_sub(1));
+    let n: u64 = number.parse().map_err(|_| error())?;
+    let seconds = match unit {
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return Err(error()),
+    };
+    match n.checked_mul(seconds) {
+        Some(s) if n > 0 => Ok(Duration::from_secs(s)),
+        _ => Err(error()),
+    }
+}
+
+fn check_table_name(value: &str) -> Result<&str, ConfigError> {
+    let valid = (3..=255).contains(&value.len())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+    if valid {
+        Ok(value)
+    } else {
+        Err(ConfigError {
+            variable: "STATE_TABLE_NAME",
+            value: value.to_string(),
+            expected: "a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .) or unset",
+        })
+    }
+}
+
+fn check_queue_url(value: &str) -> Result<&str, ConfigError> {
+    if (value.starts_with("https://") || value.starts_with("http://"))
+        && value.matches('/').count() >= 4
+    {
+        Ok(value)
+    } else {
+        Err(ConfigError {
+            variable: "CONTINUATION_QUEUE_URL",
+            value: value.to_string(),
+            expected: "an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>) or unset",
+        })
+    }
 }
 
 fn check_topic_arn(value: &str) -> Result<&str, ConfigError> {
@@ -188,6 +256,12 @@ mod tests {
             ("ON_DEPARTURE", "delete"),
             ("DRY_RUN", "TRUE"),
             ("MAX_CONCURRENCY", "4"),
+            ("STATE_TABLE_NAME", "handoff-state"),
+            (
+                "CONTINUATION_QUEUE_URL",
+                "https://sqs.us-east-1.amazonaws.com/123456789012/continuation",
+            ),
+            ("REMIND_AFTER", "12h"),
         ]))
         .unwrap();
         assert_eq!(
@@ -199,6 +273,11 @@ mod tests {
                 on_departure: Removal::Delete,
                 dry_run: true,
                 max_concurrency: 4,
+                state_table: Some("handoff-state".into()),
+                continuation_queue_url: Some(
+                    "https://sqs.us-east-1.amazonaws.com/123456789012/continuation".into()
+                ),
+                remind_after: Duration::from_secs(12 * 3600),
             }
         );
     }
@@ -213,6 +292,11 @@ mod tests {
             ("MAX_CONCURRENCY", "many"),
             ("NOTIFICATION_TOPIC_ARN", "handoffs"),
             ("MEMBER_ROLE_NAME", "bad/name"),
+            ("STATE_TABLE_NAME", "a"),
+            ("CONTINUATION_QUEUE_URL", "continuation"),
+            ("REMIND_AFTER", "0h"),
+            ("REMIND_AFTER", "24"),
+            ("REMIND_AFTER", "1w"),
         ] {
             let err = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
             assert_eq!(err.variable, name);

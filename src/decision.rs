@@ -107,7 +107,12 @@ pub enum Scope {
     /// The accounts an operator listed; those outside the organization are skipped.
     Listed(Vec<String>),
     /// One account an event named. Outside the organization it counts as departed when `departed`.
-    Named { account_id: String, departed: bool },
+    /// A `joining` account may not have its member role yet.
+    Named {
+        account_id: String,
+        departed: bool,
+        joining: bool,
+    },
 }
 
 /// One account to reconcile and where it stands.
@@ -117,6 +122,8 @@ pub struct Target {
     pub membership: Membership,
     /// The account's state, when Organizations lists it.
     pub state: Option<AccountState>,
+    /// Named by a join event: its member role may not be deployed yet.
+    pub joining: bool,
 }
 
 /// The accounts of `scope`, each with its membership, from the accounts Organizations reported
@@ -128,6 +135,7 @@ pub fn targets(management_account_id: &str, known: &[MemberAccount], scope: &Sco
                 account_id: id.to_string(),
                 membership: Membership::Management,
                 state: Some(AccountState::Active),
+                joining: false,
             });
         }
         let account = known.iter().find(|a| a.id == id)?;
@@ -139,6 +147,7 @@ pub fn targets(management_account_id: &str, known: &[MemberAccount], scope: &Sco
                 Membership::Inactive
             },
             state: Some(account.state.clone()),
+            joining: false,
         })
     };
     let outside = |id: &str, departed: bool| Target {
@@ -149,6 +158,7 @@ pub fn targets(management_account_id: &str, known: &[MemberAccount], scope: &Sco
             Membership::Outside
         },
         state: None,
+        joining: false,
     };
     match scope {
         Scope::Organization => std::iter::once(management_account_id)
@@ -167,7 +177,14 @@ pub fn targets(management_account_id: &str, known: &[MemberAccount], scope: &Sco
         Scope::Named {
             account_id,
             departed,
-        } => vec![classify(account_id).unwrap_or_else(|| outside(account_id, *departed))],
+            joining,
+        } => {
+            let target = classify(account_id).unwrap_or_else(|| outside(account_id, *departed));
+            vec![Target {
+                joining: *joining,
+                ..target
+            }]
+        }
     }
 }
 
@@ -342,6 +359,7 @@ mod target_tests {
         let named = |id: &str, departed: bool| Scope::Named {
             account_id: id.into(),
             departed,
+            joining: false,
         };
         assert_eq!(
             memberships(&targets(MANAGEMENT, &known(), &named("999999999999", true))),

@@ -7,8 +7,9 @@
 
 use crate::messages::Message;
 use crate::ports::{
-    AccountRole, AccountState, AwsError, Caller, Deletion, Directory, MemberAccount, OrgIdentity,
-    Publisher, RoleStore,
+    AccountRole, AccountState, AwsError, Caller, Continuation, ContinuationRequest, Deletion,
+    Directory, FailureSet, MemberAccount, OrgIdentity, Publisher, RoleStore, StateStore,
+    StoredMessage,
 };
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -69,6 +70,15 @@ pub struct World {
     pub calls: Vec<(String, &'static str)>,
     /// Latency of every call, as AWS's would be.
     pub latency: Duration,
+    /// The state table: outboxes by key, and the sweep's failure set.
+    pub outboxes: BTreeMap<String, Vec<StoredMessage>>,
+    pub failure_set: FailureSet,
+    /// The state table cannot be reached: every state call answers this.
+    pub state_down: Option<AwsError>,
+    /// What was handed on to a later invocation, with its delay.
+    pub handed_on: Vec<(ContinuationRequest, Duration)>,
+    /// The account the function runs in.
+    pub caller_account: String,
 }
 
 /// An organization, its accounts and its topic, in memory. Clones share the same world.
@@ -99,6 +109,11 @@ impl FakeCloud {
                 published: Vec::new(),
                 calls: Vec::new(),
                 latency: Duration::ZERO,
+                outboxes: BTreeMap::new(),
+                failure_set: FailureSet::default(),
+                state_down: None,
+                handed_on: Vec::new(),
+                caller_account: MANAGEMENT.into(),
             })),
         }
     }
@@ -170,6 +185,8 @@ impl FakeCloud {
             let delay = world.latency + acct.map_or(Duration::ZERO, |a| a.delay);
             let error = if action.starts_with("organizations:") {
                 world.organizations_down.clone()
+            } else if action.starts_with("dynamodb:") {
+                world.state_down.clone()
             } else {
                 None
             }
@@ -248,7 +265,7 @@ impl RoleStore for FakeCloud {
     async fn caller(&self) -> Result<Caller, AwsError> {
         self.call("", "sts:GetCallerIdentity").await?;
         Ok(Caller {
-            account_id: MANAGEMENT.into(),
+            account_id: self.world().caller_account.clone(),
             partition: "aws".into(),
         })
     }
@@ -340,5 +357,74 @@ impl Publisher for FakeCloud {
         }
         world.published.push(message.clone());
         Ok(format!("message-{}", world.published.len()))
+    }
+}
+
+#[async_trait]
+impl StateStore for FakeCloud {
+    async fn outbox(&self, key: &str) -> Result<Vec<StoredMessage>, AwsError> {
+        self.call("", "dynamodb:GetItem").await?;
+        Ok(self.world().outboxes.get(key).cloned().unwrap_or_default())
+    }
+
+    async fn store(&self, key: &str, messages: &[StoredMessage]) -> Result<bool, AwsError> {
+        self.call("", "dynamodb:PutItem").await?;
+        let mut world = self.world();
+        if world.outboxes.contains_key(key) {
+            return Ok(false);
+        }
+        world.outboxes.insert(key.to_string(), messages.to_vec());
+        Ok(true)
+    }
+
+    async fn published(&self, key: &str, index: usize, message_id: &str) -> Result<(), AwsError> {
+        self.call("", "dynamodb:UpdateItem").await?;
+        if let Some(m) = self
+            .world()
+            .outboxes
+            .get_mut(key)
+            .and_then(|o| o.iter_mut().find(|m| m.index == index))
+        {
+            m.message_id = Some(message_id.to_string());
+        }
+        Ok(())
+    }
+
+    async fn failures(&self) -> Result<FailureSet, AwsError> {
+        self.call("", "dynamodb:GetItem").await?;
+        Ok(self.world().failure_set.clone())
+    }
+
+    async fn save_failures(&self, set: &FailureSet) -> Result<(), AwsError> {
+        self.call("", "dynamodb:PutItem").await?;
+        self.world().failure_set = set.clone();
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Continuation for FakeCloud {
+    async fn hand_on(
+        &self,
+        request: &ContinuationRequest,
+        delay: Duration,
+    ) -> Result<(), AwsError> {
+        self.call("", "sqs:SendMessage").await?;
+        self.world().handed_on.push((request.clone(), delay));
+        Ok(())
+    }
+}
+
+impl FakeCloud {
+    /// Every port, on this cloud: organization, roles, topic, state table and continuation queue.
+    pub fn ports(&self) -> crate::handler::Ports {
+        let c = Arc::new(self.clone());
+        crate::handler::Ports {
+            directory: c.clone(),
+            roles: c.clone(),
+            publisher: Some(c.clone()),
+            state: Some(c.clone()),
+            continuation: Some(c),
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! lack `userIdentity.type` (service events), `requestID` (`CreateAccountResult`) or spell the departure
 //! method two ways, and the parser must accept all of them and never panic on anything.
 
+use crate::ports::ContinuationRequest;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::Deserialize;
 use serde_json::Value;
@@ -47,6 +48,15 @@ pub enum Trigger {
     },
     /// An account joined or was created.
     AccountJoined { account_id: String, origin: Origin },
+    /// The member-role StackSet finished deploying to an account (`succeeded`), or failed to.
+    MemberRoleDeployed {
+        account_id: String,
+        succeeded: bool,
+        /// CloudFormation's `status-reason`.
+        reason: Option<String>,
+    },
+    /// The rest of a run cut short, handed on by an earlier invocation.
+    Continuation(ContinuationRequest),
     /// The scheduled sweep.
     Sweep,
     /// An operator's direct request.
@@ -182,6 +192,12 @@ pub fn parse(payload: &Value) -> Intake {
     if payload.get("command").is_some() {
         return parse_command(payload);
     }
+    if let Some(request) = payload.get("continuation") {
+        return parse_continuation(request);
+    }
+    if let Some(records) = payload.get("Records").and_then(Value::as_array) {
+        return parse_queue(records);
+    }
     if payload.get("detail-type").is_some() {
         return match EventBridgeEvent::<Value>::deserialize(payload) {
             Ok(event) => parse_eventbridge(event),
@@ -254,6 +270,43 @@ fn parse_command(payload: &Value) -> Intake {
     }
 }
 
+/// A continuation as its queue delivers it: one record whose body is `{"continuation": …}`. The
+/// template maps the queue with a batch size of one.
+fn parse_queue(records: &[Value]) -> Intake {
+    let body = match records {
+        [record] if record.get("eventSource").and_then(Value::as_str) == Some("aws:sqs") => {
+            record.get("body").and_then(Value::as_str)
+        }
+        [_] => return unknown("the record is not from an SQS queue".into()),
+        _ => {
+            return unknown(format!(
+                "expected exactly one queue record (batch size 1), got {}",
+                records.len()
+            ));
+        }
+    };
+    match body.and_then(|b| serde_json::from_str::<Value>(b).ok()) {
+        Some(payload) => match payload.get("continuation") {
+            Some(request) => parse_continuation(request),
+            None => unknown("the queue message is not a continuation".into()),
+        },
+        None => unknown("the queue message's body is not JSON".into()),
+    }
+}
+
+fn parse_continuation(request: &Value) -> Intake {
+    match ContinuationRequest::deserialize(request) {
+        Ok(request) if request.accounts.iter().all(|a| is_account_id(a)) => Intake {
+            name: request.trigger.clone(),
+            event_id: Some(request.event_id.clone()),
+            recorded_in: None,
+            kind: Kind::Handle(Trigger::Continuation(request)),
+        },
+        Ok(_) => unknown("a continuation must list 12-digit account ids".into()),
+        Err(e) => unknown(format!("not a valid continuation: {e}")),
+    }
+}
+
 fn parse_eventbridge(event: EventBridgeEvent<Value>) -> Intake {
     let mut intake = Intake {
         name: if event.detail_type.is_empty() {
@@ -273,6 +326,10 @@ fn parse_eventbridge(event: EventBridgeEvent<Value>) -> Intake {
         (_, "AWS API Call via CloudTrail" | "AWS Service Event via CloudTrail") => {
             parse_cloudtrail(&event.detail, &mut intake)
         }
+        ("aws.cloudformation", "CloudFormation StackSet StackInstance Status Change") => {
+            intake.name = "StackSetInstanceStatusChange".into();
+            intake.kind = parse_stack_instance(&event.detail);
+        }
         (source, detail_type) => {
             intake.kind = Kind::Ignore(format!(
                 "events of type {detail_type:?} from {source:?} are not handled"
@@ -280,6 +337,36 @@ fn parse_eventbridge(event: EventBridgeEvent<Value>) -> Intake {
         }
     }
     intake
+}
+
+/// A member-role stack instance that finished: its account is the one in `stack-id`
+/// (`arn:aws:cloudformation:<region>:<account>:stack/…`).
+fn parse_stack_instance(detail: &Value) -> Kind {
+    let account = str_at(detail, &["stack-id"])
+        .and_then(|arn| arn.split(':').nth(4).map(str::to_string))
+        .filter(|id| is_account_id(id));
+    let Some(account_id) = account else {
+        return Kind::Ignore("the stack instance event names no account in stack-id".into());
+    };
+    let action = str_at(detail, &["action"]).unwrap_or_default();
+    let status = str_at(detail, &["status-details", "detailed-status"]).unwrap_or_default();
+    let reason = str_at(detail, &["status-details", "status-reason"]);
+    match (action.as_str(), status.as_str()) {
+        ("CREATE" | "UPDATE", "SUCCEEDED") => Kind::Handle(Trigger::MemberRoleDeployed {
+            account_id,
+            succeeded: true,
+            reason,
+        }),
+        ("CREATE" | "UPDATE", "FAILED") => Kind::Handle(Trigger::MemberRoleDeployed {
+            account_id,
+            succeeded: false,
+            reason,
+        }),
+        (action, status) => Kind::Ignore(format!(
+            "stack instance {action} {status} calls for nothing (only a CREATE or UPDATE that \
+             SUCCEEDED or FAILED does)"
+        )),
+    }
 }
 
 fn parse_cloudtrail(detail: &Value, intake: &mut Intake) {

@@ -8,7 +8,8 @@
 //! - [`outcome`]: what a reconciliation found and did, as typed values;
 //! - [`messages`]: the wording of every hand-off, from the outcome;
 //! - [`notify`]: delivering the hand-offs;
-//! - [`report`]: the report every invocation returns, built from the outcome;
+//! - [`report`]: the report every invocation returns, built from the outcome; [`metrics`]: its
+//!   figures as CloudWatch metrics;
 //! - [`handler`]: one invocation, end to end;
 //! - [`ports`]: the seams to AWS; [`aws`]: the adapters, the only code that calls AWS;
 //!   [`fake`]: in-memory adapters for tests and benchmarks;
@@ -21,6 +22,7 @@ pub mod fake;
 pub mod handler;
 pub mod intake;
 pub mod messages;
+pub mod metrics;
 pub mod notify;
 pub mod outcome;
 pub mod ports;

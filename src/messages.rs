@@ -48,6 +48,8 @@ pub enum Event {
     AccountJoined,
     DriftCorrected,
     ReconcileFailed,
+    /// Every account a sweep had found failing is reconciled again.
+    ReconcileRecovered,
 }
 
 /// How urgent (the `severity` attribute).
@@ -80,6 +82,7 @@ impl Event {
             Event::AccountJoined => "account-joined",
             Event::DriftCorrected => "drift-corrected",
             Event::ReconcileFailed => "reconcile-failed",
+            Event::ReconcileRecovered => "reconcile-recovered",
         }
     }
 }
@@ -144,12 +147,45 @@ pub struct Context<'a> {
     pub outcome: &'a Outcome,
     pub dry_run: bool,
     pub policy: Policy,
+    /// The rest of the run was handed on: unreached accounts and transient failures are in
+    /// progress, not failures to tell.
+    pub continuing: bool,
+    /// The accounts failing now were told to the administrators lately: no new warning.
+    pub failures_told: bool,
+    /// Accounts an earlier sweep told failing, all reconciled now.
+    pub recovered: &'a [String],
+}
+
+impl Context<'_> {
+    /// The failures to tell: all of them, but those still in progress or told lately.
+    fn failures(&self) -> impl Iterator<Item = &AccountResult> {
+        let continuing = self.continuing;
+        self.outcome.failures().filter(move |a| {
+            !(continuing
+                && a.failure
+                    .as_ref()
+                    .is_some_and(|f| f.kind() == ErrorKind::Transient))
+        })
+    }
+
+    /// How many accounts to warn of: failures to tell, and unreached accounts nobody continues with.
+    fn to_warn(&self) -> usize {
+        if self.failures_told {
+            return 0;
+        }
+        self.failures().count()
+            + if self.continuing {
+                0
+            } else {
+                self.outcome.unreached.len()
+            }
+    }
 }
 
 /// Every message the run calls for; empty when there is nothing to tell (a sweep that changed nothing).
 pub fn compose(cx: Context<'_>) -> Vec<Message> {
     let o = cx.outcome;
-    let has_failures = o.failures().next().is_some() || !o.unreached.is_empty();
+    let has_failures = cx.to_warn() > 0;
     let mut out = match cx.trigger {
         // The event says one thing, Organizations another (a late, replayed or forged event): the
         // hand-off it would call for is not true, so only drift or failure is worth a message.
@@ -172,8 +208,23 @@ pub fn compose(cx: Context<'_>) -> Vec<Message> {
             origin,
         } => departed(cx, account_id, method, origin),
         Trigger::AccountJoined { account_id, origin } => joined(cx, account_id, origin),
+        Trigger::MemberRoleDeployed {
+            account_id,
+            succeeded: true,
+            ..
+        } => joined(cx, account_id, &stack_set_origin()),
+        Trigger::MemberRoleDeployed {
+            account_id,
+            succeeded: false,
+            reason,
+        } => vec![member_role_failed(cx, account_id, reason.as_deref())],
         Trigger::Sweep | Trigger::Command { .. } => sweep(cx),
+        // The chain's first run told the trigger's hand-off; the rest tells only what still fails.
+        Trigger::Continuation(_) => Vec::new(),
     };
+    if !cx.recovered.is_empty() {
+        out.push(recovered(cx));
+    }
     // Failures are the Organizations administrator's to fix: make sure they hear of them.
     if has_failures
         && !out
@@ -194,6 +245,84 @@ struct Header<'a> {
     origin: Option<&'a Origin>,
     /// The account and how it left, for membership hand-offs.
     account: Option<(&'a str, Option<&'a DepartureMethod>)>,
+}
+
+fn stack_set_origin() -> Origin {
+    Origin {
+        actor: "the member-role StackSet of this stack".into(),
+        service: Some("cloudformation.amazonaws.com".into()),
+        ..Origin::default()
+    }
+}
+
+fn member_role_failed(cx: Context<'_>, account_id: &str, reason: Option<&str>) -> Message {
+    let mut b = Body::new();
+    b.para(&format!(
+        "The StackSet of this stack could not deploy the member role to AWS account {account_id} of \
+         organization {}: {}",
+        cx.organization.organization_id,
+        reason.unwrap_or("CloudFormation gave no reason.")
+    ));
+    b.todo(&[
+        "Fix the cause (often a service control policy that denies iam:CreateRole to StackSets), then \
+         retry the stack instance from the CloudFormation console (StackSets > the member-role \
+         StackSet > Stack instances)."
+            .into(),
+        "Until then the function cannot reach the account, and the account has no Marketplace \
+         service-linked role unless its administrator creates it."
+            .into(),
+    ]);
+    b.roles(cx);
+    message(
+        cx,
+        Header {
+            audience: Audience::OrganizationsAdmin,
+            event: Event::AccountJoined,
+            severity: Severity::Warning,
+            subject: &format!("Warning: member role not deployed to AWS account {account_id}"),
+            origin: Some(&stack_set_origin()),
+            account: Some((account_id, None)),
+        },
+        b,
+    )
+}
+
+fn recovered(cx: Context<'_>) -> Message {
+    let mut b = Body::new();
+    let shown: Vec<&str> = cx
+        .recovered
+        .iter()
+        .take(TEXT_LIST_CAP)
+        .map(String::as_str)
+        .collect();
+    b.para(&format!(
+        "The {} account(s) that earlier sweeps of organization {} could not reconcile are reconciled \
+         now: {}{}. Nothing is required of you.",
+        cx.recovered.len(),
+        cx.organization.organization_id,
+        shown.join(", "),
+        if cx.recovered.len() > TEXT_LIST_CAP {
+            ", …"
+        } else {
+            ""
+        }
+    ));
+    b.roles(cx);
+    message(
+        cx,
+        Header {
+            audience: Audience::OrganizationsAdmin,
+            event: Event::ReconcileRecovered,
+            severity: Severity::Info,
+            subject: &format!(
+                "Recovered: Marketplace role reconciled again in {} account(s)",
+                cx.recovered.len()
+            ),
+            origin: None,
+            account: None,
+        },
+        b,
+    )
 }
 
 fn enabled_by_person(cx: Context<'_>, origin: &Origin) -> Message {
@@ -354,7 +483,7 @@ fn departed(
              (ON_DEPARTURE=retain). Now that the account is outside the organization, {HOW_TO_DELETE}"
         ),
     };
-    let severity = match cx.outcome.failures().next() {
+    let severity = match cx.failures().next() {
         Some(_) => Severity::Warning,
         None if cx.policy.on_departure == Removal::Retain => Severity::ActionRequired,
         None => Severity::Info,
@@ -388,7 +517,9 @@ fn departed(
 
 fn joined(cx: Context<'_>, account_id: &str, origin: &Origin) -> Vec<Message> {
     let o = cx.outcome;
-    if o.changes().next().is_none() && o.failures().next().is_none() {
+    // Told once the role is in place (or cannot be): a new account still waiting for its member
+    // role is no news.
+    if o.changes().next().is_none() && cx.to_warn() == 0 {
         return Vec::new();
     }
     let mut b = Body::new();
@@ -399,7 +530,7 @@ fn joined(cx: Context<'_>, account_id: &str, origin: &Origin) -> Vec<Message> {
     ));
     b.who(origin);
     b.roles(cx);
-    let severity = if o.failures().next().is_some() {
+    let severity = if cx.to_warn() > 0 {
         Severity::Warning
     } else {
         Severity::Info
@@ -422,7 +553,7 @@ fn joined(cx: Context<'_>, account_id: &str, origin: &Origin) -> Vec<Message> {
 
 fn sweep(cx: Context<'_>) -> Vec<Message> {
     let o = cx.outcome;
-    let failed = o.failures().count() + o.unreached.len();
+    let failed = cx.to_warn();
     let changed = o.changes().count();
     if failed == 0 && (changed == 0 || cx.dry_run) {
         return Vec::new();
@@ -687,9 +818,13 @@ impl Body {
                 .collect();
             let _ = write!(
                 text,
-                "\n  - not reached before the time limit ({} account(s); the function continues with \
-                 them): {}",
+                "\n  - not reached before the time limit ({} account(s); {}): {}",
                 o.unreached.len(),
+                if cx.continuing {
+                    "the function continues with them shortly"
+                } else {
+                    "the next sweep finishes them"
+                },
                 shown.join(", ")
             );
             more(&mut text, o.unreached.len());
@@ -783,6 +918,9 @@ mod tests {
                 on_disable: Removal::Retain,
                 on_departure: Removal::Retain,
             },
+            continuing: false,
+            failures_told: false,
+            recovered: &[],
         }
     }
 

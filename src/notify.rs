@@ -1,8 +1,9 @@
-//! Delivering the hand-offs (docs/design.md, "Notifications"): publish each message, or log it when
-//! there is no topic or the run is a dry run, and say what became of each.
+//! Delivering the hand-offs (docs/design.md, "Notifications" and "State"): publish each message, or
+//! log it when there is no topic or the run is a dry run, and say what became of each. With a state
+//! table, a trigger's messages go through its outbox, so that each is published once.
 
 use crate::messages::{Audience, Event, Message};
-use crate::ports::{AwsError, Publisher};
+use crate::ports::{AwsError, Publisher, StateStore, StoredMessage};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
@@ -83,4 +84,86 @@ pub async fn deliver(publisher: Option<&dyn Publisher>, messages: &[Message]) ->
         deliveries.push(delivery);
     }
     deliveries
+}
+
+/// Whether the hand-offs were de-duplicated through the state table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deduplication {
+    /// No state table, no topic, a dry run, or a trigger with no identity (a command): at least once.
+    Off,
+    /// Through the trigger's outbox.
+    On,
+    /// The table could not be used: the messages went out anyway, at least once.
+    Unavailable(AwsError),
+}
+
+/// Delivers `messages` through the outbox `key` of `state`: the first composition of a trigger's
+/// messages is stored before anything is published, and a retry or a duplicate publishes only what
+/// is not published yet, with the content first composed. When the table cannot be used, the
+/// messages are published anyway: a duplicate is better than silence.
+pub async fn deliver_once(
+    publisher: &dyn Publisher,
+    state: &dyn StateStore,
+    key: &str,
+    messages: &[Message],
+) -> (Vec<Delivery>, Deduplication) {
+    let stored = match outbox(state, key, messages).await {
+        Ok(stored) => stored,
+        Err(error) => {
+            warn!(%error, key, "state table unavailable: hand-offs sent at least once");
+            let deliveries = deliver(Some(publisher), messages).await;
+            return (deliveries, Deduplication::Unavailable(error));
+        }
+    };
+    let mut deduplication = Deduplication::On;
+    let mut deliveries = Vec::with_capacity(stored.len());
+    for kept in &stored {
+        let message = &kept.message;
+        if let Some(id) = &kept.message_id {
+            deliveries.push(Delivery {
+                message_id: Some(id.clone()),
+                ..Delivery::of(message, DeliveryStatus::AlreadyPublished)
+            });
+            continue;
+        }
+        let delivery = deliver(Some(publisher), std::slice::from_ref(message))
+            .await
+            .remove(0);
+        if let Some(id) = &delivery.message_id
+            && let Err(error) = state.published(key, kept.index, id).await
+        {
+            // Published, but not remembered: a retry would publish it again.
+            warn!(%error, key, "a published hand-off could not be recorded");
+            deduplication = Deduplication::Unavailable(error);
+        }
+        deliveries.push(delivery);
+    }
+    (deliveries, deduplication)
+}
+
+/// The trigger's outbox: the one stored, or `messages`, stored now.
+async fn outbox(
+    state: &dyn StateStore,
+    key: &str,
+    messages: &[Message],
+) -> Result<Vec<StoredMessage>, AwsError> {
+    let stored = state.outbox(key).await?;
+    if !stored.is_empty() || messages.is_empty() {
+        return Ok(stored);
+    }
+    let composed: Vec<StoredMessage> = messages
+        .iter()
+        .enumerate()
+        .map(|(index, message)| StoredMessage {
+            index,
+            message: message.clone(),
+            message_id: None,
+        })
+        .collect();
+    if state.store(key, &composed).await? {
+        Ok(composed)
+    } else {
+        // Another delivery of the same trigger stored its messages first: those are the ones.
+        state.outbox(key).await
+    }
 }

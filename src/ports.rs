@@ -205,6 +205,66 @@ pub trait Publisher: Send + Sync {
     async fn publish(&self, message: &Message) -> Result<String, AwsError>;
 }
 
+/// A message kept in the outbox of a trigger, with what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Its place among the trigger's messages.
+    pub index: usize,
+    pub message: Message,
+    /// The SNS message id, once published.
+    pub message_id: Option<String>,
+}
+
+/// The accounts a sweep last found failing, with their error codes, and when that was last told.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailureSet {
+    /// Account id to `step: code`.
+    pub accounts: std::collections::BTreeMap<String, String>,
+    /// When the administrators were last told of this set, in seconds since the Unix epoch.
+    pub warned_at: u64,
+}
+
+/// What the function remembers between invocations (docs/design.md, "State").
+#[async_trait]
+pub trait StateStore: Send + Sync {
+    /// The messages stored for a trigger, in order; empty when none were.
+    async fn outbox(&self, key: &str) -> Result<Vec<StoredMessage>, AwsError>;
+    /// Stores a trigger's messages, unless some are stored already: then it stores nothing and
+    /// returns `false`, and the stored ones are the trigger's.
+    async fn store(&self, key: &str, messages: &[StoredMessage]) -> Result<bool, AwsError>;
+    /// Records that a stored message was published.
+    async fn published(&self, key: &str, index: usize, message_id: &str) -> Result<(), AwsError>;
+    /// The failure set last told to the administrators.
+    async fn failures(&self) -> Result<FailureSet, AwsError>;
+    async fn save_failures(&self, set: &FailureSet) -> Result<(), AwsError>;
+}
+
+/// The rest of a run, handed to a later invocation (docs/design.md, "Continuation").
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContinuationRequest {
+    /// The trigger that started the chain, as the report names it.
+    pub trigger: String,
+    /// The id of the event that started the chain.
+    pub event_id: String,
+    /// This continuation's place in the chain: the first run is attempt 1.
+    pub attempt: u32,
+    pub accounts: Vec<String>,
+    pub dry_run: bool,
+}
+
+/// Where the rest of a run is handed on.
+#[async_trait]
+pub trait Continuation: Send + Sync {
+    /// Hands `request` on, to start after `delay`.
+    async fn hand_on(
+        &self,
+        request: &ContinuationRequest,
+        delay: std::time::Duration,
+    ) -> Result<(), AwsError>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

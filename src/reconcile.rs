@@ -119,6 +119,14 @@ impl Reconciler<'_> {
         };
         let role = match self.roles.open(&id, session.caller, session.name).await {
             Ok(role) => role,
+            // A new account's member role comes with the StackSet, often after the join event:
+            // not a failure, and its instance event reconciles the account once it is there.
+            Err(e) if target.joining && e.kind == ErrorKind::Permanent => {
+                info!(account_id = %id, error = %e, "member role not deployed yet");
+                result.action = Action::Keep;
+                result.result = ActionResult::Pending;
+                return result;
+            }
             Err(e) => {
                 result.action = Action::Keep;
                 return failed(result, Step::AssumeRole, e);

@@ -6,7 +6,7 @@ use crate::decision::Action;
 use crate::handler::InvocationError;
 use crate::intake::{Intake, MARKETPLACE_PRINCIPAL};
 use crate::messages::{Audience, Event};
-use crate::notify::{Delivery, DeliveryStatus};
+use crate::notify::{Deduplication, Delivery, DeliveryStatus};
 use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, Status, TrustedAccess};
 use crate::ports::ErrorKind;
 use serde::{Deserialize, Serialize};
@@ -104,9 +104,34 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreached: Vec<String>,
     pub notifications: Vec<SentNotification>,
+    /// `on` (each hand-off published once, through the state table), `off` (at least once), or
+    /// `unavailable` (the table failed; `deduplicationError` says how).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deduplication: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deduplication_error: Option<String>,
+    /// What was handed on to a later invocation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continuation: Option<Handover>,
     /// Why the invocation must fail (Lambda then retries it), if it must.
     #[serde(skip)]
     pub failure: Option<InvocationError>,
+}
+
+/// The rest of a run, handed on (or not) to a later invocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Handover {
+    /// `handed-on`, `failed` (the queue refused it: the next sweep finishes the accounts) or
+    /// `exhausted` (the chain's last attempt).
+    pub status: String,
+    /// The attempt that was handed on, or the last one made.
+    pub attempt: u32,
+    pub accounts: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_seconds: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// How far an invocation got.
@@ -124,6 +149,8 @@ pub enum Ending<'a> {
     Ran {
         outcome: &'a Outcome,
         deliveries: &'a [Delivery],
+        deduplication: &'a Deduplication,
+        continuation: Option<Handover>,
     },
 }
 
@@ -142,6 +169,9 @@ impl Report {
             actions: Vec::new(),
             unreached: Vec::new(),
             notifications: Vec::new(),
+            deduplication: None,
+            deduplication_error: None,
+            continuation: None,
             failure: None,
         };
         match ending {
@@ -161,7 +191,21 @@ impl Report {
             Ending::Ran {
                 outcome,
                 deliveries,
+                deduplication,
+                continuation,
             } => {
+                report.deduplication = Some(
+                    match deduplication {
+                        Deduplication::Off => "off",
+                        Deduplication::On => "on",
+                        Deduplication::Unavailable(_) => "unavailable",
+                    }
+                    .into(),
+                );
+                if let Deduplication::Unavailable(e) = deduplication {
+                    report.deduplication_error = Some(e.to_string());
+                }
+                report.continuation = continuation;
                 report.trusted_access = Some(outcome.trusted_access.into());
                 report.accounts = outcome.counts();
                 report.actions = outcome.accounts.iter().map(AccountAction::from).collect();

@@ -3,7 +3,9 @@
 
 pub mod accounts;
 pub mod organization;
+pub mod queue;
 pub mod role;
+pub mod state;
 pub mod topic;
 
 pub use crate::ports::AwsError;

@@ -93,6 +93,20 @@ fn expectations() -> Vec<(&'static str, &'static str, Expect)> {
             Handle(|t| *t == Trigger::Sweep),
         ),
         (
+            "stackset-instance-succeeded.json",
+            "StackSetInstanceStatusChange",
+            Handle(
+                |t| matches!(t, Trigger::MemberRoleDeployed { account_id, succeeded: true, .. } if account_id == "210987654321"),
+            ),
+        ),
+        (
+            "stackset-instance-failed.json",
+            "StackSetInstanceStatusChange",
+            Handle(
+                |t| matches!(t, Trigger::MemberRoleDeployed { account_id, succeeded: false, reason: Some(r) } if account_id == "555566667777" && r.contains("service control policy")),
+            ),
+        ),
+        (
             "command-reconcile.json",
             "command",
             Handle(|t| {

@@ -328,9 +328,10 @@ async fn without_a_topic_or_in_a_dry_run_messages_are_logged_not_published() {
     let cloud = small();
     let logged_only = marketplace_trusted_access::handler::App::with_ports(
         Config::default(),
-        std::sync::Arc::new(cloud.clone()),
-        std::sync::Arc::new(cloud.clone()),
-        None,
+        marketplace_trusted_access::handler::Ports {
+            publisher: None,
+            ..cloud.ports()
+        },
     );
     let report = logged_only
         .handle(

@@ -251,6 +251,9 @@ fn render() -> String {
                 on_disable: Removal::Retain,
                 on_departure: Removal::Retain,
             },
+            continuing: false,
+            failures_told: false,
+            recovered: &[],
         };
         for m in compose(context) {
             let _ = write!(

@@ -7,12 +7,11 @@ use crate::common::sample;
 use marketplace_trusted_access::config::{Config, Removal};
 use marketplace_trusted_access::decision::Action;
 use marketplace_trusted_access::fake::{FakeCloud, MANAGEMENT};
-use marketplace_trusted_access::handler::{App, Invocation};
+use marketplace_trusted_access::handler::{App, Invocation, Ports};
 use marketplace_trusted_access::outcome::{ActionResult, TrustedAccess};
 use marketplace_trusted_access::ports::{AccountState, AwsError, Deletion, ErrorKind};
 use marketplace_trusted_access::report::{AccountAction, Report, ReportOutcome};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub const MEMBERS: usize = 20;
@@ -26,10 +25,15 @@ pub fn organization(trusted_access: bool) -> FakeCloud {
     cloud
 }
 
-/// The function on `cloud`: organization, roles and topic.
+/// The function on `cloud`: organization, roles and topic; no state table and no continuation
+/// queue, so hand-offs go out at least once and what a run leaves waits for the next sweep.
 pub fn app(cloud: &FakeCloud, config: Config) -> App {
-    let c = Arc::new(cloud.clone());
-    App::with_ports(config, c.clone(), c.clone(), Some(c))
+    let ports = Ports {
+        state: None,
+        continuation: None,
+        ..cloud.ports()
+    };
+    App::with_ports(config, ports)
 }
 
 pub fn far() -> Invocation {

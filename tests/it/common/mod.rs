@@ -41,13 +41,9 @@ use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
 use marketplace_trusted_access::aws::accounts::AccountAccess;
-use marketplace_trusted_access::aws::organization::Organization;
 use marketplace_trusted_access::aws::role::DeletionPolling;
-use marketplace_trusted_access::aws::topic::Topic;
 use marketplace_trusted_access::config::Config;
-use marketplace_trusted_access::handler::{App, Invocation};
-use marketplace_trusted_access::ports::Publisher;
-use std::sync::Arc;
+use marketplace_trusted_access::handler::{App, Invocation, Ports};
 
 /// moto's default account, which the static test credentials map to: the organization's management account.
 pub const MANAGEMENT_ACCOUNT: &str = "123456789012";
@@ -529,16 +525,8 @@ pub fn app_as(sdk: &SdkConfig, config: Config) -> App {
         interval: Duration::from_millis(20),
         attempts: 10,
     };
-    let publisher = config
-        .topic_arn
-        .as_deref()
-        .map(|arn| Arc::new(Topic::new(aws_sdk_sns::Client::new(sdk), arn)) as Arc<dyn Publisher>);
-    App::with_ports(
-        config,
-        Arc::new(Organization::new(aws_sdk_organizations::Client::new(sdk))),
-        Arc::new(access),
-        publisher,
-    )
+    let ports = Ports::aws(sdk, &config, access);
+    App::with_ports(config, ports)
 }
 
 /// A file of `events/`, parsed.
