@@ -1,0 +1,1444 @@
+//! What the templates deploy follows their parameters. `template.yaml` and `member-role.yaml` are read
+//! with a plain YAML parser and rendered the way CloudFormation would for a given set of parameter
+//! values: `Conditions` evaluated (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`, `Ref`),
+//! every `Fn::If` replaced by the branch it selects (`AWS::NoValue` removes the item), resources whose
+//! `Condition` is false dropped, and the StackSet's parameters handed to the member template. The
+//! `Rules`, the parameters' `AllowedPattern` (with a small regular-expression matcher) and the
+//! EventBridge patterns (against the samples in `events/`) are evaluated too.
+//!
+//! Standalone on purpose: serde_norway, serde_json and std only.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+const STACK: &str = "marketplace-trusted-access";
+const ACCOUNT: &str = "123456789012";
+const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const EXECUTION_ROLE: &str =
+    "arn:aws:iam::123456789012:role/marketplace-trusted-access-ReconcilerFunctionRole-EXAMPLE";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load_yaml(name: &str) -> Value {
+    let path = root().join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{name} is not plain YAML: {e}"))
+}
+
+fn load_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+// ------------------------------------------------------------------------------------------------
+// Rendering
+// ------------------------------------------------------------------------------------------------
+
+/// Parameter values, pseudo parameters included (`AWS::Region`, …).
+type Params = BTreeMap<String, String>;
+
+/// Parameters of template.yaml that have no default.
+const REQUIRED: [(&str, &str); 2] = [
+    ("OrganizationId", "o-exampleorgid"),
+    ("TargetOrganizationalUnitIds", "r-ab12"),
+];
+
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => panic!("not a scalar: {other}"),
+    }
+}
+
+/// The template's parameters: `given`, else the default; pseudo parameters for us-east-1.
+fn params_of(template: &Value, given: &[(&str, &str)]) -> Params {
+    let given: BTreeMap<&str, &str> = given.iter().copied().collect();
+    let mut params = Params::from([
+        ("AWS::AccountId".to_owned(), ACCOUNT.to_owned()),
+        ("AWS::Region".to_owned(), "us-east-1".to_owned()),
+        ("AWS::Partition".to_owned(), "aws".to_owned()),
+        ("AWS::StackName".to_owned(), STACK.to_owned()),
+    ]);
+    for (name, spec) in template["Parameters"].as_object().expect("Parameters") {
+        let value = match (given.get(name.as_str()), spec.get("Default")) {
+            (Some(v), _) => (*v).to_owned(),
+            (None, Some(default)) => scalar_text(default),
+            (None, None) => panic!("no value for parameter {name}"),
+        };
+        params.insert(name.clone(), value);
+    }
+    for name in given.keys() {
+        assert!(
+            params.contains_key(*name),
+            "{name} is not a parameter of the template"
+        );
+    }
+    params
+}
+
+fn main_params(given: &[(&str, &str)]) -> Params {
+    let mut all: Vec<(&str, &str)> = REQUIRED.to_vec();
+    all.extend_from_slice(given);
+    params_of(&load_yaml("template.yaml"), &all)
+}
+
+/// A `Ref` or a literal, as text.
+fn scalar(expr: &Value, params: &Params) -> String {
+    match expr {
+        Value::Object(map) if map.len() == 1 && map.contains_key("Ref") => {
+            let name = map["Ref"].as_str().expect("Ref names a string");
+            params
+                .get(name)
+                .unwrap_or_else(|| panic!("Ref to {name}, not a parameter"))
+                .clone()
+        }
+        Value::Object(_) | Value::Array(_) | Value::Null => {
+            panic!("unsupported in a condition: {expr}")
+        }
+        other => scalar_text(other),
+    }
+}
+
+/// A condition expression's value.
+fn condition(expr: &Value, params: &Params, conditions: &Value) -> bool {
+    let map = expr
+        .as_object()
+        .filter(|m| m.len() == 1)
+        .unwrap_or_else(|| panic!("not a condition: {expr}"));
+    let (key, arg) = map.iter().next().expect("one key");
+    let list = || {
+        arg.as_array()
+            .unwrap_or_else(|| panic!("{key} takes a list"))
+    };
+    match key.as_str() {
+        "Fn::Equals" => scalar(&list()[0], params) == scalar(&list()[1], params),
+        "Fn::Not" => !condition(&list()[0], params, conditions),
+        "Fn::And" => list().iter().all(|c| condition(c, params, conditions)),
+        "Fn::Or" => list().iter().any(|c| condition(c, params, conditions)),
+        "Condition" => {
+            let name = arg.as_str().expect("Condition names a string");
+            condition(&conditions[name], params, conditions)
+        }
+        other => panic!("unsupported condition function {other}"),
+    }
+}
+
+fn is_no_value(value: &Value) -> bool {
+    *value == json!({"Ref": "AWS::NoValue"})
+}
+
+/// `value` with every `Fn::If` replaced by its selected branch; `None` for `AWS::NoValue`.
+fn choose(value: &Value, truth: &BTreeMap<String, bool>) -> Option<Value> {
+    match value {
+        Value::Object(map) if map.len() == 1 && map.contains_key("Fn::If") => {
+            let arg = map["Fn::If"].as_array().expect("Fn::If takes a list");
+            let name = arg[0].as_str().expect("Fn::If names a condition");
+            let selected = truth
+                .get(name)
+                .unwrap_or_else(|| panic!("no condition {name}"));
+            choose(if *selected { &arg[1] } else { &arg[2] }, truth)
+        }
+        _ if is_no_value(value) => None,
+        Value::Object(map) => Some(Value::Object(
+            map.iter()
+                .filter_map(|(k, v)| choose(v, truth).map(|v| (k.clone(), v)))
+                .collect(),
+        )),
+        Value::Array(items) => Some(Value::Array(
+            items.iter().filter_map(|v| choose(v, truth)).collect(),
+        )),
+        other => Some(other.clone()),
+    }
+}
+
+/// A template as deployed with some parameter values.
+struct Rendered {
+    params: Params,
+    resources: BTreeMap<String, Value>,
+}
+
+impl Rendered {
+    fn resource(&self, name: &str) -> &Value {
+        self.resources
+            .get(name)
+            .unwrap_or_else(|| panic!("no resource {name}"))
+    }
+
+    fn properties(&self, name: &str) -> &Value {
+        &self.resource(name)["Properties"]
+    }
+
+    /// Logical ids of the resources of a type.
+    fn of_type(&self, kind: &str) -> Vec<String> {
+        self.resources
+            .iter()
+            .filter(|(_, r)| r["Type"] == kind)
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+}
+
+fn render(template: &Value, params: Params) -> Rendered {
+    let conditions = &template["Conditions"];
+    let truth: BTreeMap<String, bool> = conditions
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(name, expr)| (name.clone(), condition(expr, &params, conditions)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let resources = template["Resources"]
+        .as_object()
+        .expect("Resources")
+        .iter()
+        .filter(|(_, r)| {
+            r.get("Condition")
+                .and_then(Value::as_str)
+                .is_none_or(|c| truth[c])
+        })
+        .map(|(name, r)| (name.clone(), choose(r, &truth).expect("a resource")))
+        .collect();
+    Rendered { params, resources }
+}
+
+/// template.yaml with these parameter values (beside the required ones).
+fn main_stack(given: &[(&str, &str)]) -> Rendered {
+    render(&load_yaml("template.yaml"), main_params(given))
+}
+
+/// member-role.yaml as the StackSet of `main` deploys it: with the parameters the StackSet passes.
+fn member_stack(main: &Rendered) -> Rendered {
+    let passed = main.properties("MemberRoleStackSet")["Parameters"]
+        .as_array()
+        .expect("StackSet Parameters");
+    let values: Vec<(String, String)> = passed
+        .iter()
+        .map(|p| {
+            let key = p["ParameterKey"].as_str().expect("ParameterKey").to_owned();
+            let value = &p["ParameterValue"];
+            let value = if value.get("Fn::GetAtt").is_some() {
+                assert_eq!(
+                    value["Fn::GetAtt"],
+                    json!(["ReconcilerFunctionRole", "Arn"])
+                );
+                EXECUTION_ROLE.to_owned()
+            } else {
+                scalar(value, &main.params)
+            };
+            (key, value)
+        })
+        .collect();
+    let member = load_yaml("member-role.yaml");
+    let given: Vec<(&str, &str)> = values
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    // Every parameter of member-role.yaml comes from the StackSet; none falls back to a default.
+    let declared: BTreeSet<&str> = member["Parameters"]
+        .as_object()
+        .expect("Parameters")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let passed: BTreeSet<&str> = given.iter().map(|(k, _)| *k).collect();
+    assert_eq!(
+        declared, passed,
+        "member-role.yaml parameters vs the StackSet's"
+    );
+    render(&member, params_of(&member, &given))
+}
+
+/// `value` with `Ref` and `Fn::Sub` (string form) of parameters resolved from `params`; any other
+/// intrinsic, and a reference to a resource, is left as it is.
+fn resolve(value: &Value, params: &Params) -> Value {
+    match value {
+        Value::Object(map) if map.len() == 1 && map.contains_key("Ref") => {
+            let name = map["Ref"].as_str().expect("Ref names a string");
+            params
+                .get(name)
+                .map_or_else(|| value.clone(), |v| Value::String(v.clone()))
+        }
+        Value::Object(map)
+            if map.len() == 1 && map.get("Fn::Sub").is_some_and(Value::is_string) =>
+        {
+            let text = map["Fn::Sub"].as_str().expect("string");
+            let mut out = String::new();
+            let mut rest = text;
+            while let Some(start) = rest.find("${") {
+                out.push_str(&rest[..start]);
+                let end = rest[start..].find('}').expect("closed ${");
+                let name = &rest[start + 2..start + end];
+                let Some(v) = params.get(name) else {
+                    return value.clone(); // names a resource
+                };
+                out.push_str(v);
+                rest = &rest[start + end + 1..];
+            }
+            out.push_str(rest);
+            Value::String(out)
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), resolve(v, params)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| resolve(v, params)).collect()),
+        other => other.clone(),
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Policies
+// ------------------------------------------------------------------------------------------------
+
+fn statements_of(document: &Value) -> Vec<Value> {
+    match &document["Statement"] {
+        Value::Array(items) => items.clone(),
+        Value::Null => panic!("no Statement in {document}"),
+        one => vec![one.clone()],
+    }
+}
+
+/// The statements of the function's execution role, as written in `Policies`.
+fn function_statements(stack: &Rendered) -> Vec<Value> {
+    stack.properties("ReconcilerFunction")["Policies"]
+        .as_array()
+        .expect("Policies")
+        .iter()
+        .flat_map(statements_of)
+        .collect()
+}
+
+/// The statements of every inline policy of an `AWS::IAM::Role`.
+fn role_statements(stack: &Rendered, role: &str) -> Vec<Value> {
+    stack.properties(role)["Policies"]
+        .as_array()
+        .expect("Policies")
+        .iter()
+        .flat_map(|p| statements_of(&p["PolicyDocument"]))
+        .collect()
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items
+            .iter()
+            .map(|v| v.as_str().expect("a string").to_owned())
+            .collect(),
+        other => panic!("neither a string nor a list: {other}"),
+    }
+}
+
+fn actions(statements: &[Value]) -> BTreeSet<String> {
+    statements
+        .iter()
+        .flat_map(|s| strings(&s["Action"]))
+        .collect()
+}
+
+const DELETE_ACTIONS: [&str; 2] = [
+    "iam:DeleteServiceLinkedRole",
+    "iam:GetServiceLinkedRoleDeletionStatus",
+];
+
+#[test]
+fn deletion_is_granted_only_when_a_removal_is_delete_and_creation_never_in_a_dry_run() {
+    let mut seen_delete = false;
+    let mut seen_no_delete = false;
+    for on_disable in ["retain", "delete"] {
+        for on_departure in ["retain", "delete"] {
+            for dry_run in ["false", "true"] {
+                // GIVEN a configuration the template accepts
+                let retain = if on_departure == "delete" {
+                    "true"
+                } else {
+                    "false"
+                };
+                let main = main_stack(&[
+                    ("OnDisable", on_disable),
+                    ("OnDeparture", on_departure),
+                    ("DryRun", dry_run),
+                    ("RetainMemberRoleOnDeparture", retain),
+                ]);
+                let member = member_stack(&main);
+                let case =
+                    format!("OnDisable={on_disable} OnDeparture={on_departure} DryRun={dry_run}");
+                let function = actions(&function_statements(&main));
+                let member_role = actions(&role_statements(&member, "MemberRole"));
+
+                // THEN the delete statements exist in both roles exactly when a removal is `delete`
+                // (and the run is not a dry run, which never deletes)
+                let deletes =
+                    (on_disable == "delete" || on_departure == "delete") && dry_run == "false";
+                for action in DELETE_ACTIONS {
+                    assert_eq!(
+                        function.contains(action),
+                        deletes,
+                        "function, {action}, {case}"
+                    );
+                    assert_eq!(
+                        member_role.contains(action),
+                        deletes,
+                        "member role, {action}, {case}"
+                    );
+                }
+                seen_delete |= deletes;
+                seen_no_delete |= !deletes;
+                // AND the re-check of a departed account comes with deletion on departure only
+                assert_eq!(
+                    function.contains("organizations:DescribeAccount"),
+                    on_departure == "delete" && dry_run == "false",
+                    "{case}"
+                );
+                // AND creation is granted unless DRY_RUN=true
+                for (holder, granted) in [("function", &function), ("member role", &member_role)] {
+                    assert_eq!(
+                        granted.contains("iam:CreateServiceLinkedRole"),
+                        dry_run == "false",
+                        "{holder}, {case}"
+                    );
+                    // AND observing the role is always granted
+                    assert!(granted.contains("iam:GetRole"), "{holder}, {case}");
+                }
+            }
+        }
+    }
+    assert!(seen_delete && seen_no_delete);
+}
+
+#[test]
+fn role_assumption_is_tied_to_the_organization_and_to_a_traceable_session_name() {
+    let org = REQUIRED[0].1;
+    for (on_departure, retain, reaches_departed) in [
+        ("retain", "false", false),
+        ("retain", "true", false),
+        ("delete", "true", true),
+    ] {
+        let main = main_stack(&[
+            ("OnDeparture", on_departure),
+            ("RetainMemberRoleOnDeparture", retain),
+        ]);
+        let assume: Vec<Value> = function_statements(&main)
+            .into_iter()
+            .filter(|s| strings(&s["Action"]).contains(&"sts:AssumeRole".to_owned()))
+            .collect();
+        assert_eq!(assume.len(), 1, "{assume:?}");
+        let condition = resolve(&assume[0]["Condition"], &main.params);
+        // The session name carries the Lambda request id: mta-<request id>.
+        assert_eq!(condition["StringLike"]["sts:RoleSessionName"], "mta-*");
+        // Only the organization's accounts, unless accounts that left must be reached.
+        let org_condition = condition["StringEquals"]["aws:ResourceOrgID"].clone();
+        if reaches_departed {
+            assert!(org_condition.is_null(), "{condition}");
+        } else {
+            assert_eq!(
+                org_condition, org,
+                "OnDeparture={on_departure} Retain={retain}"
+            );
+        }
+
+        // The member role trusts the execution role only, from the organization, with that session name.
+        let member = member_stack(&main);
+        let trust = resolve(
+            &member.properties("MemberRole")["AssumeRolePolicyDocument"],
+            &member.params,
+        );
+        let statements = statements_of(&trust);
+        assert_eq!(statements.len(), 1);
+        let trust = &statements[0];
+        assert_eq!(trust["Principal"], json!({"AWS": EXECUTION_ROLE}));
+        assert_eq!(trust["Action"], "sts:AssumeRole");
+        assert_eq!(
+            trust["Condition"]["StringEquals"]["aws:PrincipalOrgID"],
+            org
+        );
+        assert_eq!(
+            trust["Condition"]["StringLike"]["sts:RoleSessionName"],
+            "mta-*"
+        );
+    }
+    // The shape of a session name the code will use fits both the condition and STS's 64 characters.
+    let session = "mta-3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b";
+    assert!(session.starts_with("mta-") && session.len() <= 64);
+}
+
+#[test]
+fn every_policy_statement_is_plain_once_the_conditions_are_evaluated() {
+    // What the least-privilege tests resolve: only `Ref` and the string form of `Fn::Sub`.
+    fn intrinsics(value: &Value, found: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    if k.starts_with("Fn::") || k == "Ref" {
+                        found.insert(k.clone());
+                    }
+                    intrinsics(v, found);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| intrinsics(v, found)),
+            _ => {}
+        }
+    }
+    let main = main_stack(&[
+        ("OnDisable", "delete"),
+        ("OnDeparture", "delete"),
+        ("RetainMemberRoleOnDeparture", "true"),
+        ("KmsKeyArn", KEY),
+    ]);
+    let member = member_stack(&main);
+    let mut found = BTreeSet::new();
+    for statement in function_statements(&main)
+        .iter()
+        .chain(&role_statements(&member, "MemberRole"))
+    {
+        intrinsics(statement, &mut found);
+        assert_eq!(statement["Effect"], "Allow", "{statement}");
+        assert!(statement["Sid"].is_string(), "{statement}");
+    }
+    let allowed: BTreeSet<String> = ["Fn::Sub", "Ref"].map(String::from).into();
+    assert!(found.is_subset(&allowed), "{found:?}");
+    assert!(found.contains("Fn::Sub"));
+}
+
+// ------------------------------------------------------------------------------------------------
+// Rules
+// ------------------------------------------------------------------------------------------------
+
+/// The descriptions of the template `Rules` assertions that fail with these parameters.
+fn refusals(template: &Value, params: &Params) -> Vec<String> {
+    let conditions = &template["Conditions"];
+    let mut refused = Vec::new();
+    for (name, rule) in template["Rules"].as_object().expect("Rules") {
+        if let Some(when) = rule.get("RuleCondition")
+            && !condition(when, params, conditions)
+        {
+            continue;
+        }
+        for assertion in rule["Assertions"].as_array().expect("Assertions") {
+            if !condition(&assertion["Assert"], params, conditions) {
+                refused.push(format!(
+                    "{name}: {}",
+                    assertion["AssertDescription"].as_str().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    refused
+}
+
+#[test]
+fn the_template_refuses_departure_deletion_without_a_retained_member_role() {
+    let template = load_yaml("template.yaml");
+    let refused = |given: &[(&str, &str)]| refusals(&template, &main_params(given));
+
+    // WHEN OnDeparture=delete and the member role would leave with the account: refused
+    let refused_alone = refused(&[
+        ("OnDeparture", "delete"),
+        ("RetainMemberRoleOnDeparture", "false"),
+    ]);
+    assert_eq!(refused_alone.len(), 1, "{refused_alone:?}");
+    assert!(
+        refused_alone[0].contains("RetainMemberRoleOnDeparture=true"),
+        "{refused_alone:?}"
+    );
+    // WHEN the member role stays: accepted
+    assert!(
+        refused(&[
+            ("OnDeparture", "delete"),
+            ("RetainMemberRoleOnDeparture", "true")
+        ])
+        .is_empty()
+    );
+    // WHEN the role is retained on departure: accepted either way, as are the defaults
+    for retain in ["true", "false"] {
+        assert!(
+            refused(&[
+                ("OnDeparture", "retain"),
+                ("RetainMemberRoleOnDeparture", retain)
+            ])
+            .is_empty()
+        );
+    }
+    assert!(refused(&[]).is_empty());
+    // AND another region is refused too (the evaluator reads pseudo parameters)
+    let mut elsewhere = main_params(&[]);
+    elsewhere.insert("AWS::Region".into(), "eu-west-1".into());
+    let refused_region = refusals(&template, &elsewhere);
+    assert_eq!(refused_region.len(), 1, "{refused_region:?}");
+    assert!(refused_region[0].starts_with("OnlyUsEast1"));
+}
+
+// ------------------------------------------------------------------------------------------------
+// Alarms
+// ------------------------------------------------------------------------------------------------
+
+/// The queues that are some sender's dead-letter queue: a redrive target, an EventBridge or
+/// Scheduler `DeadLetterConfig`, or Lambda's `OnFailure` destination.
+fn dead_letter_queues(stack: &Rendered) -> BTreeSet<String> {
+    const PLACES: [[&str; 2]; 3] = [
+        ["RedrivePolicy", "deadLetterTargetArn"],
+        ["DeadLetterConfig", "Arn"],
+        ["OnFailure", "Destination"],
+    ];
+    fn collect(value: &Value, path: &mut Vec<String>, found: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                let place = path.len() >= 2 && PLACES.iter().any(|p| path[path.len() - 2..] == *p);
+                if place && let Some(target) = map.get("Fn::GetAtt") {
+                    assert_eq!(target[1], "Arn", "{value}");
+                    found.insert(target[0].as_str().expect("a name").to_owned());
+                }
+                for (k, v) in map {
+                    path.push(k.clone());
+                    collect(v, path, found);
+                    path.pop();
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| collect(v, path, found)),
+            _ => {}
+        }
+    }
+    let mut found = BTreeSet::new();
+    for resource in stack.resources.values() {
+        collect(resource, &mut Vec::new(), &mut found);
+    }
+    for queue in &found {
+        assert_eq!(stack.resource(queue)["Type"], "AWS::SQS::Queue", "{queue}");
+    }
+    found
+}
+
+/// (namespace, metric, dimension name, dimension value, comparison, threshold) of each alarm.
+fn alarms(stack: &Rendered) -> BTreeMap<String, (String, String, String, Value, String, f64)> {
+    stack
+        .of_type("AWS::CloudWatch::Alarm")
+        .into_iter()
+        .map(|name| {
+            let p = stack.properties(&name);
+            let dimensions = p["Dimensions"].as_array().expect("Dimensions");
+            assert_eq!(dimensions.len(), 1, "{name}: one dimension");
+            // Every alarm notifies the alarm topic, when it fires and when it clears.
+            assert_eq!(p["AlarmActions"], json!([{"Ref": "AlarmTopic"}]), "{name}");
+            assert_eq!(p["OKActions"], json!([{"Ref": "AlarmTopic"}]), "{name}");
+            assert_eq!(p["TreatMissingData"], "notBreaching", "{name}");
+            let entry = (
+                p["Namespace"].as_str().expect("Namespace").to_owned(),
+                p["MetricName"].as_str().expect("MetricName").to_owned(),
+                dimensions[0]["Name"].as_str().expect("Name").to_owned(),
+                dimensions[0]["Value"].clone(),
+                p["ComparisonOperator"]
+                    .as_str()
+                    .expect("ComparisonOperator")
+                    .to_owned(),
+                p["Threshold"].as_f64().expect("Threshold"),
+            );
+            (name, entry)
+        })
+        .collect()
+}
+
+#[test]
+fn every_alarm_watches_its_metric_and_notifies_the_alarm_topic() {
+    let stack = main_stack(&[]);
+    let alarms = alarms(&stack);
+    let watched: BTreeSet<(String, String, String, String)> = alarms
+        .values()
+        .map(|(ns, m, dn, dv, _, _)| (ns.clone(), m.clone(), dn.clone(), dv.to_string()))
+        .collect();
+    let function = json!({"Ref": "ReconcilerFunction"});
+    let has = |ns: &str, metric: &str, dimension: &str, value: &Value| {
+        watched.contains(&(
+            ns.into(),
+            metric.into(),
+            dimension.into(),
+            value.to_string(),
+        ))
+    };
+
+    // Every dead-letter queue: any message visible.
+    let queues = dead_letter_queues(&stack);
+    assert_eq!(
+        queues,
+        [
+            "ContinuationDeadLetterQueue",
+            "EventDeliveryDeadLetterQueue",
+            "FunctionDeadLetterQueue"
+        ]
+        .map(String::from)
+        .into()
+    );
+    for queue in &queues {
+        let value = json!({"Fn::GetAtt": [queue, "QueueName"]});
+        let alarm = alarms
+            .values()
+            .find(|(ns, m, _, v, _, _)| {
+                ns == "AWS/SQS" && m == "ApproximateNumberOfMessagesVisible" && *v == value
+            })
+            .unwrap_or_else(|| panic!("no alarm on {queue}"));
+        assert_eq!(
+            (alarm.4.as_str(), alarm.5),
+            ("GreaterThanThreshold", 0.0),
+            "{queue}"
+        );
+    }
+    // The function: Errors and AsyncEventsDropped.
+    assert!(has("AWS/Lambda", "Errors", "FunctionName", &function));
+    assert!(has(
+        "AWS/Lambda",
+        "AsyncEventsDropped",
+        "FunctionName",
+        &function
+    ));
+    // Every EventBridge rule: FailedInvocations.
+    let rules = stack.of_type("AWS::Events::Rule");
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    for rule in &rules {
+        assert!(
+            has(
+                "AWS/Events",
+                "FailedInvocations",
+                "RuleName",
+                &json!({"Ref": rule})
+            ),
+            "{rule}"
+        );
+    }
+    // The function's own metric: at least one account failed.
+    assert!(has(
+        "MarketplaceTrustedAccess",
+        "AccountsFailed",
+        "FunctionName",
+        &function
+    ));
+    // Counts fire on the first occurrence.
+    for (name, (_, metric, _, _, comparison, threshold)) in &alarms {
+        if metric != "ApproximateNumberOfMessagesVisible" {
+            assert_eq!(
+                (comparison.as_str(), *threshold),
+                ("GreaterThanOrEqualToThreshold", 1.0),
+                "{name}"
+            );
+        }
+    }
+    // Nothing else, nothing twice.
+    assert_eq!(alarms.len(), queues.len() + 2 + rules.len() + 1);
+    assert_eq!(watched.len(), alarms.len());
+
+    // The alarm topic takes CloudWatch's messages, and an optional e-mail subscription.
+    let policy = resolve(
+        &stack.properties("AlarmTopicPolicy")["PolicyDocument"],
+        &stack.params,
+    );
+    assert!(statements_of(&policy).iter().any(|s| s["Effect"] == "Allow"
+        && s["Principal"] == json!({"Service": "cloudwatch.amazonaws.com"})
+        && s["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT));
+    assert!(!stack.resources.contains_key("AlarmSubscription"));
+    let subscribed = main_stack(&[("AlarmEmail", "oncall@example.com")]);
+    assert_eq!(
+        subscribed.properties("AlarmSubscription")["TopicArn"],
+        json!({"Ref": "AlarmTopic"})
+    );
+}
+
+// ------------------------------------------------------------------------------------------------
+// Encryption
+// ------------------------------------------------------------------------------------------------
+
+#[test]
+fn encryption_uses_the_customer_managed_key_when_given_and_aws_managed_keys_otherwise() {
+    let key = json!({"Ref": "KmsKeyArn"});
+    let kms_actions = |stack: &Rendered| -> BTreeSet<String> {
+        function_statements(stack)
+            .iter()
+            .chain(&role_statements(stack, "SweepSchedulerRole"))
+            .flat_map(|s| strings(&s["Action"]))
+            .filter(|a| a.starts_with("kms:"))
+            .collect()
+    };
+
+    // WITH a key: every topic, queue, the table, the log group and the function's environment
+    let with = main_stack(&[("KmsKeyArn", KEY)]);
+    assert_eq!(scalar(&key, &with.params), KEY);
+    for topic in with.of_type("AWS::SNS::Topic") {
+        assert_eq!(with.properties(&topic)["KmsMasterKeyId"], key, "{topic}");
+    }
+    let queues = with.of_type("AWS::SQS::Queue");
+    assert_eq!(queues.len(), 4, "{queues:?}");
+    for queue in &queues {
+        let p = with.properties(queue);
+        assert_eq!(p["KmsMasterKeyId"], key, "{queue}");
+        assert!(p.get("SqsManagedSseEnabled").is_none(), "{queue}");
+    }
+    let sse = &with.properties("StateTable")["SSESpecification"];
+    assert_eq!(
+        (&sse["SSEEnabled"], &sse["SSEType"]),
+        (&json!(true), &json!("KMS"))
+    );
+    assert_eq!(sse["KMSMasterKeyId"], key);
+    assert_eq!(with.properties("ReconcilerLogGroup")["KmsKeyId"], key);
+    assert_eq!(with.properties("ReconcilerFunction")["KmsKeyArn"], key);
+    // AND the roles that write through SQS, SNS and DynamoDB may use the key through them only
+    assert!(kms_actions(&with).contains("kms:GenerateDataKey"));
+    for statement in function_statements(&with)
+        .iter()
+        .chain(&role_statements(&with, "SweepSchedulerRole"))
+        .filter(|s| strings(&s["Action"]).iter().any(|a| a.starts_with("kms:")))
+    {
+        assert_eq!(statement["Resource"], key, "{statement}");
+        assert!(
+            statement["Condition"]["StringEquals"]["kms:ViaService"].is_array()
+                || statement["Condition"]["StringEquals"]["kms:ViaService"].is_object(),
+            "{statement}"
+        );
+    }
+
+    // WITHOUT a key: AWS managed keys where the service allows one
+    let without = main_stack(&[]);
+    assert_eq!(
+        without.properties("NotificationTopic")["KmsMasterKeyId"],
+        "alias/aws/sns"
+    );
+    // CloudWatch cannot publish to a topic under alias/aws/sns (checkov suppression in the template).
+    assert!(
+        without
+            .properties("AlarmTopic")
+            .get("KmsMasterKeyId")
+            .is_none()
+    );
+    for queue in without.of_type("AWS::SQS::Queue") {
+        let p = without.properties(&queue);
+        if queue == "EventDeliveryDeadLetterQueue" {
+            // EventBridge cannot write to a queue under alias/aws/sqs: SQS managed encryption.
+            assert_eq!(p["SqsManagedSseEnabled"], true, "{queue}");
+            assert!(p.get("KmsMasterKeyId").is_none(), "{queue}");
+        } else {
+            assert_eq!(p["KmsMasterKeyId"], "alias/aws/sqs", "{queue}");
+        }
+    }
+    let sse = &without.properties("StateTable")["SSESpecification"];
+    assert_eq!(
+        (&sse["SSEEnabled"], &sse["SSEType"]),
+        (&json!(true), &json!("KMS"))
+    );
+    assert!(sse.get("KMSMasterKeyId").is_none(), "aws/dynamodb: {sse}");
+    assert!(
+        without
+            .properties("ReconcilerLogGroup")
+            .get("KmsKeyId")
+            .is_none()
+    );
+    assert!(
+        without
+            .properties("ReconcilerFunction")
+            .get("KmsKeyArn")
+            .is_none()
+    );
+    assert!(
+        kms_actions(&without).is_empty(),
+        "{:?}",
+        kms_actions(&without)
+    );
+}
+
+#[test]
+fn the_permissions_boundary_applies_to_every_role() {
+    let boundary = "arn:aws:iam::123456789012:policy/org/workload-boundary";
+    let with = main_stack(&[("PermissionsBoundaryArn", boundary)]);
+    let without = main_stack(&[]);
+    let reference = json!({"Ref": "PermissionsBoundaryArn"});
+    assert_eq!(
+        with.properties("ReconcilerFunction")["PermissionsBoundary"],
+        reference
+    );
+    assert_eq!(
+        with.properties("SweepSchedulerRole")["PermissionsBoundary"],
+        reference
+    );
+    assert!(
+        without
+            .properties("ReconcilerFunction")
+            .get("PermissionsBoundary")
+            .is_none()
+    );
+    assert!(
+        without
+            .properties("SweepSchedulerRole")
+            .get("PermissionsBoundary")
+            .is_none()
+    );
+    // The scheduler role is the only role declared here beside SAM's execution role.
+    assert_eq!(with.of_type("AWS::IAM::Role"), ["SweepSchedulerRole"]);
+    // The member role gets the policy of the same path and name in its own account.
+    let member = member_stack(&with);
+    let set = member.properties("MemberRole")["PermissionsBoundary"].clone();
+    let sub = set["Fn::Sub"].as_array().expect("Fn::Sub with variables");
+    assert_eq!(
+        sub[0],
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:${PolicyPathAndName}"
+    );
+    let select = &sub[1]["PolicyPathAndName"]["Fn::Select"];
+    let index = select[0].as_u64().expect("index") as usize;
+    let source = scalar(&select[1]["Fn::Split"][1], &member.params);
+    let separator = select[1]["Fn::Split"][0].as_str().expect("separator");
+    assert_eq!(
+        source.split(separator).nth(index),
+        Some("policy/org/workload-boundary")
+    );
+    assert!(
+        member_stack(&without)
+            .properties("MemberRole")
+            .get("PermissionsBoundary")
+            .is_none()
+    );
+}
+
+// ------------------------------------------------------------------------------------------------
+// Scope: the organization root only
+// ------------------------------------------------------------------------------------------------
+
+/// A regular expression of the subset `AllowedPattern`s here use, matched against a whole value:
+/// literals, `.`, escapes `\d \w \s`, classes `[...]` with ranges, quantifiers `* + ? {m} {m,n}`,
+/// anchors `^ $`, and alternatives `|` at the top level.
+mod pattern {
+    #[derive(Debug, Clone)]
+    enum Class {
+        Range(char, char),
+        Digit,
+        Word,
+        Space,
+    }
+
+    #[derive(Debug, Clone)]
+    enum Atom {
+        Literal(char),
+        Any,
+        Set { negated: bool, items: Vec<Class> },
+        Start,
+        End,
+    }
+
+    #[derive(Debug, Clone)]
+    struct Piece {
+        atom: Atom,
+        min: usize,
+        max: usize,
+    }
+
+    fn escape(c: char) -> Class {
+        match c {
+            'd' => Class::Digit,
+            'w' => Class::Word,
+            's' => Class::Space,
+            other => Class::Range(other, other),
+        }
+    }
+
+    fn class_matches(class: &Class, c: char) -> bool {
+        match class {
+            Class::Range(a, b) => (*a..=*b).contains(&c),
+            Class::Digit => c.is_ascii_digit(),
+            Class::Word => c.is_ascii_alphanumeric() || c == '_',
+            Class::Space => c.is_whitespace(),
+        }
+    }
+
+    fn parse(branch: &[char]) -> Vec<Piece> {
+        let mut pieces = Vec::new();
+        let mut i = 0;
+        while i < branch.len() {
+            let atom = match branch[i] {
+                '^' => Atom::Start,
+                '$' => Atom::End,
+                '.' => Atom::Any,
+                '\\' => {
+                    i += 1;
+                    match escape(branch[i]) {
+                        Class::Range(c, _) => Atom::Literal(c),
+                        class => Atom::Set {
+                            negated: false,
+                            items: vec![class],
+                        },
+                    }
+                }
+                '[' => {
+                    i += 1;
+                    let negated = branch[i] == '^';
+                    if negated {
+                        i += 1;
+                    }
+                    let mut items = Vec::new();
+                    while branch[i] != ']' {
+                        let class = if branch[i] == '\\' {
+                            i += 1;
+                            escape(branch[i])
+                        } else if branch.get(i + 1) == Some(&'-') && branch.get(i + 2) != Some(&']')
+                        {
+                            let range = Class::Range(branch[i], branch[i + 2]);
+                            i += 2;
+                            range
+                        } else {
+                            Class::Range(branch[i], branch[i])
+                        };
+                        items.push(class);
+                        i += 1;
+                    }
+                    Atom::Set { negated, items }
+                }
+                c => Atom::Literal(c),
+            };
+            i += 1;
+            let (min, max) = match branch.get(i) {
+                Some('*') => (0, usize::MAX),
+                Some('+') => (1, usize::MAX),
+                Some('?') => (0, 1),
+                Some('{') => {
+                    let close = i + branch[i..]
+                        .iter()
+                        .position(|c| *c == '}')
+                        .expect("closed {");
+                    let inside: String = branch[i + 1..close].iter().collect();
+                    let bound = |s: &str| s.trim().parse::<usize>().expect("a bound");
+                    let range = match inside.split_once(',') {
+                        Some((lo, "")) => (bound(lo), usize::MAX),
+                        Some((lo, hi)) => (bound(lo), bound(hi)),
+                        None => (bound(&inside), bound(&inside)),
+                    };
+                    i = close;
+                    range
+                }
+                _ => (1, 1),
+            };
+            if min != 1 || max != 1 {
+                i += 1;
+            }
+            pieces.push(Piece { atom, min, max });
+        }
+        pieces
+    }
+
+    fn one(atom: &Atom, c: char) -> bool {
+        match atom {
+            Atom::Literal(l) => *l == c,
+            Atom::Any => true,
+            Atom::Set { negated, items } => items.iter().any(|k| class_matches(k, c)) != *negated,
+            Atom::Start | Atom::End => false,
+        }
+    }
+
+    fn matches_from(pieces: &[Piece], text: &[char], pos: usize) -> bool {
+        let Some((piece, rest)) = pieces.split_first() else {
+            return pos == text.len();
+        };
+        match piece.atom {
+            Atom::Start => return pos == 0 && matches_from(rest, text, pos),
+            Atom::End => return pos == text.len() && matches_from(rest, text, pos),
+            _ => {}
+        }
+        let mut count = 0;
+        while count < piece.max && pos + count < text.len() && one(&piece.atom, text[pos + count]) {
+            count += 1;
+        }
+        (piece.min..=count)
+            .rev()
+            .any(|n| matches_from(rest, text, pos + n))
+    }
+
+    /// Whether `pattern` matches the whole of `text`.
+    pub fn full_match(pattern: &str, text: &str) -> bool {
+        let chars: Vec<char> = pattern.chars().collect();
+        let mut branches = vec![Vec::new()];
+        let (mut escaped, mut in_class) = (false, false);
+        for c in chars {
+            match c {
+                '|' if !escaped && !in_class => {
+                    branches.push(Vec::new());
+                    continue;
+                }
+                '[' if !escaped => in_class = true,
+                ']' if !escaped => in_class = false,
+                _ => {}
+            }
+            escaped = c == '\\' && !escaped;
+            branches.last_mut().expect("a branch").push(c);
+        }
+        let text: Vec<char> = text.chars().collect();
+        branches
+            .iter()
+            .any(|branch| matches_from(&parse(branch), &text, 0))
+    }
+}
+
+#[test]
+fn the_pattern_matcher_accepts_and_refuses() {
+    use pattern::full_match;
+    assert!(full_match("^a{2,3}$", "aaa"));
+    assert!(!full_match("^a{2,3}$", "aaaa"));
+    assert!(!full_match("^a{2,3}$", "a"));
+    assert!(full_match("^$|^x+$", ""));
+    assert!(full_match("^$|^x+$", "xx"));
+    assert!(!full_match("^$|^x+$", "xy"));
+    assert!(full_match("^[^@\\s]+@[^@\\s]+$", "a@b.c"));
+    assert!(!full_match("^[^@\\s]+@[^@\\s]+$", "a b@c"));
+    assert!(full_match("^[\\w+=,.@-]{1,64}$", "Marketplace.Role-1"));
+    assert!(!full_match("^[\\w+=,.@-]{1,64}$", "no/slash"));
+}
+
+#[test]
+fn only_the_organization_root_is_accepted_as_the_stackset_target() {
+    use pattern::full_match;
+    let template = load_yaml("template.yaml");
+    let parameter = &template["Parameters"]["TargetOrganizationalUnitIds"];
+    // One value, not a list: the StackSet targets exactly one root.
+    assert_eq!(parameter["Type"], "String");
+    let allowed = parameter["AllowedPattern"]
+        .as_str()
+        .expect("AllowedPattern");
+    for root in [
+        "r-ab12",
+        "r-0a1b2c3d4e5f",
+        "r-abcdefghijklmnopqrstuvwxyz012345",
+    ] {
+        assert!(full_match(allowed, root), "{root}");
+    }
+    for not_root in [
+        "",
+        "r-",
+        "r-ab1",
+        "r-AB12",
+        "ou-ab12-cdefghij",
+        "r-ab12,ou-ab12-cdefghij",
+        "r-ab12 ",
+        "o-abcdefghij",
+        "r-abcdefghijklmnopqrstuvwxyz0123456",
+    ] {
+        assert!(!full_match(allowed, not_root), "{not_root:?}");
+    }
+    // And the StackSet deploys to that root and nothing else.
+    let stack = main_stack(&[]);
+    let groups = stack.properties("MemberRoleStackSet")["StackInstancesGroup"]
+        .as_array()
+        .expect("StackInstancesGroup");
+    assert_eq!(groups.len(), 1);
+    assert_eq!(
+        groups[0]["DeploymentTargets"],
+        json!({"OrganizationalUnitIds": [{"Ref": "TargetOrganizationalUnitIds"}]})
+    );
+    // The organization id that conditions role assumption has a pattern too.
+    let org = template["Parameters"]["OrganizationId"]["AllowedPattern"]
+        .as_str()
+        .expect("AllowedPattern");
+    assert!(full_match(org, "o-exampleorgid"));
+    assert!(!full_match(org, "r-ab12"));
+}
+
+// ------------------------------------------------------------------------------------------------
+// EventBridge: the StackSet instance rule
+// ------------------------------------------------------------------------------------------------
+
+/// Whether an EventBridge pattern matches an event (the comparisons the templates use: values,
+/// `prefix` and `exists`).
+fn pattern_matches(pattern: &Value, event: &Value) -> bool {
+    pattern
+        .as_object()
+        .expect("a pattern object")
+        .iter()
+        .all(|(key, expected)| {
+            let actual = event.get(key);
+            match expected {
+                Value::Object(_) => {
+                    actual.is_some_and(|a| a.is_object() && pattern_matches(expected, a))
+                }
+                Value::Array(alternatives) => {
+                    alternatives.iter().any(|alt| value_matches(alt, actual))
+                }
+                other => panic!("unsupported pattern value {other}"),
+            }
+        })
+}
+
+fn value_matches(alternative: &Value, actual: Option<&Value>) -> bool {
+    if let Some(Value::Array(items)) = actual {
+        return items
+            .iter()
+            .any(|item| value_matches(alternative, Some(item)));
+    }
+    match alternative {
+        Value::Object(map) if map.contains_key("exists") => {
+            map["exists"].as_bool().expect("exists: bool") == actual.is_some()
+        }
+        Value::Object(map) if map.contains_key("prefix") => {
+            let prefix = map["prefix"].as_str().expect("a prefix");
+            actual
+                .and_then(Value::as_str)
+                .is_some_and(|a| a.starts_with(prefix))
+        }
+        Value::Object(map) => panic!("unsupported comparison {map:?}"),
+        literal => actual == Some(literal),
+    }
+}
+
+fn samples() -> Vec<(String, Value)> {
+    let dir = root().join("events");
+    let mut files: Vec<(String, Value)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, load_json(&p))
+        })
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files
+}
+
+#[test]
+fn the_stackset_rule_forwards_its_instance_events_and_nothing_else() {
+    let stack = main_stack(&[]);
+    let rule = stack.properties("StackSetInstanceEventRule");
+    let pattern = resolve(&rule["EventPattern"], &stack.params);
+
+    // The rule names this stack's StackSet.
+    let name = resolve(
+        &stack.properties("MemberRoleStackSet")["StackSetName"],
+        &stack.params,
+    );
+    assert_eq!(name, format!("{STACK}-member-role"));
+    assert_eq!(
+        pattern["detail"]["stack-set-arn"],
+        json!([{"prefix": format!("arn:aws:cloudformation:us-east-1:{ACCOUNT}:stackset/{STACK}-member-role:")}])
+    );
+
+    // Every sample: the StackSet instance events and only they.
+    let samples = samples();
+    let forwarded: Vec<&str> = samples
+        .iter()
+        .filter(|(_, event)| pattern_matches(&pattern, event))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(
+        forwarded,
+        [
+            "stackset-instance-failed.json",
+            "stackset-instance-succeeded.json"
+        ]
+    );
+    assert!(
+        samples.len() > forwarded.len() + 10,
+        "the other samples were read"
+    );
+
+    // The Organizations rule forwards none of them.
+    let organizations = resolve(
+        &stack.properties("OrganizationsEventRule")["EventPattern"],
+        &stack.params,
+    );
+    for (name, event) in samples
+        .iter()
+        .filter(|(n, _)| n.starts_with("stackset-instance-"))
+    {
+        assert!(!pattern_matches(&organizations, event), "{name}");
+    }
+
+    // Another StackSet, even one whose name starts the same, is not ours.
+    let (_, succeeded) = samples
+        .iter()
+        .find(|(n, _)| n == "stackset-instance-succeeded.json")
+        .expect("sample");
+    for other in [
+        format!(
+            "arn:aws:cloudformation:us-east-1:{ACCOUNT}:stackset/{STACK}-member-role-old:5f2b9c1e-8d4a-4e6b-9a3c-1d2e3f4a5b6c"
+        ),
+        format!(
+            "arn:aws:cloudformation:us-east-1:{ACCOUNT}:stackset/other-member-role:5f2b9c1e-8d4a-4e6b-9a3c-1d2e3f4a5b6c"
+        ),
+        format!(
+            "arn:aws:cloudformation:us-east-1:999988887777:stackset/{STACK}-member-role:5f2b9c1e-8d4a-4e6b-9a3c-1d2e3f4a5b6c"
+        ),
+    ] {
+        let mut event = succeeded.clone();
+        event["detail"]["stack-set-arn"] = json!(other);
+        assert!(!pattern_matches(&pattern, &event), "{other}");
+    }
+    // Nor another kind of CloudFormation event about our StackSet.
+    let mut operation = succeeded.clone();
+    operation["detail-type"] = json!("CloudFormation StackSet Operation Status Change");
+    assert!(!pattern_matches(&pattern, &operation));
+
+    // The samples are the management account's events about member stacks.
+    for name in [
+        "stackset-instance-failed.json",
+        "stackset-instance-succeeded.json",
+    ] {
+        let (_, event) = samples.iter().find(|(n, _)| n == name).expect("sample");
+        assert_eq!(event["account"], ACCOUNT, "{name}");
+        assert_eq!(event["detail"]["action"], "CREATE", "{name}");
+        let stack_id = event["detail"]["stack-id"].as_str().expect("stack-id");
+        assert!(
+            stack_id.starts_with("arn:aws:cloudformation:us-east-1:"),
+            "{name}"
+        );
+        assert!(
+            !stack_id.contains(ACCOUNT),
+            "a member account's stack: {name}"
+        );
+    }
+
+    // Delivered like the Organizations rule's events: the same retries and dead-letter queue.
+    let target = |rule: &str| stack.properties(rule)["Targets"][0].clone();
+    let (ours, theirs) = (
+        target("StackSetInstanceEventRule"),
+        target("OrganizationsEventRule"),
+    );
+    assert_eq!(
+        ours["Arn"],
+        json!({"Fn::GetAtt": ["ReconcilerFunction", "Arn"]})
+    );
+    assert_eq!(ours["RetryPolicy"], theirs["RetryPolicy"]);
+    assert_eq!(ours["DeadLetterConfig"], theirs["DeadLetterConfig"]);
+    // The dead-letter queue admits both rules.
+    let queue_policy = &stack.properties("EventDeliveryDeadLetterQueuePolicy")["PolicyDocument"];
+    let sources = &statements_of(queue_policy)[0]["Condition"]["ArnEquals"]["aws:SourceArn"];
+    assert_eq!(
+        *sources,
+        json!([
+            {"Fn::Sub": "${OrganizationsEventRule.Arn}"},
+            {"Fn::Sub": "${StackSetInstanceEventRule.Arn}"}
+        ])
+    );
+}
+
+// ------------------------------------------------------------------------------------------------
+// The function's contract with the code
+// ------------------------------------------------------------------------------------------------
+
+#[test]
+fn the_function_gets_its_table_queue_and_bounds() {
+    let template = load_yaml("template.yaml");
+    let stack = main_stack(&[]);
+    let function = stack.properties("ReconcilerFunction");
+    assert_eq!(function["Timeout"], 900);
+    assert_eq!(function["ReservedConcurrentExecutions"], 1);
+    let variables = &function["Environment"]["Variables"];
+    assert_eq!(variables["STATE_TABLE_NAME"], json!({"Ref": "StateTable"}));
+    assert_eq!(
+        variables["CONTINUATION_QUEUE_URL"],
+        json!({"Ref": "ContinuationQueue"})
+    );
+    assert_eq!(variables["REMIND_AFTER"], json!({"Ref": "RemindAfter"}));
+    assert_eq!(
+        variables["MAX_CONCURRENCY"],
+        json!({"Ref": "MaxConcurrency"})
+    );
+
+    // MaxConcurrency: what the code accepts, 1 to 256.
+    let max = &template["Parameters"]["MaxConcurrency"];
+    assert_eq!(
+        (&max["MinValue"], &max["MaxValue"]),
+        (&json!(1), &json!(256))
+    );
+    // RemindAfter: <n>m, <n>h or <n>d.
+    let remind = &template["Parameters"]["RemindAfter"];
+    assert_eq!(remind["Default"], "24h");
+    let allowed = remind["AllowedPattern"].as_str().expect("AllowedPattern");
+    for ok in ["24h", "90m", "7d", "1m"] {
+        assert!(pattern::full_match(allowed, ok), "{ok}");
+    }
+    for bad in ["", "24", "h", "0h", "24 h", "1.5h", "24hours", "-1d"] {
+        assert!(!pattern::full_match(allowed, bad), "{bad:?}");
+    }
+
+    // The state table: keys, TTL, recovery, on demand.
+    let table = stack.properties("StateTable");
+    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(
+        table["KeySchema"],
+        json!([{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+    );
+    assert_eq!(
+        table["TimeToLiveSpecification"],
+        json!({"AttributeName": "expiresAt", "Enabled": true})
+    );
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+
+    // The continuation queue and its event source mapping.
+    let queue = stack.properties("ContinuationQueue");
+    assert_eq!(queue["VisibilityTimeout"], 5400);
+    assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"], 10);
+    let mapping = stack.properties("ContinuationEventSourceMapping");
+    assert_eq!(mapping["BatchSize"], 1);
+    assert_eq!(mapping["ScalingConfig"]["MaximumConcurrency"], 2);
+    assert_eq!(
+        mapping["EventSourceArn"],
+        json!({"Fn::GetAtt": ["ContinuationQueue", "Arn"]})
+    );
+
+    // The code may use only its table and send only to its queue.
+    let statements = function_statements(&stack);
+    let on = |prefix: &str| -> Vec<(BTreeSet<String>, Value)> {
+        statements
+            .iter()
+            .filter(|s| strings(&s["Action"]).iter().any(|a| a.starts_with(prefix)))
+            .map(|s| {
+                (
+                    strings(&s["Action"]).into_iter().collect(),
+                    s["Resource"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        on("dynamodb:"),
+        [(
+            [
+                "dynamodb:DeleteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+                "dynamodb:UpdateItem"
+            ]
+            .map(String::from)
+            .into(),
+            json!({"Fn::Sub": "${StateTable.Arn}"})
+        )]
+    );
+    let send: Vec<Value> = on("sqs:")
+        .into_iter()
+        .filter(|(a, _)| a.contains("sqs:SendMessage"))
+        .map(|(a, r)| {
+            assert_eq!(a.len(), 1, "{a:?}");
+            r
+        })
+        .collect();
+    assert_eq!(
+        send,
+        [
+            json!({"Fn::Sub": "${ContinuationQueue.Arn}"}),
+            json!({"Fn::Sub": "${FunctionDeadLetterQueue.Arn}"})
+        ]
+    );
+
+    // Logs are kept, a year by default.
+    let log_group = stack.resource("ReconcilerLogGroup");
+    assert_eq!(log_group["DeletionPolicy"], "Retain");
+    let retention = &template["Parameters"]["LogRetentionInDays"];
+    assert!(retention["Default"].as_i64().expect("Default") >= 365);
+    assert!(
+        retention["AllowedValues"]
+            .as_array()
+            .expect("AllowedValues")
+            .iter()
+            .all(|d| d.as_i64().expect("days") >= 365)
+    );
+}
