@@ -37,6 +37,10 @@ pub const MAX_ATTEMPTS: u32 = 5;
 const FIRST_DELAY: Duration = Duration::from_secs(30);
 /// Time kept back for logging the report and answering.
 const REPORT_MARGIN: Duration = Duration::from_secs(2);
+/// Time kept back from the deadline for the hand-offs and the report: no account runs later than
+/// the deadline less this.
+pub const RESERVE: Duration =
+    Duration::from_secs(PUBLISH_TIMEOUT.as_secs() * MAX_MESSAGES as u64 + REPORT_MARGIN.as_secs());
 
 /// Why an invocation fails. Lambda retries a failed asynchronous invocation and, at last, leaves it
 /// in the dead-letter queue. The report has been logged before; the error carries only its reason.
@@ -105,9 +109,7 @@ impl Invocation {
     /// When the last account must be done: the deadline less the time the hand-offs and the report
     /// need.
     fn cutoff(&self) -> Instant {
-        self.deadline
-            .checked_sub(PUBLISH_TIMEOUT * MAX_MESSAGES + REPORT_MARGIN)
-            .unwrap_or(self.deadline)
+        self.deadline.checked_sub(RESERVE).unwrap_or(self.deadline)
     }
 }
 

@@ -169,7 +169,7 @@ impl Context<'_> {
     }
 
     /// How many accounts to warn of: failures to tell, and unreached accounts nobody continues with.
-    fn to_warn(&self) -> usize {
+    fn warnings(&self) -> usize {
         if self.failures_told {
             return 0;
         }
@@ -185,7 +185,7 @@ impl Context<'_> {
 /// Every message the run calls for; empty when there is nothing to tell (a sweep that changed nothing).
 pub fn compose(cx: Context<'_>) -> Vec<Message> {
     let o = cx.outcome;
-    let has_failures = cx.to_warn() > 0;
+    let has_failures = cx.warnings() > 0;
     let mut out = match cx.trigger {
         // The event says one thing, Organizations another (a late, replayed or forged event): the
         // hand-off it would call for is not true, so only drift or failure is worth a message.
@@ -519,7 +519,7 @@ fn joined(cx: Context<'_>, account_id: &str, origin: &Origin) -> Vec<Message> {
     let o = cx.outcome;
     // Told once the role is in place (or cannot be): a new account still waiting for its member
     // role is no news.
-    if o.changes().next().is_none() && cx.to_warn() == 0 {
+    if o.changes().next().is_none() && cx.warnings() == 0 {
         return Vec::new();
     }
     let mut b = Body::new();
@@ -530,7 +530,7 @@ fn joined(cx: Context<'_>, account_id: &str, origin: &Origin) -> Vec<Message> {
     ));
     b.who(origin);
     b.roles(cx);
-    let severity = if cx.to_warn() > 0 {
+    let severity = if cx.warnings() > 0 {
         Severity::Warning
     } else {
         Severity::Info
@@ -553,7 +553,7 @@ fn joined(cx: Context<'_>, account_id: &str, origin: &Origin) -> Vec<Message> {
 
 fn sweep(cx: Context<'_>) -> Vec<Message> {
     let o = cx.outcome;
-    let failed = cx.to_warn();
+    let failed = cx.warnings();
     let changed = o.changes().count();
     if failed == 0 && (changed == 0 || cx.dry_run) {
         return Vec::new();

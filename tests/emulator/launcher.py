@@ -48,6 +48,7 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
+from moto.dynamodb.responses import DynamoHandler
 from moto.organizations.models import OrganizationsBackend
 from moto.organizations.responses import OrganizationsResponse
 from moto.sns.responses import SNSResponse
@@ -216,7 +217,8 @@ def create_account(self, **kwargs):
 # - iam:GetRole and iam:DeleteServiceLinkedRole naming a missing service-linked role: the ARN that role has
 #   when it exists. (moto has no ARN for a missing role. How AWS builds one is not documented; AWS's own
 #   managed policies scope existence checks, iam:GetRole, to service-linked role ARNs with their path.)
-# - sns:Publish: the topic; organizations:DescribeAccount: account/<organization id>/<account id>.
+# - sns:Publish: the topic; organizations:DescribeAccount: account/<organization id>/<account id>;
+# - dynamodb:GetItem, PutItem, UpdateItem: the table the request names.
 def role_arn(partition, account_id, path_and_name):
     return f"arn:{partition}:iam::{account_id}:role/{path_and_name}"
 
@@ -245,6 +247,14 @@ def iam_resource(self):
 def sns_resource(self):
     if self._get_action() == "Publish":
         return (self.querystring.get("TopicArn") or ["*"])[0]
+    return "*"
+
+
+def dynamodb_resource(self):
+    # moto authorizes every DynamoDB request on "*"; AWS on the table the request names.
+    table = (self.body or {}).get("TableName") if isinstance(self.body, dict) else None
+    if table:
+        return f"arn:{self.partition}:dynamodb:{self.region}:{self.current_account}:table/{table}"
     return "*"
 
 
@@ -396,6 +406,7 @@ def main():
     IamResponse._determine_resource = iam_resource
     SNSResponse._determine_resource = sns_resource
     OrganizationsResponse._determine_resource = organizations_resource
+    DynamoHandler._determine_resource = dynamodb_resource
     IAMRequestBase.check_action_permitted = check_action_permitted
     IAMPolicy.is_action_permitted = is_action_permitted
     TrustCondition.verify_condition = verify_condition

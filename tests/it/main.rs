@@ -21,3 +21,4 @@ mod notifications_doc;
 mod reconcile;
 mod sns;
 mod template_actions;
+mod template_params;

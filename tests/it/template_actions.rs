@@ -16,7 +16,7 @@ use marketplace_trusted_access::intake::MARKETPLACE_PRINCIPAL;
 use serde_json::{Value, json};
 
 /// The services the code may use: an SDK crate `aws_sdk_<name>` whose IAM prefix is `<name>`.
-const SERVICES: [&str; 4] = ["organizations", "iam", "sts", "sns"];
+const SERVICES: [&str; 6] = ["organizations", "iam", "sts", "sns", "dynamodb", "sqs"];
 
 /// Answered for any caller, even under an explicit deny: no policy grants or needs it.
 const NEEDS_NO_PERMISSION: &str = "sts:GetCallerIdentity";
@@ -211,6 +211,15 @@ fn vars(account: &str) -> BTreeMap<&'static str, String> {
             "ReconcilerRoleArn",
             format!("arn:aws:iam::{account}:role/execution"),
         ),
+        (
+            "StateTable.Arn",
+            format!("arn:aws:dynamodb:us-east-1:{account}:table/state"),
+        ),
+        (
+            "ContinuationQueue.Arn",
+            format!("arn:aws:sqs:us-east-1:{account}:continuation"),
+        ),
+        ("OrganizationId", "o-exampleorgid".to_owned()),
     ])
 }
 
@@ -218,14 +227,14 @@ const MANAGEMENT: &str = "123456789012";
 const MEMBER: &str = "210987654321";
 
 fn function_policies() -> Vec<Value> {
-    policies::function_policies()
+    policies::function_policies(&policies::DELETING)
         .iter()
         .map(|p| policies::resolve(p, &vars(MANAGEMENT)))
         .collect()
 }
 
 fn member_policies() -> Vec<Value> {
-    policies::member_role()
+    policies::member_role(&policies::DELETING)
         .policies
         .iter()
         .map(|(_, d)| policies::resolve(d, &vars(MEMBER)))
@@ -340,6 +349,15 @@ fn every_iam_grant_is_on_the_one_role_and_creation_only_for_marketplace() {
                 assert_eq!(
                     statement["Condition"],
                     json!({"StringEquals": {"iam:AWSServiceName": MARKETPLACE_PRINCIPAL}}),
+                    "{holder}: {statement}"
+                );
+            } else if actions.iter().any(|a| a == "sts:AssumeRole") {
+                // Entering an account: only with the session name that ties the member account's
+                // CloudTrail records to the invocation (and, where the template adds it, only in
+                // the organization's accounts: tested in template_params).
+                assert_eq!(
+                    statement["Condition"]["StringLike"],
+                    json!({"sts:RoleSessionName": "mta-*"}),
                     "{holder}: {statement}"
                 );
             } else {

@@ -16,6 +16,7 @@
 //! account's member role.
 
 pub mod policies;
+pub mod render;
 
 use std::path::PathBuf;
 use std::process::Stdio;

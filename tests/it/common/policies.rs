@@ -17,23 +17,24 @@ pub fn load(name: &str) -> Value {
     serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{name} is not plain YAML: {e}"))
 }
 
-/// The policy documents of the function's execution role, unresolved: one per entry of
-/// `ReconcilerFunction.Properties.Policies`, each given the `Version` SAM gives it.
-pub fn function_policies() -> Vec<Value> {
-    let template = load("template.yaml");
-    let policies = &template["Resources"]["ReconcilerFunction"]["Properties"]["Policies"];
-    let policies = policies
-        .as_array()
-        .expect("ReconcilerFunction.Properties.Policies is a list");
-    policies
-        .iter()
-        .map(|policy| {
-            let statement = policy
-                .get("Statement")
-                .unwrap_or_else(|| panic!("a Policies entry that is not a document: {policy}"));
-            json!({"Version": "2012-10-17", "Statement": statement})
-        })
-        .collect()
+/// The parameters under which the templates grant every call the code can make: deletion enabled
+/// on disable and on departure, with the member role kept in accounts that leave.
+pub const DELETING: [(&str, &str); 3] = [
+    ("OnDisable", "delete"),
+    ("OnDeparture", "delete"),
+    ("RetainMemberRoleOnDeparture", "true"),
+];
+
+/// The policy document of the function's execution role for the calls its code makes (the first
+/// entry of `ReconcilerFunction.Properties.Policies`; the second is what Lambda itself uses on the
+/// function's behalf), rendered for the parameters `given` and otherwise unresolved.
+pub fn function_policies(given: &[(&str, &str)]) -> Vec<Value> {
+    let stack = super::render::main_stack(given);
+    let policy = &stack.properties("ReconcilerFunction")["Policies"][0];
+    let statement = policy
+        .get("Statement")
+        .unwrap_or_else(|| panic!("a Policies entry that is not a document: {policy}"));
+    vec![json!({"Version": "2012-10-17", "Statement": statement})]
 }
 
 /// The default of the template's `MemberRoleName` parameter: the role the StackSet deploys.
@@ -54,9 +55,11 @@ pub struct MemberRole {
     pub max_session_duration: i32,
 }
 
-pub fn member_role() -> MemberRole {
-    let template = load("member-role.yaml");
-    let properties = &template["Resources"]["MemberRole"]["Properties"];
+/// The member role as the StackSet deploys it under the parameters `given` of template.yaml.
+pub fn member_role(given: &[(&str, &str)]) -> MemberRole {
+    let main = super::render::main_stack(given);
+    let member = super::render::member_stack(&main);
+    let properties = member.properties("MemberRole");
     let policies = properties["Policies"]
         .as_array()
         .expect("MemberRole.Properties.Policies is a list")
