@@ -65,6 +65,9 @@ pub struct World {
     pub organizations_down: Option<AwsError>,
     /// Publish answers, in order, before publishing succeeds again.
     pub publish_failures: VecDeque<AwsError>,
+    /// Publish answers for given publish attempts (1 is the first, counted over the world's life).
+    pub publish_failures_at: BTreeMap<usize, AwsError>,
+    publish_attempts: usize,
     pub published: Vec<Message>,
     /// Every call, in order, as `service:Action` with the account it was made in.
     pub calls: Vec<(String, &'static str)>,
@@ -106,6 +109,8 @@ impl FakeCloud {
                 order,
                 organizations_down: None,
                 publish_failures: VecDeque::new(),
+                publish_failures_at: BTreeMap::new(),
+                publish_attempts: 0,
                 published: Vec::new(),
                 calls: Vec::new(),
                 latency: Duration::ZERO,
@@ -352,6 +357,11 @@ impl Publisher for FakeCloud {
     async fn publish(&self, message: &Message) -> Result<String, AwsError> {
         self.call("", "sns:Publish").await?;
         let mut world = self.world();
+        world.publish_attempts += 1;
+        let attempt = world.publish_attempts;
+        if let Some(error) = world.publish_failures_at.remove(&attempt) {
+            return Err(error);
+        }
         if let Some(error) = world.publish_failures.pop_front() {
             return Err(error);
         }

@@ -15,6 +15,7 @@ mod cargo_lambda;
 mod common;
 mod emulator;
 mod events;
+mod handoffs;
 mod least_privilege;
 mod notifications;
 mod notifications_doc;

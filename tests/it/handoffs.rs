@@ -1,0 +1,328 @@
+//! Hand-offs a person can trust (docs/design.md, "State"): sent once per fact, never lost, never
+//! false, at any organization size. On fakes; `aws_runs` and `scale` repeat the parts that depend on
+//! DynamoDB, SQS and SNS against the emulator.
+
+use crate::common::sample;
+use crate::reconcile::{far, naming, organization};
+use marketplace_trusted_access::config::Config;
+use marketplace_trusted_access::fake::FakeCloud;
+use marketplace_trusted_access::handler::{App, Invocation, RESERVE};
+use marketplace_trusted_access::messages::Message;
+use marketplace_trusted_access::notify::DeliveryStatus;
+use marketplace_trusted_access::outcome::ActionResult;
+use marketplace_trusted_access::ports::AwsError;
+use marketplace_trusted_access::report::{Report, ReportOutcome};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// The function with every port, the state table and the continuation queue included.
+fn app(cloud: &FakeCloud) -> App {
+    App::with_ports(Config::default(), cloud.ports())
+}
+
+async fn run(cloud: &FakeCloud, event: &Value) -> Report {
+    app(cloud).handle(event, &far()).await
+}
+
+fn published(cloud: &FakeCloud) -> Vec<(String, &'static str, &'static str)> {
+    cloud
+        .world()
+        .published
+        .iter()
+        .map(|m: &Message| (m.subject.clone(), m.audience.as_str(), m.event.as_str()))
+        .collect()
+}
+
+fn deliveries(report: &Report) -> Vec<DeliveryStatus> {
+    report.notifications.iter().map(|n| n.delivery).collect()
+}
+
+#[tokio::test]
+async fn the_same_enable_event_delivered_twice_gives_one_message_per_audience() {
+    let cloud = organization(true);
+    let event = sample("enable-by-cli-iamuser.json");
+    let first = run(&cloud, &event).await;
+    let again = run(&cloud, &event).await;
+    assert_eq!(deliveries(&first), [DeliveryStatus::Published]);
+    assert_eq!(deliveries(&again), [DeliveryStatus::AlreadyPublished]);
+    assert_eq!(
+        again.notifications[0].message_id,
+        first.notifications[0].message_id
+    );
+    assert_eq!(published(&cloud).len(), 1);
+    assert_eq!(again.deduplication.as_deref(), Some("on"));
+    // The duplicate still reconciled: it only sent nothing new.
+    assert_eq!(again.accounts.checked, first.accounts.checked);
+}
+
+#[tokio::test]
+async fn a_removal_and_its_departure_event_give_one_departure_hand_off_per_audience() {
+    let cloud = organization(true);
+    let leaver = cloud.members()[0].clone();
+    cloud.with_account(&leaver, |a| a.in_organization = false);
+    let mut departed = sample("account-departed-service-event.json");
+    departed["detail"]["serviceEventDetails"]["accountDepartedOrganizationDetails"]["accountId"] =
+        leaver.clone().into();
+    run(&cloud, &naming("remove-account.json", &leaver)).await;
+    let second = run(&cloud, &departed).await;
+    assert_eq!(
+        deliveries(&second),
+        [
+            DeliveryStatus::AlreadyPublished,
+            DeliveryStatus::AlreadyPublished
+        ]
+    );
+    let audiences: Vec<_> = published(&cloud).into_iter().map(|(_, a, _)| a).collect();
+    assert_eq!(audiences, ["organizations-admin", "account-admin"]);
+}
+
+#[tokio::test]
+async fn a_retry_after_a_partial_publish_sends_only_what_is_missing_as_first_composed() {
+    // GIVEN ON_DEPARTURE=delete and a departed account whose role is there
+    let cloud = organization(true);
+    let leaver = cloud.members()[0].clone();
+    cloud.with_account(&leaver, |a| {
+        a.in_organization = false;
+        a.role = true;
+    });
+    let config = Config {
+        on_departure: marketplace_trusted_access::config::Removal::Delete,
+        ..Config::default()
+    };
+    let app = App::with_ports(config, cloud.ports());
+    let event = naming("remove-account.json", &leaver);
+    // WHEN the second of the two messages cannot be published
+    cloud
+        .world()
+        .publish_failures_at
+        .insert(2, AwsError::new("InternalError", "SNS is unavailable"));
+    let first = app.handle(&event, &far()).await;
+    assert_eq!(
+        deliveries(&first),
+        [DeliveryStatus::Published, DeliveryStatus::Failed]
+    );
+    assert!(
+        first.failure.is_some(),
+        "the invocation fails, so that Lambda retries it"
+    );
+    assert!(
+        !cloud.role_exists(&leaver),
+        "the role was deleted in the first run"
+    );
+
+    // WHEN Lambda retries, after the role is already gone
+    let retry = app.handle(&event, &far()).await;
+
+    // THEN only the missing message goes out, saying what the first run did: the role was deleted
+    assert_eq!(
+        deliveries(&retry),
+        [DeliveryStatus::AlreadyPublished, DeliveryStatus::Published]
+    );
+    let sent = cloud.world().published.clone();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].audience.as_str(), "organizations-admin");
+    assert_eq!(sent[1].audience.as_str(), "account-admin");
+    assert!(
+        sent[1].body.contains("was deleted from account"),
+        "{}",
+        sent[1].body
+    );
+    assert!(retry.into_result().is_ok());
+}
+
+#[tokio::test]
+async fn a_new_account_waits_for_its_member_role_without_a_warning_then_is_told_once() {
+    // GIVEN a new account whose member role the StackSet has not deployed yet
+    let cloud = organization(true);
+    let newcomer = cloud.members()[2].clone();
+    cloud.with_account(&newcomer, |a| a.member_role = false);
+
+    // WHEN its join events arrive (both of them)
+    let created = run(&cloud, &naming("create-account-result.json", &newcomer)).await;
+    let mut joined = sample("account-joined.json");
+    joined["detail"]["serviceEventDetails"]["accountJoinedOrganizationDetails"] =
+        json!({"accountId": newcomer});
+    let joined = run(&cloud, &joined).await;
+
+    // THEN it is pending, not failed, and nobody is warned
+    for report in [&created, &joined] {
+        assert_eq!(
+            report.outcome,
+            ReportOutcome::Reconciled,
+            "{}",
+            report.to_json_line()
+        );
+        assert_eq!(report.actions[0].result, ActionResult::Pending);
+        assert_eq!(report.accounts.pending, 1);
+        assert!(report.notifications.is_empty());
+    }
+
+    // WHEN the StackSet's instance event says the member role is there
+    cloud.with_account(&newcomer, |a| a.member_role = true);
+    let mut deployed = sample("stackset-instance-succeeded.json");
+    deployed["detail"]["stack-id"] =
+        format!("arn:aws:cloudformation:us-east-1:{newcomer}:stack/StackSet-x/1").into();
+    let report = run(&cloud, &deployed).await;
+
+    // THEN the role is created and one "joined" message is sent; a replay sends nothing new
+    assert_eq!(report.accounts.created, 1);
+    assert!(cloud.role_exists(&newcomer));
+    assert_eq!(published(&cloud).len(), 1);
+    assert_eq!(published(&cloud)[0].2, "account-joined");
+    run(&cloud, &deployed).await;
+    assert_eq!(published(&cloud).len(), 1);
+}
+
+#[tokio::test]
+async fn a_member_role_that_could_not_be_deployed_warns_the_organizations_administrator() {
+    let cloud = organization(true);
+    let report = run(&cloud, &sample("stackset-instance-failed.json")).await;
+    let sent = published(&cloud);
+    assert_eq!(sent.len(), 1, "{}", report.to_json_line());
+    assert_eq!(sent[0].1, "organizations-admin");
+    assert!(
+        sent[0].0.starts_with("Warning: member role not deployed"),
+        "{}",
+        sent[0].0
+    );
+    let body = &cloud.world().published[0].body;
+    assert!(body.contains("service control policy"), "{body}");
+}
+
+#[tokio::test]
+async fn a_lasting_failure_is_warned_once_a_new_one_again_and_recovery_once() {
+    let cloud = organization(true);
+    run(&cloud, &sample("enable-by-marketplace.json")).await;
+    cloud.world().published.clear();
+    let (first, second) = (cloud.members()[1].clone(), cloud.members()[2].clone());
+    cloud.with_account(&first, |a| a.member_role = false);
+    let sweep = |n: usize| {
+        let mut event = sample("scheduled.json");
+        event["id"] = format!("sweep-{n}").into();
+        event
+    };
+    let events = |cloud: &FakeCloud| -> Vec<&'static str> {
+        published(cloud).into_iter().map(|(_, _, e)| e).collect()
+    };
+
+    // A failure that persists over three sweeps is warned once.
+    for n in 0..3 {
+        run(&cloud, &sweep(n)).await;
+    }
+    assert_eq!(events(&cloud), ["reconcile-failed"]);
+
+    // A new failing account warns again.
+    cloud.with_account(&second, |a| a.member_role = false);
+    run(&cloud, &sweep(3)).await;
+    assert_eq!(events(&cloud), ["reconcile-failed", "reconcile-failed"]);
+    assert!(cloud.world().published[1].body.contains(&second));
+
+    // Once REMIND_AFTER has passed, the same failure is told again.
+    cloud.world().failure_set.warned_at -= 25 * 3600;
+    run(&cloud, &sweep(4)).await;
+    assert_eq!(events(&cloud).len(), 3);
+
+    // Recovery is announced once.
+    for id in [&first, &second] {
+        cloud.with_account(id, |a| a.member_role = true);
+    }
+    run(&cloud, &sweep(5)).await;
+    run(&cloud, &sweep(6)).await;
+    let told = events(&cloud);
+    assert_eq!(told[3..], ["reconcile-recovered"], "{told:?}");
+    let recovery = cloud.world().published[3].clone();
+    assert!(recovery.body.contains(&first) && recovery.body.contains(&second));
+}
+
+#[tokio::test]
+async fn with_the_state_table_down_the_hand_offs_still_go_out_and_the_report_says_so() {
+    let cloud = organization(true);
+    cloud.world().state_down = Some(AwsError::new("ResourceNotFoundException", "no such table"));
+    let report = run(&cloud, &sample("enable-by-cli-iamuser.json")).await;
+    assert_eq!(deliveries(&report), [DeliveryStatus::Published]);
+    assert_eq!(report.deduplication.as_deref(), Some("unavailable"));
+    assert!(
+        report
+            .deduplication_error
+            .as_deref()
+            .unwrap()
+            .contains("ResourceNotFoundException")
+    );
+    assert!(report.into_result().is_ok());
+}
+
+#[tokio::test]
+async fn a_run_cut_short_hands_the_rest_on_and_its_continuation_finishes_without_a_second_hand_off()
+{
+    // GIVEN the enable event, and no time for any account
+    let cloud = organization(true);
+    let deadline = Instant::now() + RESERVE;
+    let first = app(&cloud)
+        .handle(
+            &sample("enable-by-cli-iamuser.json"),
+            &Invocation::until(deadline),
+        )
+        .await;
+
+    // THEN every account is handed on, and the marketplace administrator is told once
+    assert_eq!(first.outcome, ReportOutcome::Incomplete);
+    let (request, delay) = cloud.world().handed_on[0].clone();
+    assert_eq!(request.attempt, 2);
+    assert_eq!(request.accounts.len(), first.unreached.len());
+    assert_eq!(delay, Duration::from_secs(30));
+    assert_eq!(published(&cloud).len(), 1);
+    assert!(!cloud.world().published[0].body.contains("Warning"));
+
+    // WHEN the continuation arrives from its queue
+    let body = json!({"continuation": request}).to_string();
+    let delivered = json!({"Records": [{"eventSource": "aws:sqs", "body": body}]});
+    let second = run(&cloud, &delivered).await;
+
+    // THEN the accounts are done, nothing more is handed on, and no hand-off is repeated
+    assert_eq!(
+        second.outcome,
+        ReportOutcome::Reconciled,
+        "{}",
+        second.to_json_line()
+    );
+    assert_eq!(second.accounts.created, crate::reconcile::MEMBERS);
+    assert_eq!(second.event_id, first.event_id);
+    assert_eq!(cloud.world().handed_on.len(), 1);
+    assert_eq!(published(&cloud).len(), 1);
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_with_a_growing_delay_and_told_at_the_end_of_the_chain() {
+    let cloud = organization(true);
+    for id in cloud.members() {
+        cloud.with_account(&id, |a| a.role = true);
+    }
+    cloud.with_account(marketplace_trusted_access::fake::MANAGEMENT, |a| a.role = true);
+    let slow = cloud.members()[0].clone();
+    cloud.with_account(&slow, |a| {
+        a.errors
+            .insert("iam:GetRole", AwsError::new("Throttling", "Rate exceeded"));
+    });
+    let mut payload = sample("scheduled.json");
+    let mut delays = Vec::new();
+    for attempt in 1..=marketplace_trusted_access::handler::MAX_ATTEMPTS {
+        let report = run(&cloud, &payload).await;
+        let handed = cloud.world().handed_on.clone();
+        if attempt < marketplace_trusted_access::handler::MAX_ATTEMPTS {
+            // Still in progress: no warning yet.
+            assert!(report.notifications.is_empty(), "{}", report.to_json_line());
+            let (request, delay) = handed.last().unwrap().clone();
+            assert_eq!(request.accounts, [slow.clone()]);
+            delays.push(delay.as_secs());
+            let body = json!({"continuation": request}).to_string();
+            payload = json!({"Records": [{"eventSource": "aws:sqs", "body": body}]});
+        } else {
+            // The chain's end: the failure goes through the normal warning.
+            assert_eq!(report.continuation.as_ref().unwrap().status, "exhausted");
+            let sent = published(&cloud);
+            assert_eq!(sent.len(), 1);
+            assert_eq!(sent[0].2, "reconcile-failed");
+        }
+    }
+    assert_eq!(delays, [30, 60, 120, 240]);
+}
