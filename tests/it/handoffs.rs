@@ -297,7 +297,9 @@ async fn transient_failures_are_retried_with_a_growing_delay_and_told_at_the_end
     for id in cloud.members() {
         cloud.with_account(&id, |a| a.role = true);
     }
-    cloud.with_account(marketplace_trusted_access::fake::MANAGEMENT, |a| a.role = true);
+    cloud.with_account(marketplace_trusted_access::fake::MANAGEMENT, |a| {
+        a.role = true
+    });
     let slow = cloud.members()[0].clone();
     cloud.with_account(&slow, |a| {
         a.errors

@@ -21,5 +21,6 @@ mod notifications;
 mod notifications_doc;
 mod reconcile;
 mod sns;
+mod state;
 mod template_actions;
 mod template_params;

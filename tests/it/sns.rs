@@ -18,22 +18,22 @@ const AUDIENCES: [&str; 3] = ["organizations-admin", "marketplace-admin", "accou
 
 /// A message as a subscriber receives it.
 #[derive(Debug)]
-struct Received {
-    message_id: String,
-    subject: String,
-    body: String,
-    attributes: BTreeMap<String, String>,
+pub struct Received {
+    pub message_id: String,
+    pub subject: String,
+    pub body: String,
+    pub attributes: BTreeMap<String, String>,
 }
 
-struct Subscribers {
-    topic_arn: String,
+pub struct Subscribers {
+    pub topic_arn: String,
     sqs: aws_sdk_sqs::Client,
     queues: BTreeMap<&'static str, String>,
 }
 
 impl Subscribers {
     /// One topic; one queue per audience, subscribed with `{"audience": [<audience>]}`.
-    async fn new(emulator: &Emulator) -> Subscribers {
+    pub async fn new(emulator: &Emulator) -> Subscribers {
         let config = emulator.management_config();
         let sns = aws_sdk_sns::Client::new(&config);
         let sqs = aws_sdk_sqs::Client::new(&config);
@@ -83,7 +83,7 @@ impl Subscribers {
     }
 
     /// Everything each audience received since the last call (queues are drained).
-    async fn drain(&self) -> BTreeMap<&'static str, Vec<Received>> {
+    pub async fn drain(&self) -> BTreeMap<&'static str, Vec<Received>> {
         let mut all = BTreeMap::new();
         for (audience, url) in &self.queues {
             let mut received = Vec::new();
@@ -151,7 +151,7 @@ async fn handle(emulator: &Emulator, config: &Config, event: &Value) -> Report {
 }
 
 /// (audience, event) of everything received, in audience order.
-fn who_got_what(received: &BTreeMap<&'static str, Vec<Received>>) -> Vec<(String, String)> {
+pub fn who_got_what(received: &BTreeMap<&'static str, Vec<Received>>) -> Vec<(String, String)> {
     received
         .iter()
         .flat_map(|(audience, msgs)| {
@@ -161,7 +161,7 @@ fn who_got_what(received: &BTreeMap<&'static str, Vec<Received>>) -> Vec<(String
         .collect()
 }
 
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()
         .map(|(a, e)| (a.to_string(), e.to_string()))
         .collect()

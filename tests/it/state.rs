@@ -1,0 +1,503 @@
+//! The state table, the continuation queue and the topic through the real SDK clients against the
+//! emulator (docs/design.md, "State" and "Continuation"): what `handoffs` shows on fakes, with
+//! DynamoDB's conditional writes, SQS's delivery and SNS's limits.
+
+use crate::common::{
+    MARKETPLACE_PRINCIPAL, OrFail, OrgFixture, Shared, app_as, no_deadline, sample, shared,
+};
+use crate::reconcile::naming;
+use crate::sns::{Subscribers, pairs, who_got_what};
+use async_trait::async_trait;
+use marketplace_trusted_access::aws::queue::ContinuationQueue;
+use marketplace_trusted_access::aws::state::StateTable;
+use marketplace_trusted_access::aws::topic::Topic;
+use marketplace_trusted_access::config::{Config, Removal};
+use marketplace_trusted_access::fake::FakeCloud;
+use marketplace_trusted_access::handler::{App, Invocation, Ports, RESERVE, report_lines};
+use marketplace_trusted_access::messages::{MESSAGE_LIMIT, Message, SUBJECT_LIMIT};
+use marketplace_trusted_access::notify::DeliveryStatus;
+use marketplace_trusted_access::outcome::ActionResult;
+use marketplace_trusted_access::ports::{AwsError, Publisher};
+use marketplace_trusted_access::report::{Report, ReportOutcome};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+const TABLE: &str = "handoff-state";
+
+/// GIVEN an organization of `members` (one suspended), trusted access enabled, the state table, the
+/// continuation queue, and the topic with one queue per audience.
+struct Stage {
+    emulator: Shared,
+    org: OrgFixture,
+    subscribers: Subscribers,
+    queue_url: String,
+}
+
+impl Stage {
+    async fn new(members: usize) -> Stage {
+        let emulator = shared().await;
+        let org = emulator.seed_organization(members, 1).await;
+        emulator
+            .set_trusted_access(MARKETPLACE_PRINCIPAL, true)
+            .await;
+        let subscribers = Subscribers::new(&emulator).await;
+        create_table(&emulator).await;
+        let queue_url = aws_sdk_sqs::Client::new(&emulator.management_config())
+            .create_queue()
+            .queue_name("continuation")
+            .send()
+            .await
+            .or_fail("CreateQueue")
+            .queue_url
+            .expect("queue URL");
+        Stage {
+            emulator,
+            org,
+            subscribers,
+            queue_url,
+        }
+    }
+
+    fn config(&self) -> Config {
+        Config {
+            topic_arn: Some(self.subscribers.topic_arn.clone()),
+            state_table: Some(TABLE.into()),
+            continuation_queue_url: Some(self.queue_url.clone()),
+            ..Config::default()
+        }
+    }
+
+    fn app(&self, config: Config) -> App {
+        app_as(&self.emulator.management_config(), config)
+    }
+
+    async fn handle(&self, config: Config, event: &Value) -> Report {
+        self.app(config).handle(event, &no_deadline()).await
+    }
+}
+
+async fn create_table(emulator: &Shared) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let key = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .expect("key")
+    };
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("attribute")
+    };
+    aws_sdk_dynamodb::Client::new(&emulator.management_config())
+        .create_table()
+        .table_name(TABLE)
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .attribute_definitions(attribute("pk"))
+        .attribute_definitions(attribute("sk"))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .or_fail("CreateTable");
+}
+
+/// The real topic, refusing the publish attempts named in `refuse` (1 is the first).
+struct Refusing {
+    topic: Topic,
+    attempts: AtomicUsize,
+    refuse: Vec<usize>,
+}
+
+#[async_trait]
+impl Publisher for Refusing {
+    async fn publish(&self, message: &Message) -> Result<String, AwsError> {
+        let attempt = self.attempts.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.refuse.contains(&attempt) {
+            return Err(AwsError::new("InternalError", "refused by the test"));
+        }
+        self.topic.publish(message).await
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_a_partial_publish_delivers_every_message_exactly_once_as_first_composed() {
+    // GIVEN ON_DEPARTURE=delete and an account that left with its role; the topic refuses the
+    // second message of the departure hand-off
+    let stage = Stage::new(3).await;
+    let leaver = stage.org.active[0].clone();
+    stage
+        .handle(stage.config(), &sample("enable-by-marketplace.json"))
+        .await;
+    stage.subscribers.drain().await;
+    let event = crate::common::remove_account(&stage.emulator, &leaver).await;
+    let config = Config {
+        on_departure: Removal::Delete,
+        ..stage.config()
+    };
+    let sdk = stage.emulator.management_config();
+    let mut ports = Ports::aws(&sdk, &config, fast_access(&sdk, &config));
+    ports.publisher = Some(Arc::new(Refusing {
+        topic: Topic::new(aws_sdk_sns::Client::new(&sdk), &stage.subscribers.topic_arn),
+        attempts: AtomicUsize::new(0),
+        refuse: vec![2],
+    }));
+    let first = App::with_ports(config.clone(), ports)
+        .handle(&event, &no_deadline())
+        .await;
+    assert_eq!(first.outcome, ReportOutcome::Failed);
+    assert!(!stage.emulator.marketplace_role_exists(&leaver).await);
+
+    // WHEN Lambda retries, now that the role is gone
+    let retry = stage.handle(config, &event).await;
+
+    // THEN each audience received its message exactly once, saying the role was deleted
+    let delivered: Vec<DeliveryStatus> = retry.notifications.iter().map(|n| n.delivery).collect();
+    assert_eq!(
+        delivered,
+        [DeliveryStatus::AlreadyPublished, DeliveryStatus::Published]
+    );
+    let received = stage.subscribers.drain().await;
+    assert_eq!(
+        who_got_what(&received),
+        pairs(&[
+            ("account-admin", "account-departed"),
+            ("organizations-admin", "account-departed")
+        ])
+    );
+    for m in received.values().flatten() {
+        assert!(m.body.contains("was deleted from account"), "{}", m.body);
+    }
+}
+
+fn fast_access(
+    sdk: &aws_config::SdkConfig,
+    config: &Config,
+) -> marketplace_trusted_access::aws::accounts::AccountAccess {
+    let mut access = marketplace_trusted_access::aws::accounts::AccountAccess::new(
+        sdk,
+        &config.member_role_name,
+    );
+    access.polling = marketplace_trusted_access::aws::role::DeletionPolling {
+        interval: std::time::Duration::from_millis(20),
+        attempts: 10,
+    };
+    access
+}
+
+#[tokio::test]
+async fn duplicates_give_one_hand_off_per_audience() {
+    let stage = Stage::new(3).await;
+    // The same enable event, delivered twice.
+    let enable = sample("enable-by-cli-iamuser.json");
+    stage.handle(stage.config(), &enable).await;
+    let again = stage.handle(stage.config(), &enable).await;
+    assert_eq!(
+        again.notifications[0].delivery,
+        DeliveryStatus::AlreadyPublished
+    );
+    assert_eq!(
+        who_got_what(&stage.subscribers.drain().await),
+        pairs(&[("marketplace-admin", "trusted-access-enabled")])
+    );
+
+    // RemoveAccountFromOrganization and AccountDepartedOrganization for one account.
+    let leaver = stage.org.active[1].clone();
+    let removed = crate::common::remove_account(&stage.emulator, &leaver).await;
+    let mut departed = sample("account-departed-service-event.json");
+    departed["detail"]["serviceEventDetails"]["accountDepartedOrganizationDetails"]["accountId"] =
+        leaver.clone().into();
+    stage.handle(stage.config(), &removed).await;
+    stage.handle(stage.config(), &departed).await;
+    assert_eq!(
+        who_got_what(&stage.subscribers.drain().await),
+        pairs(&[
+            ("account-admin", "account-departed"),
+            ("organizations-admin", "account-departed")
+        ])
+    );
+}
+
+#[tokio::test]
+async fn a_new_account_is_pending_until_its_member_role_then_joined_is_told_once() {
+    // GIVEN a new account whose member role is not there yet
+    let stage = Stage::new(3).await;
+    let newcomer = stage.org.active[1].clone();
+    stage.emulator.delete_member_role(&newcomer).await;
+
+    // WHEN it joins: pending, no warning
+    let joined = stage
+        .handle(
+            stage.config(),
+            &naming("create-account-result.json", &newcomer),
+        )
+        .await;
+    assert_eq!(
+        joined.actions[0].result,
+        ActionResult::Pending,
+        "{}",
+        joined.to_json_line()
+    );
+    assert!(joined.notifications.is_empty());
+
+    // WHEN the StackSet deploys the member role and says so
+    create_member_role(&stage.emulator, &newcomer).await;
+    let mut deployed = sample("stackset-instance-succeeded.json");
+    deployed["detail"]["stack-id"] =
+        format!("arn:aws:cloudformation:us-east-1:{newcomer}:stack/StackSet-x/1").into();
+    let report = stage.handle(stage.config(), &deployed).await;
+
+    // THEN the role is created and one "joined" message is sent, even if the event comes again
+    assert_eq!(report.accounts.created, 1, "{}", report.to_json_line());
+    assert!(stage.emulator.marketplace_role_exists(&newcomer).await);
+    stage.handle(stage.config(), &deployed).await;
+    assert_eq!(
+        who_got_what(&stage.subscribers.drain().await),
+        pairs(&[("organizations-admin", "account-joined")])
+    );
+}
+
+/// The member role as Organizations creates it: trusting the management account, administrator.
+async fn create_member_role(emulator: &Shared, account: &str) {
+    let iam = aws_sdk_iam::Client::new(&emulator.account_config(account).await);
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]});
+    iam.create_role()
+        .role_name(crate::common::MEMBER_ROLE)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .or_fail("CreateRole");
+    let everything = json!({"Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+    iam.put_role_policy()
+        .role_name(crate::common::MEMBER_ROLE)
+        .policy_name("administrator")
+        .policy_document(everything.to_string())
+        .send()
+        .await
+        .or_fail("PutRolePolicy");
+}
+
+#[tokio::test]
+async fn a_lasting_failure_is_warned_once_a_new_one_again_and_recovery_once() {
+    let stage = Stage::new(4).await;
+    stage
+        .handle(stage.config(), &sample("enable-by-marketplace.json"))
+        .await;
+    stage.subscribers.drain().await;
+    let sweep = |n: usize| {
+        let mut event = sample("scheduled.json");
+        event["id"] = format!("sweep-{n}").into();
+        event
+    };
+    let (first, second) = (stage.org.active[0].clone(), stage.org.active[1].clone());
+    stage.emulator.delete_member_role(&first).await;
+    for n in 0..3 {
+        stage.handle(stage.config(), &sweep(n)).await;
+    }
+    let warned = |received: &std::collections::BTreeMap<&str, Vec<crate::sns::Received>>| {
+        received
+            .values()
+            .flatten()
+            .map(|m| m.attributes["event"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        warned(&stage.subscribers.drain().await),
+        ["reconcile-failed"]
+    );
+
+    stage.emulator.delete_member_role(&second).await;
+    stage.handle(stage.config(), &sweep(3)).await;
+    let received = stage.subscribers.drain().await;
+    assert_eq!(warned(&received), ["reconcile-failed"]);
+    assert!(received["organizations-admin"][0].body.contains(&second));
+
+    create_member_role(&stage.emulator, &first).await;
+    create_member_role(&stage.emulator, &second).await;
+    stage.handle(stage.config(), &sweep(4)).await;
+    stage.handle(stage.config(), &sweep(5)).await;
+    assert_eq!(
+        warned(&stage.subscribers.drain().await),
+        ["reconcile-recovered"]
+    );
+}
+
+#[tokio::test]
+async fn with_the_state_table_unreachable_hand_offs_are_published_and_the_report_says_so() {
+    let stage = Stage::new(2).await;
+    let config = Config {
+        state_table: Some("no-such-table".into()),
+        ..stage.config()
+    };
+    let report = stage
+        .handle(config, &sample("enable-by-cli-iamuser.json"))
+        .await;
+    assert_eq!(report.deduplication.as_deref(), Some("unavailable"));
+    assert!(
+        report
+            .deduplication_error
+            .as_deref()
+            .unwrap()
+            .contains("ResourceNotFoundException"),
+        "{}",
+        report.to_json_line()
+    );
+    assert_eq!(
+        who_got_what(&stage.subscribers.drain().await),
+        pairs(&[("marketplace-admin", "trusted-access-enabled")])
+    );
+    assert!(report.into_result().is_ok());
+}
+
+#[tokio::test]
+async fn a_run_cut_short_finishes_through_its_continuation_and_each_hand_off_is_sent_once() {
+    // GIVEN the enable event and no time for any account
+    let stage = Stage::new(6).await;
+    let config = stage.config();
+    let sdk = stage.emulator.management_config();
+    let mut queue = ContinuationQueue::new(aws_sdk_sqs::Client::new(&sdk), &stage.queue_url);
+    // The emulator honours SQS delays; the backoff itself is tested on fakes (`handoffs`).
+    queue.max_delay = std::time::Duration::ZERO;
+    let ports = Ports {
+        continuation: Some(Arc::new(queue)),
+        ..Ports::aws(&sdk, &config, fast_access(&sdk, &config))
+    };
+    let app = App::with_ports(config, ports);
+    let first = app
+        .handle(
+            &sample("enable-by-cli-iamuser.json"),
+            &Invocation::until(Instant::now() + RESERVE),
+        )
+        .await;
+    assert_eq!(first.outcome, ReportOutcome::Incomplete);
+    assert_eq!(first.continuation.as_ref().unwrap().status, "handed-on");
+
+    // WHEN the queue delivers the continuation (the test receives it as Lambda's poller would)
+    let sqs = aws_sdk_sqs::Client::new(&stage.emulator.management_config());
+    let mut bodies = Vec::new();
+    for _ in 0..3 {
+        let out = sqs
+            .receive_message()
+            .queue_url(&stage.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(0)
+            .send()
+            .await
+            .or_fail("ReceiveMessage");
+        bodies.extend(
+            out.messages
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|m| m.body),
+        );
+        if !bodies.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    let delivered = json!({"Records": [{"eventSource": "aws:sqs", "body": bodies[0]}]});
+    let second = app.handle(&delivered, &no_deadline()).await;
+
+    // THEN every account is done, and the marketplace administrator was told once
+    assert_eq!(
+        second.outcome,
+        ReportOutcome::Reconciled,
+        "{}",
+        second.to_json_line()
+    );
+    for account in std::iter::once(&stage.org.management).chain(&stage.org.active) {
+        assert!(
+            stage.emulator.marketplace_role_exists(account).await,
+            "{account}"
+        );
+    }
+    assert_eq!(
+        who_got_what(&stage.subscribers.drain().await),
+        pairs(&[("marketplace-admin", "trusted-access-enabled")])
+    );
+}
+
+#[tokio::test]
+async fn at_five_thousand_accounts_with_fifteen_hundred_unreachable_the_hand_off_fits_sns_and_the_logs()
+ {
+    // GIVEN 5,000 accounts (in memory: the emulator would take minutes to create them), 1,500 of
+    // them without the member role; the real topic and state table on the emulator
+    let stage = Stage::new(1).await;
+    let cloud = FakeCloud::organization(4_999);
+    cloud.set_trusted_access(true);
+    for id in cloud.members().iter().step_by(3).take(1_500) {
+        cloud.with_account(id, |a| a.member_role = false);
+    }
+    let sdk = stage.emulator.management_config();
+    let ports = Ports {
+        publisher: Some(Arc::new(Topic::new(
+            aws_sdk_sns::Client::new(&sdk),
+            &stage.subscribers.topic_arn,
+        ))),
+        state: Some(Arc::new(StateTable::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            TABLE,
+        ))),
+        continuation: None,
+        ..cloud.ports()
+    };
+
+    // WHEN the enable event arrives
+    let config = Config {
+        max_concurrency: 64,
+        ..stage.config()
+    };
+    let report = App::with_ports(config, ports)
+        .handle(&sample("enable-by-cli-iamuser.json"), &no_deadline())
+        .await;
+
+    // THEN the invocation succeeds, both hand-offs are published and fit SNS, and every log line
+    // fits CloudWatch Logs
+    assert_eq!(report.accounts.failed, 1_500);
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    let received = stage.subscribers.drain().await;
+    assert_eq!(
+        who_got_what(&received),
+        pairs(&[
+            ("marketplace-admin", "trusted-access-enabled"),
+            ("organizations-admin", "reconcile-failed")
+        ])
+    );
+    for m in received.values().flatten() {
+        assert!(m.subject.len() <= SUBJECT_LIMIT);
+        assert!(m.body.len() <= MESSAGE_LIMIT, "{}", m.body.len());
+        assert!(
+            m.body.contains("the first 50 of 1500"),
+            "a capped list says so"
+        );
+    }
+    let lines = report_lines(&report);
+    assert!(lines.len() > 1, "a large report is logged in chunks");
+    for line in &lines {
+        assert!(line.len() < 256 * 1024, "{}", line.len());
+    }
+    let logged: usize = lines[1..]
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["actions"]
+                .as_array()
+                .unwrap()
+                .len()
+        })
+        .sum();
+    assert_eq!(
+        logged,
+        report.actions.len(),
+        "every account is in the chunks"
+    );
+}
