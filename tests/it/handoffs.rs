@@ -314,7 +314,7 @@ async fn transient_failures_are_retried_with_a_growing_delay_and_told_at_the_end
             // Still in progress: no warning yet.
             assert!(report.notifications.is_empty(), "{}", report.to_json_line());
             let (request, delay) = handed.last().unwrap().clone();
-            assert_eq!(request.accounts, [slow.clone()]);
+            assert_eq!(request.accounts, std::slice::from_ref(&slow));
             delays.push(delay.as_secs());
             let body = json!({"continuation": request}).to_string();
             payload = json!({"Records": [{"eventSource": "aws:sqs", "body": body}]});
