@@ -164,6 +164,15 @@ impl Function {
         }
     }
 
+    /// The metric lines (CloudWatch Embedded Metric Format) the function wrote, parsed.
+    fn metric_lines(&self) -> Vec<Value> {
+        read(&self.log)
+            .lines()
+            .filter(|line| line.starts_with("{\"_aws\""))
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+            .collect()
+    }
+
     /// The report lines the function logged, parsed.
     fn logged_reports(&self) -> Vec<Value> {
         read(&self.log)
@@ -215,7 +224,29 @@ async fn every_sample_event_through_cargo_lambda() {
     }
 
     // Every invocation logged its report as one JSON line, the same as it returned.
-    assert_eq!(function.logged_reports().len(), files.len());
+    let reports = function.logged_reports();
+    assert_eq!(reports.len(), files.len());
+
+    // …and wrote its metrics in Embedded Metric Format, with the report's figures.
+    let metrics = function.metric_lines();
+    assert_eq!(metrics.len(), files.len());
+    for (report, m) in reports.iter().zip(&metrics) {
+        let declared = &m["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(declared["Namespace"], "MarketplaceTrustedAccess");
+        assert_eq!(m["FunctionName"], "_");
+        assert_eq!(m["eventId"], report["eventId"]);
+        for (metric, figure) in [
+            ("AccountsChecked", &report["accounts"]["checked"]),
+            ("AccountsCreated", &report["accounts"]["created"]),
+            ("AccountsDeleted", &report["accounts"]["deleted"]),
+            ("AccountsFailed", &report["accounts"]["failed"]),
+        ] {
+            assert_eq!(&m[metric], figure, "{metric}: {m} vs {report}");
+        }
+        let unreached = report["unreached"].as_array().map_or(0, Vec::len);
+        assert_eq!(m["AccountsUnreached"], unreached);
+        assert!(m["Duration"].is_u64());
+    }
 
     // The enable sample ran against the emulator for real: every ACTIVE account has the role.
     for account in std::iter::once(&org.management).chain(&org.active) {
@@ -258,4 +289,9 @@ async fn a_notification_that_cannot_be_published_fails_the_invocation_after_the_
             .contains("could not be published")
     );
     assert!(emulator.marketplace_role_exists(&org.active[0]).await);
+    // The runtime's error line carries the reason, not a dump of the report.
+    let log = read(&function.log);
+    assert!(!log.contains("Report {"), "{log}");
+    let metrics = function.metric_lines();
+    assert_eq!(metrics[0]["NotificationsFailed"], 1);
 }
