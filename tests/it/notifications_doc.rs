@@ -90,6 +90,7 @@ struct Case {
     name: &'static str,
     event_id: &'static str,
     outcome: Outcome,
+    recovered: Vec<String>,
 }
 
 fn render() -> String {
@@ -100,6 +101,7 @@ fn render() -> String {
         name,
         event_id: EVENT,
         outcome,
+        recovered: Vec::new(),
     };
     let mut cases = vec![
         case(
@@ -162,6 +164,7 @@ fn render() -> String {
             }],
             unreached: Vec::new(),
         },
+        recovered: Vec::new(),
     });
     let organizations = Origin {
         actor: "AWS Internal".into(),
@@ -189,6 +192,7 @@ fn render() -> String {
             )],
             unreached: Vec::new(),
         },
+        recovered: Vec::new(),
     });
     let mut drift = outcome(true, Action::Keep);
     drift.accounts[2] = account(
@@ -227,6 +231,46 @@ fn render() -> String {
         "schedule",
         failed,
     ));
+    cases.push(case(
+        "The member role could not be deployed to a new account",
+        Trigger::MemberRoleDeployed {
+            account_id: "555566667777".into(),
+            succeeded: false,
+            reason: Some(
+                "ResourceLogicalId:MemberRole, ResourceType:AWS::IAM::Role, ResourceStatusReason:User: \
+                 arn:aws:sts::555566667777:assumed-role/stacksets-exec-2f1e/1718453101234 is not authorized \
+                 to perform: iam:CreateRole with an explicit deny in a service control policy."
+                    .into(),
+            ),
+        },
+        "StackSetInstanceStatusChange",
+        Outcome {
+            trusted_access: true,
+            accounts: vec![AccountResult {
+                role: RoleState::Unknown,
+                ..account(
+                    "555566667777",
+                    Action::Keep,
+                    ActionResult::Failed,
+                    Membership::Active,
+                    Some(Failure {
+                        step: Step::AssumeRole,
+                        error: AwsError::new("AccessDenied", "not authorized to perform sts:AssumeRole"),
+                    }),
+                )
+            }],
+            unreached: Vec::new(),
+        },
+    ));
+    cases.push(Case {
+        recovered: vec!["444455556666".into()],
+        ..case(
+            "Accounts a sweep could not reconcile are reconciled again",
+            Trigger::Sweep,
+            "schedule",
+            outcome(true, Action::Keep),
+        )
+    });
     let organization = OrgIdentity {
         organization_id: "o-exampleorgid".into(),
         management_account_id: "123456789012".into(),
@@ -253,7 +297,7 @@ fn render() -> String {
             },
             continuing: false,
             failures_told: false,
-            recovered: &[],
+            recovered: &c.recovered,
         };
         for m in compose(context) {
             let _ = write!(
