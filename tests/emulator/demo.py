@@ -21,6 +21,9 @@ def client(name):
     return boto3.client(name, region_name="us-east-1")
 
 
+STATE_TABLE = "marketplace-trusted-access-state"
+
+
 def seed(members, suspended):
     org = client("organizations")
     org.create_organization(FeatureSet="ALL")
@@ -50,6 +53,17 @@ def seed(members, suspended):
             Endpoint=arn,
             Attributes={"FilterPolicy": json.dumps({"audience": [audience]})},
         )
+
+    # The state table the template deploys: the outbox of each trigger's hand-offs and the failure set.
+    client("dynamodb").create_table(
+        TableName=STATE_TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
 
     # What the administrator did before the event reached the function: enable trusted access with
     # Organizations tools (aws organizations enable-aws-service-access).
