@@ -49,7 +49,7 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from moto.dynamodb.responses import DynamoHandler
-from moto.organizations.models import OrganizationsBackend
+from moto.organizations.models import OrganizationsBackend, organizations_backends
 from moto.organizations.responses import OrganizationsResponse
 from moto.sns.responses import SNSResponse
 from moto.sts.responses import TokenResponse
@@ -268,17 +268,34 @@ def organizations_resource(self):
 
 # (h) moto evaluates the Condition of an identity policy without any request context: a condition key the
 # request does not supply counts as satisfied, so `iam:AWSServiceName` is never checked. Here
-# CreateServiceLinkedRole supplies `iam:AWSServiceName` (the request's AWSServiceName), and a StringEquals
+# CreateServiceLinkedRole supplies `iam:AWSServiceName` (the request's AWSServiceName), sts:AssumeRole
+# supplies `aws:ResourceOrgID` (the organization of the account that owns the role), and a StringEquals
 # on a key absent from the request fails, as in AWS. moto still evaluates no other operator (it ignores
 # them), and a failing condition makes it deny the request outright, where AWS only sets that statement
 # aside (the same answer unless another statement allows the action).
 request_context = threading.local()
 
 
+def resource_org_id(account_id):
+    """The id of the organization `account_id` belongs to, or None."""
+    for per_account in list(organizations_backends.values()):
+        for backend in list(per_account.values()):
+            org = backend.org
+            if org and (org.master_account_id == account_id or any(a.id == account_id for a in backend.accounts)):
+                return org.id
+    return None
+
+
 def check_action_permitted(self, resource):
     context = {}
     if self._action == "iam:CreateServiceLinkedRole":
         context["iam:AWSServiceName"] = (self._data.get("AWSServiceName") or [""])[0]
+    if self._action == "sts:AssumeRole":
+        # aws:ResourceOrgID: the organization of the account that owns the role; absent outside one.
+        parts = resource.split(":")
+        org_id = resource_org_id(parts[4]) if len(parts) > 5 else None
+        if org_id:
+            context["aws:ResourceOrgID"] = org_id
     request_context.values = context
     try:
         return moto_check_action_permitted(self, resource)

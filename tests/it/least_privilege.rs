@@ -76,6 +76,11 @@ impl Stage {
     /// member-role.yaml's policy, in every member and in the departed account (as if its stack had
     /// been retained); and the function, signed as the execution role.
     async fn new() -> Stage {
+        Stage::deployed_with(&policies::DELETING).await
+    }
+
+    /// The same, with the template deployed with `parameters`.
+    async fn deployed_with(parameters: &[(&str, &str)]) -> Stage {
         let emulator = shared().await;
         let org = emulator.seed_organization(4, 1).await;
         let management = emulator.management_config();
@@ -147,7 +152,7 @@ impl Stage {
                 format!("arn:aws:sqs:us-east-1:{}:{QUEUE}", org.management),
             ),
         ]);
-        let function_policies: Vec<Value> = policies::function_policies(&policies::DELETING)
+        let function_policies: Vec<Value> = policies::function_policies(parameters)
             .iter()
             .map(|p| policies::resolve(p, &vars))
             .collect();
@@ -175,7 +180,7 @@ impl Stage {
             emulator,
             org,
             function_policies,
-            member_role: policies::member_role(&policies::DELETING),
+            member_role: policies::member_role(parameters),
             member_role_name,
             execution_role_arn,
             topic_arn,
@@ -789,5 +794,43 @@ async fn a_grant_for_another_service_or_another_role_is_denied() {
             );
         }
         stage.set_function_policies(&stage.function_policies).await;
+    }
+}
+
+#[tokio::test]
+async fn with_the_default_parameters_the_run_passes_and_deletion_is_denied() {
+    // GIVEN the templates deployed with their defaults (OnDisable=retain, OnDeparture=retain): the
+    // delete grants are absent, and member roles are entered only in the organization's accounts
+    let stage = Stage::deployed_with(&[]).await;
+    let granted = policies::actions(&stage.function_policies);
+    assert!(!granted.iter().any(|a| a == "iam:DeleteServiceLinkedRole"));
+
+    // WHEN trusted access is enabled, THEN the run creates the role everywhere, with these grants
+    stage.prepare(Run::Enable).await;
+    let (answer, _) = stage.invoke(Run::Enable).await;
+    let created = report(answer);
+    assert_eq!(
+        created.outcome,
+        Outcome::Reconciled,
+        "{}",
+        created.to_json_line()
+    );
+    assert_eq!(created.accounts.created, stage.in_scope().len());
+
+    // WHEN the function is nevertheless configured to delete (ON_DISABLE=delete), THEN AWS refuses:
+    // the role stays wherever the template did not opt in
+    stage.prepare(Run::Disable).await;
+    let (answer, _) = stage.invoke(Run::Disable).await;
+    assert_eq!(answer.outcome, Outcome::Failed, "{}", answer.to_json_line());
+    for account in stage.in_scope() {
+        let action = account_action(&answer, &account);
+        assert_eq!(action.result, ActionResult::Failed, "{account}");
+        assert!(
+            action.error.as_deref().is_some_and(
+                |e| e.contains("not authorized to perform: iam:DeleteServiceLinkedRole")
+            ),
+            "{action:?}"
+        );
+        assert!(stage.emulator.marketplace_role_exists(&account).await);
     }
 }
