@@ -69,7 +69,8 @@ pub enum CliError {
     #[error(
         "no AWS credentials from {origin}: {detail}\n  \
          Sign in first (for example `aws sso login --profile NAME`), then pass --profile NAME or set \
-         AWS_PROFILE; or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
+         AWS_PROFILE (a profile is read from ~/.aws/config and ~/.aws/credentials); or set \
+         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
     )]
     NoCredentials { origin: String, detail: String },
     #[error(

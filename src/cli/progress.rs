@@ -3,7 +3,7 @@
 //! accounts, lets those in flight finish, and leaves the partial result to be printed.
 
 use crate::outcome::{AccountResult, ActionResult};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 
 /// The bar's layout: `⠋ plan [=====>    ] 5/13 accounts · 2.1/s · 1 failed`.
 const TEMPLATE: &str =
-    "{spinner} {prefix} [{bar:30.cyan/blue}] {pos}/{len} accounts · {per_sec} · {msg}";
+    "{spinner} {prefix} [{bar:30.cyan/blue}] {pos}/{len} accounts · {rate} · {msg}";
 
 /// A progress bar over accounts, or nothing.
 #[derive(Clone)]
@@ -54,15 +54,21 @@ impl Progress {
     /// The bar for `total` accounts.
     pub fn start(&self, prefix: &'static str, total: usize) {
         self.failed.store(0, Ordering::Relaxed);
+        self.bar.set_message("0 failed");
+        self.bar.set_prefix(prefix);
+        self.bar.set_length(total as u64);
         self.bar.set_style(
             ProgressStyle::with_template(TEMPLATE)
                 .expect("the template is valid")
+                .with_key(
+                    "rate",
+                    |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.1}/s", state.per_sec());
+                    },
+                )
                 .progress_chars("=> ")
                 .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "),
         );
-        self.bar.set_prefix(prefix);
-        self.bar.set_length(total as u64);
-        self.bar.set_message("0 failed");
         self.bar.reset();
         self.bar.enable_steady_tick(Duration::from_millis(100));
         self.bar.tick();

@@ -64,9 +64,24 @@ pub async fn check_credentials(sdk: &SdkConfig, common: &Common) -> Result<(), C
         Ok(_) => Ok(()),
         Err(e) => Err(CliError::NoCredentials {
             origin,
-            detail: aws_sdk_iam::error::DisplayErrorContext(&e).to_string(),
+            detail: causes(&e),
         }),
     }
+}
+
+/// An error and its causes, each once, as one text.
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// The adapters the function uses, on the operator's configuration.
