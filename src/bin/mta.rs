@@ -5,6 +5,10 @@ use marketplace_trusted_access::cli::{self, args::Cli};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // No code path is meant to panic; should one, say so in one line rather than with a trace.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("mta: internal error, please report it: {info}");
+    }));
     // clap prints usage errors and `--help` itself, and exits 2 (or 0 for help and version).
     let args = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -92,10 +92,6 @@ impl Progress {
     pub fn note(&self, line: &str) {
         self.bar.suspend(|| super::say(&format!("{line}\n")));
     }
-
-    pub fn is_hidden(&self) -> bool {
-        self.bar.is_hidden()
-    }
 }
 
 /// Ctrl-C: the first stops new accounts (the reconciler's stop flag), the second exits at once,

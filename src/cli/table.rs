@@ -21,10 +21,6 @@ impl Table {
         self.rows.push(cells);
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// The table, one line per row, each ending with a newline; no trailing spaces.
     pub fn render(&self) -> String {
         let columns = self.header.len();
