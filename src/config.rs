@@ -204,7 +204,7 @@ fn check_topic_arn(value: &str) -> Result<&str, ConfigError> {
 
 /// `MEMBER_ROLE_NAME`: an IAM role name.
 pub fn check_role_name(value: &str) -> Result<&str, ConfigError> {
-    let valid = value.len() <= 64
+    let valid = (1..=64).contains(&value.len())
         && value
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));

@@ -16,6 +16,7 @@
 //! - [`config`]: the environment, validated once.
 
 pub mod aws;
+pub mod cli;
 pub mod config;
 pub mod decision;
 pub mod fake;

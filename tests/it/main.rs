@@ -12,6 +12,7 @@
 
 mod aws_runs;
 mod cargo_lambda;
+mod cli;
 mod common;
 mod emulator;
 mod events;

@@ -1,0 +1,273 @@
+//! The command line, as `clap` reads it. Every value is checked here, with the library's own checks
+//! (`config::check_role_name`, `config::parse_concurrency`, `config::parse_removal`,
+//! `intake::is_account_id`), so that a bad value stops `mta` before any AWS call, with clap's usage
+//! error and exit code 2.
+
+use crate::config::{self, Config, Removal};
+use crate::intake::is_account_id;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Keeps the AWS Marketplace service-linked role where AWS Organizations trusted access says it must
+/// be, from an operator's own credentials: the same decision, reconciler and report as the Lambda
+/// function.
+#[derive(Debug, Parser)]
+#[command(name = "mta", version, propagate_version = true)]
+#[command(after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Shown under every `--help`.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0    everything in place (status, plan), or every account reconciled (apply)
+  1    something out of place: a role to create or delete, an account that failed or could not be
+       checked; an event `explain` says is ignored; `apply` declined at the prompt
+  2    usage or input error: unknown flag, malformed value, unreadable or invalid file
+  3    AWS could not be read: no credentials, permission denied, not the management account
+  130  interrupted (Ctrl-C): the partial result is printed";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read-only: trusted access, and every account with its state, whether the member role can be
+    /// assumed and whether the Marketplace role is present. Exits 1 when anything is out of place.
+    #[command(after_help = EXIT_CODES)]
+    Status(StatusArgs),
+    /// What a reconciliation would do: the function's dry run, its decision and its report. No
+    /// mutating call.
+    #[command(after_help = EXIT_CODES)]
+    Plan(RunArgs),
+    /// Reconciles: creates (and, only if asked, deletes) the role. Shows the plan and asks for
+    /// confirmation unless --yes is given.
+    #[command(after_help = EXIT_CODES)]
+    Apply(ApplyArgs),
+    /// Offline, no AWS call: how the function would read an event file (its trigger, or why it is
+    /// ignored) and which accounts it would look at.
+    #[command(after_help = EXIT_CODES)]
+    Explain(ExplainArgs),
+}
+
+/// How to reach AWS, and how to show the run: shared by `status`, `plan` and `apply`.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// The named profile to use, as with the AWS CLI (default: AWS_PROFILE, then `default`).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The region for STS (default: AWS_REGION, the profile's, then us-east-1). Organizations and
+    /// IAM are global.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// The role assumed in each member account (as MEMBER_ROLE_NAME).
+    #[arg(long, value_name = "NAME", default_value_t = Config::default().member_role_name, value_parser = role_name)]
+    pub member_role_name: String,
+    /// Accounts in flight at once, 1 to 256 (as MAX_CONCURRENCY).
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_concurrency, value_parser = concurrency)]
+    pub concurrency: usize,
+    /// Print JSON on standard output instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Which accounts, and what may be deleted: shared by `plan` and `apply`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Only these accounts (12 digits; repeat the flag or separate with commas). An account not in
+    /// the organization is skipped. Default: every account.
+    #[arg(long = "account", value_name = "ID", value_delimiter = ',', value_parser = account_id)]
+    pub accounts: Vec<String>,
+    /// Accounts that left the organization, whose role ON_DEPARTURE governs (confirmed with
+    /// Organizations: an account still listed is treated as a member).
+    #[arg(long = "departed", value_name = "ID", value_delimiter = ',', value_parser = account_id)]
+    pub departed: Vec<String>,
+    /// What to do with every role once trusted access is disabled (as ON_DISABLE).
+    #[arg(long = "on-disable", value_name = "retain|delete", default_value = "retain", value_parser = on_disable)]
+    pub on_disable: Removal,
+    /// What to do with the role of an account that left (as ON_DEPARTURE).
+    #[arg(long = "on-departure", value_name = "retain|delete", default_value = "retain", value_parser = on_departure)]
+    pub on_departure: Removal,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Do not ask for confirmation (needed when standard input is not a terminal).
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// The event, as the function would receive it (`-` reads standard input).
+    #[arg(value_name = "EVENT.json")]
+    pub event: PathBuf,
+    /// The organization's management account: the function ignores an event recorded in any
+    /// other. Without it, that check is only described.
+    #[arg(long, value_name = "ID", value_parser = account_id)]
+    pub management_account: Option<String>,
+    /// Print JSON on standard output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl RunArgs {
+    /// The listed and departed accounts, each once. An account given both ways is an error.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(id) = self.accounts.iter().find(|id| self.departed.contains(id)) {
+            return Err(format!(
+                "account {id} is given both with --account and with --departed"
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn role_name(value: &str) -> Result<String, String> {
+    config::check_role_name(value)
+        .map(str::to_string)
+        .map_err(|e| format!("expected {}", e.expected))
+}
+
+fn concurrency(value: &str) -> Result<usize, String> {
+    config::parse_concurrency(value).map_err(|e| format!("expected {}", e.expected))
+}
+
+fn on_disable(value: &str) -> Result<Removal, String> {
+    config::parse_removal("ON_DISABLE", value).map_err(|e| format!("expected {}", e.expected))
+}
+
+fn on_departure(value: &str) -> Result<Removal, String> {
+    config::parse_removal("ON_DEPARTURE", value).map_err(|e| format!("expected {}", e.expected))
+}
+
+fn account_id(value: &str) -> Result<String, String> {
+    if is_account_id(value) {
+        Ok(value.to_string())
+    } else {
+        Err("expected a 12-digit AWS account id".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+    use clap::error::ErrorKind;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("mta").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_are_the_functions() {
+        let Command::Apply(apply) = parse(&["apply"]).unwrap().command else {
+            panic!("not apply")
+        };
+        let defaults = Config::default();
+        assert_eq!(apply.run.common.member_role_name, defaults.member_role_name);
+        assert_eq!(apply.run.common.concurrency, defaults.max_concurrency);
+        assert_eq!(apply.run.on_disable, defaults.on_disable);
+        assert_eq!(apply.run.on_departure, defaults.on_departure);
+        assert_eq!(defaults.on_disable, Removal::Retain);
+        assert!(!apply.yes && apply.run.accounts.is_empty());
+    }
+
+    #[test]
+    fn accounts_repeat_or_split_on_commas() {
+        let Command::Plan(plan) = parse(&[
+            "plan",
+            "--account",
+            "111111111111,222222222222",
+            "--account",
+            "333333333333",
+            "--on-disable",
+            "delete",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!("not plan")
+        };
+        assert_eq!(
+            plan.accounts,
+            ["111111111111", "222222222222", "333333333333"]
+        );
+        assert_eq!(plan.on_disable, Removal::Delete);
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors_naming_the_flag_and_what_it_accepts() {
+        for (args, flag, expected) in [
+            (&["plan", "--account", "12345"][..], "--account", "12-digit"),
+            (
+                &["status", "--concurrency", "0"],
+                "--concurrency",
+                "1 to 256",
+            ),
+            (
+                &["status", "--member-role-name", "bad/name"],
+                "--member-role-name",
+                "IAM role name",
+            ),
+            (
+                &["status", "--member-role-name", ""],
+                "--member-role-name",
+                "IAM role name",
+            ),
+            (
+                &["apply", "--on-disable", "delet"],
+                "--on-disable",
+                "`delete`",
+            ),
+            (
+                &["apply", "--on-departure", "yes"],
+                "--on-departure",
+                "`retain`",
+            ),
+        ] {
+            let err = parse(args).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::ValueValidation, "{args:?}");
+            let text = err.to_string();
+            assert!(text.contains(flag) && text.contains(expected), "{text}");
+            assert_eq!(err.exit_code(), 2);
+        }
+        for args in [&["status", "--nope"][..], &[], &["frobnicate"]] {
+            assert_eq!(parse(args).unwrap_err().exit_code(), 2, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn an_account_both_listed_and_departed_is_refused() {
+        let Command::Plan(plan) = parse(&[
+            "plan",
+            "--account",
+            "111111111111",
+            "--departed",
+            "111111111111",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!("not plan")
+        };
+        assert!(plan.check().unwrap_err().contains("111111111111"));
+    }
+}

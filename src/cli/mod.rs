@@ -1,0 +1,730 @@
+//! `mta`, the operator's command line (docs/cli.md): the function's intake, decision, reconciler and
+//! report, run from a person's own credentials. `src/bin/mta.rs` only parses the arguments and exits
+//! with the code [`run`] returns.
+//!
+//! - [`args`]: the command line, checked with the library's own validation;
+//! - [`session`]: the SDK's configuration chain, the credentials, the organization read once;
+//! - [`status`], [`render`], [`explain`]: what each command prints;
+//! - [`progress`]: the progress bar and Ctrl-C; [`confirm`]: `apply`'s question.
+
+pub mod args;
+pub mod confirm;
+pub mod explain;
+pub mod progress;
+pub mod render;
+pub mod session;
+pub mod status;
+pub mod table;
+
+use crate::config::Removal;
+use crate::decision::{Policy, Scope, Target};
+use crate::intake::{self, Kind};
+use crate::messages::{self, Context};
+use crate::notify::{self, Deduplication};
+use crate::outcome::{AccountResult, Failure, Outcome, Step};
+use crate::ports::AwsError;
+use crate::reconcile::{Reconciler, Session};
+use crate::report::{Ending, Report, ReportOutcome};
+use args::{ApplyArgs, Cli, Command, ExplainArgs, RunArgs, StatusArgs};
+use progress::{Interrupt, Progress};
+use render::Run;
+use session::{Ports, Truth};
+use status::StatusView;
+use std::io::{IsTerminal, Read};
+use std::time::{Duration, Instant};
+
+/// How `mta` exits. Documented under every `--help` ([`args::EXIT_CODES`]) and in docs/cli.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: everything in place, or every account reconciled; an event the function handles.
+    InPlace,
+    /// 1: something out of place or failed; an event the function ignores; `apply` declined.
+    OutOfPlace,
+    /// 2: a usage or input error.
+    Usage,
+    /// 3: AWS could not be read: credentials, permissions, not the management account.
+    Aws,
+    /// 130: interrupted by Ctrl-C, after the partial result was printed.
+    Interrupted,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::InPlace => 0,
+            Exit::OutOfPlace => 1,
+            Exit::Usage => 2,
+            Exit::Aws => 3,
+            Exit::Interrupted => 130,
+        }
+    }
+}
+
+/// Why a command could not do its work.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A file or a combination of flags that cannot be used.
+    #[error("{0}")]
+    Input(String),
+    #[error(
+        "no AWS credentials from {origin}: {detail}\n  \
+         Sign in first (for example `aws sso login --profile NAME`), then pass --profile NAME or set \
+         AWS_PROFILE (a profile is read from ~/.aws/config and ~/.aws/credentials); or set \
+         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
+    )]
+    NoCredentials { origin: String, detail: String },
+    #[error(
+        "could not read {what}: {action} failed: {source}{}",
+        hint(action, source)
+    )]
+    Aws {
+        action: &'static str,
+        what: &'static str,
+        source: AwsError,
+    },
+    #[error(
+        "these credentials are of account {actual}, not of the organization's management account \
+         {management}: mta, like the function, runs in the management account"
+    )]
+    NotManagement { management: String, actual: String },
+}
+
+impl CliError {
+    pub fn exit(&self) -> Exit {
+        match self {
+            CliError::Input(_) => Exit::Usage,
+            _ => Exit::Aws,
+        }
+    }
+}
+
+/// Whether AWS refused for want of a permission.
+fn is_access_denied(code: &str) -> bool {
+    code.contains("AccessDenied")
+        || code.contains("Unauthorized")
+        || code == "AuthorizationError"
+        || code == "Forbidden"
+}
+
+/// What to do about an AWS error, as a line after it.
+fn hint(action: &str, error: &AwsError) -> String {
+    let code = error.code.as_str();
+    if is_access_denied(code) {
+        format!("\n  The credentials lack permission for {action}.")
+    } else if matches!(
+        code,
+        "ExpiredToken"
+            | "ExpiredTokenException"
+            | "InvalidClientTokenId"
+            | "UnrecognizedClientException"
+            | "InvalidSignatureException"
+            | "SignatureDoesNotMatch"
+    ) {
+        "\n  AWS refused the credentials: they may have expired. Sign in again (for example \
+         `aws sso login`)."
+            .to_string()
+    } else if code == "AWSOrganizationsNotInUseException" {
+        "\n  The credentials' account is not in an organization.".to_string()
+    } else if matches!(code, "DispatchFailure" | "TimeoutError") {
+        "\n  AWS could not be reached: check the network, --region and AWS_ENDPOINT_URL."
+            .to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// The AWS action a reconciliation step calls.
+pub fn step_action(step: Step) -> &'static str {
+    match step {
+        Step::AssumeRole => "sts:AssumeRole",
+        Step::GetRole => "iam:GetRole",
+        Step::CreateServiceLinkedRole => "iam:CreateServiceLinkedRole",
+        Step::Recheck => {
+            "organizations:ListAWSServiceAccessForOrganization or organizations:DescribeAccount"
+        }
+        Step::DeleteServiceLinkedRole => "iam:DeleteServiceLinkedRole",
+        Step::GetServiceLinkedRoleDeletionStatus => "iam:GetServiceLinkedRoleDeletionStatus",
+    }
+}
+
+/// An account's failure, and the permission it lacked when AWS refused one.
+pub fn with_permission_hint(failure: &Failure) -> String {
+    if is_access_denied(&failure.error.code) {
+        let needs = match failure.step {
+            Step::AssumeRole => {
+                "the caller needs sts:AssumeRole on the member role, and the role must trust it"
+                    .to_string()
+            }
+            step => format!("the member role needs {}", step_action(step)),
+        };
+        format!("{failure} ({needs})")
+    } else {
+        failure.to_string()
+    }
+}
+
+/// Runs one command to its end and says how to exit. Errors are printed on standard error.
+pub async fn run(cli: Cli) -> Exit {
+    let result = match cli.command {
+        Command::Status(a) => status(a).await,
+        Command::Plan(a) => plan(a).await,
+        Command::Apply(a) => apply(a).await,
+        Command::Explain(a) => explain(a),
+    };
+    result.unwrap_or_else(|e| {
+        say(&format!("mta: {e}\n"));
+        e.exit()
+    })
+}
+
+/// The exit of `status`.
+pub fn status_exit(view: &StatusView, interrupted: bool) -> Exit {
+    if interrupted {
+        Exit::Interrupted
+    } else if view.in_place {
+        Exit::InPlace
+    } else {
+        Exit::OutOfPlace
+    }
+}
+
+/// The exit of `plan`: out of place when a change is planned or an account failed.
+pub fn plan_exit(report: &Report, interrupted: bool) -> Exit {
+    if interrupted {
+        Exit::Interrupted
+    } else if report.outcome == ReportOutcome::Reconciled && report.accounts.planned == 0 {
+        Exit::InPlace
+    } else {
+        Exit::OutOfPlace
+    }
+}
+
+/// The exit of `apply`: every account reconciled, or not.
+pub fn apply_exit(report: &Report, interrupted: bool) -> Exit {
+    if interrupted {
+        Exit::Interrupted
+    } else if report.outcome == ReportOutcome::Reconciled {
+        Exit::InPlace
+    } else {
+        Exit::OutOfPlace
+    }
+}
+
+/// No deadline but the operator's patience: Ctrl-C stops a run.
+const NO_DEADLINE: Duration = Duration::from_secs(24 * 3600);
+
+/// The session name the member accounts' CloudTrail shows: `mta-cli-<unix time>`.
+fn session_name() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!("mta-cli-{now}")
+}
+
+/// One reconciliation over `targets`, with the progress bar and Ctrl-C.
+#[allow(clippy::too_many_arguments)]
+async fn reconcile(
+    ports: &Ports,
+    truth: &Truth,
+    targets: Vec<Target>,
+    policy: Policy,
+    max_concurrency: usize,
+    dry_run: bool,
+    progress: &Progress,
+    interrupt: &Interrupt,
+    label: &'static str,
+) -> Outcome {
+    progress.start(label, targets.len());
+    let tell = |r: &AccountResult| progress.account_done(r);
+    let reconciler = Reconciler {
+        directory: &ports.directory,
+        roles: &ports.roles,
+        policy,
+        max_concurrency,
+        dry_run,
+        on_account: Some(&tell),
+        stop: Some(interrupt.flag()),
+    };
+    let name = session_name();
+    let session = Session {
+        caller: &truth.caller,
+        name: &name,
+    };
+    reconciler
+        .run(
+            truth.trusted_access,
+            &session,
+            targets,
+            Instant::now() + NO_DEADLINE,
+        )
+        .await
+}
+
+/// Reads the configuration, checks the credentials and reads the organization.
+async fn connect(
+    common: &args::Common,
+    scopes: &[Scope],
+    progress: &Progress,
+) -> Result<(Ports, Truth), CliError> {
+    let sdk = session::sdk_config(common).await;
+    session::check_credentials(&sdk, common).await?;
+    let ports = Ports::new(&sdk, &common.member_role_name);
+    progress.reading("the organization");
+    let truth = session::read_truth(&ports, scopes).await?;
+    Ok((ports, truth))
+}
+
+async fn status(args: StatusArgs) -> Result<Exit, CliError> {
+    let c = &args.common;
+    let progress = Progress::new(Progress::visible(c.quiet));
+    let interrupt = Interrupt::install(progress.clone());
+    let scopes = [Scope::Organization];
+    let ran = async {
+        let (ports, truth) = connect(c, &scopes, &progress).await?;
+        let targets = truth.targets(&scopes);
+        // The function's defaults: status says what the function, as deployed by default, would do.
+        let policy = Policy {
+            on_disable: Removal::Retain,
+            on_departure: Removal::Retain,
+        };
+        let outcome = reconcile(
+            &ports,
+            &truth,
+            targets.clone(),
+            policy,
+            c.concurrency,
+            true,
+            &progress,
+            &interrupt,
+            "status",
+        )
+        .await;
+        Ok::<_, CliError>((truth, targets, outcome))
+    }
+    .await;
+    progress.clear();
+    let (truth, targets, outcome) = ran?;
+    let view = StatusView::new(&truth, &targets, &outcome, &c.member_role_name);
+    if c.json {
+        emit(&format!("{}\n", view.to_json()));
+    } else {
+        emit(&view.render());
+    }
+    note_interruption(&outcome, interrupt.interrupted());
+    Ok(status_exit(&view, interrupt.interrupted()))
+}
+
+/// The scopes of `--account` and `--departed`: every account when neither is given.
+fn scopes_of(run: &RunArgs) -> Vec<Scope> {
+    let mut listed: Vec<String> = Vec::new();
+    for id in &run.accounts {
+        if !listed.contains(id) {
+            listed.push(id.clone());
+        }
+    }
+    let mut scopes = Vec::new();
+    if !listed.is_empty() {
+        scopes.push(Scope::Listed(listed));
+    }
+    let mut departed: Vec<&String> = Vec::new();
+    for id in &run.departed {
+        if !departed.contains(&id) {
+            departed.push(id);
+            scopes.push(Scope::Named {
+                account_id: id.clone(),
+                departed: true,
+                joining: false,
+            });
+        }
+    }
+    if scopes.is_empty() {
+        scopes.push(Scope::Organization);
+    }
+    scopes
+}
+
+/// The command the function would be invoked with for this run, read by the function's intake.
+fn command_payload(run: &RunArgs, dry_run: bool) -> serde_json::Value {
+    let ids: Vec<&String> = run.accounts.iter().chain(&run.departed).collect();
+    serde_json::json!({
+        "command": "reconcile",
+        "dryRun": dry_run,
+        "accounts": if ids.is_empty() { serde_json::Value::Null } else { serde_json::json!(ids) },
+    })
+}
+
+/// A reconciliation and its report, built as the function builds it.
+#[allow(clippy::too_many_arguments)]
+async fn reconcile_and_report(
+    run: &RunArgs,
+    ports: &Ports,
+    truth: &Truth,
+    scopes: &[Scope],
+    dry_run: bool,
+    progress: &Progress,
+    interrupt: &Interrupt,
+    label: &'static str,
+) -> Report {
+    let intake = intake::parse(&command_payload(run, dry_run));
+    let policy = Policy {
+        on_disable: run.on_disable,
+        on_departure: run.on_departure,
+    };
+    let outcome = reconcile(
+        ports,
+        truth,
+        truth.targets(scopes),
+        policy,
+        run.common.concurrency,
+        dry_run,
+        progress,
+        interrupt,
+        label,
+    )
+    .await;
+    let Kind::Handle(trigger) = &intake.kind else {
+        // The payload is made above from checked values: the intake always handles it.
+        return Report::build(
+            &intake,
+            dry_run,
+            Ending::Ran {
+                outcome: &outcome,
+                deliveries: &[],
+                deduplication: &Deduplication::Off,
+                continuation: None,
+            },
+        );
+    };
+    let messages = messages::compose(Context {
+        trigger,
+        trigger_name: &intake.name,
+        event_id: intake.event_id.as_deref(),
+        organization: &truth.organization,
+        outcome: &outcome,
+        dry_run,
+        policy,
+        continuing: false,
+        failures_told: false,
+        recovered: &[],
+    });
+    // mta publishes nothing: the hand-offs are the function's to send, and are listed as logged.
+    let deliveries = notify::deliver(None, &messages).await;
+    Report::build(
+        &intake,
+        dry_run,
+        Ending::Ran {
+            outcome: &outcome,
+            deliveries: &deliveries,
+            deduplication: &Deduplication::Off,
+            continuation: None,
+        },
+    )
+}
+
+fn print_report(report: &Report, json: bool, run: Run) {
+    if json {
+        let text = serde_json::to_string_pretty(report).unwrap_or_else(|_| report.to_json_line());
+        emit(&format!("{text}\n"));
+    } else {
+        emit(&render::report_text(report, run));
+    }
+}
+
+async fn plan(run: RunArgs) -> Result<Exit, CliError> {
+    run.check().map_err(CliError::Input)?;
+    let progress = Progress::new(Progress::visible(run.common.quiet));
+    let interrupt = Interrupt::install(progress.clone());
+    let scopes = scopes_of(&run);
+    let ran = async {
+        let (ports, truth) = connect(&run.common, &scopes, &progress).await?;
+        Ok::<_, CliError>(
+            reconcile_and_report(
+                &run, &ports, &truth, &scopes, true, &progress, &interrupt, "plan",
+            )
+            .await,
+        )
+    }
+    .await;
+    progress.clear();
+    let report = ran?;
+    print_report(&report, run.common.json, Run::Plan);
+    note_unreached(&report, interrupt.interrupted());
+    Ok(plan_exit(&report, interrupt.interrupted()))
+}
+
+async fn apply(args: ApplyArgs) -> Result<Exit, CliError> {
+    let run = &args.run;
+    run.check().map_err(CliError::Input)?;
+    if !args.yes && !std::io::stdin().is_terminal() {
+        return Err(CliError::Input(
+            "standard input is not a terminal, so `mta apply` cannot ask for confirmation: \
+             pass --yes to apply without asking (`mta plan` shows what it would do)"
+                .into(),
+        ));
+    }
+    let progress = Progress::new(Progress::visible(run.common.quiet));
+    let interrupt = Interrupt::install(progress.clone());
+    let scopes = scopes_of(run);
+    let ran = async {
+        let (ports, mut truth) = connect(&run.common, &scopes, &progress).await?;
+        if !args.yes {
+            let plan = reconcile_and_report(
+                run, &ports, &truth, &scopes, true, &progress, &interrupt, "plan",
+            )
+            .await;
+            progress.clear();
+            if interrupt.interrupted() {
+                return Ok(Some((plan, Run::Plan)));
+            }
+            say(&render::report_text(&plan, Run::Plan));
+            let changes = plan.accounts.planned;
+            if changes == 0 {
+                return Ok(Some((plan, Run::Plan)));
+            }
+            let creates = plan
+                .actions
+                .iter()
+                .filter(|a| a.action == crate::decision::Action::Create)
+                .count();
+            let question = format!(
+                "\nApply {changes} change(s) to organization {} ({creates} create, {} delete)?",
+                truth.organization.organization_id,
+                changes - creates
+            );
+            if !ask(&question, &interrupt).await {
+                say("Nothing was changed.\n");
+                return Ok(None);
+            }
+            // Organizations may have changed while the question was asked: read it again.
+            progress.reading("the organization");
+            truth = session::read_truth(&ports, &scopes).await?;
+        }
+        let report = reconcile_and_report(
+            run, &ports, &truth, &scopes, false, &progress, &interrupt, "apply",
+        )
+        .await;
+        Ok(Some((report, Run::Apply)))
+    }
+    .await;
+    progress.clear();
+    let Some((report, ran_as)) = ran? else {
+        // Declined at the prompt: nothing was done, and nothing is printed on standard output.
+        return Ok(if interrupt.interrupted() {
+            Exit::Interrupted
+        } else {
+            Exit::OutOfPlace
+        });
+    };
+    print_report(&report, run.common.json, ran_as);
+    note_unreached(&report, interrupt.interrupted());
+    Ok(match ran_as {
+        Run::Plan => plan_exit(&report, interrupt.interrupted()),
+        Run::Apply => apply_exit(&report, interrupt.interrupted()),
+    })
+}
+
+/// Writes to standard output. A reader that went away (`mta status | head`) is not an error of
+/// mta's: what it did not read is dropped, and the exit code still tells the result.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Writes to standard error, for the person: the same, but nothing to do if it is gone.
+pub(crate) fn say(text: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
+/// Asks on standard error and reads standard input; Ctrl-C while waiting is a no.
+async fn ask(question: &str, interrupt: &Interrupt) -> bool {
+    let question = question.to_string();
+    let answer = tokio::task::spawn_blocking(move || {
+        let stdin = std::io::stdin();
+        confirm::confirm(&mut stdin.lock(), &mut std::io::stderr(), &question).unwrap_or(false)
+    });
+    tokio::select! {
+        answer = answer => answer.unwrap_or(false),
+        () = interrupt.wait() => false,
+    }
+}
+
+fn note_interruption(outcome: &Outcome, interrupted: bool) {
+    if interrupted {
+        say(&format!(
+            "mta: interrupted: {} account(s) not reached; every account started was finished.\n",
+            outcome.unreached.len()
+        ));
+    }
+}
+
+fn note_unreached(report: &Report, interrupted: bool) {
+    if interrupted {
+        say(&format!(
+            "mta: interrupted: {} account(s) not reached (listed in the report); every account \
+             started was finished.\n",
+            report.unreached.len()
+        ));
+    }
+}
+
+fn explain(args: ExplainArgs) -> Result<Exit, CliError> {
+    let shown = args.event.display().to_string();
+    let bytes = if shown == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| CliError::Input(format!("cannot read standard input: {e}")))?;
+        buf
+    } else {
+        std::fs::read(&args.event)
+            .map_err(|e| CliError::Input(format!("cannot read {shown}: {e}")))?
+    };
+    let payload: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| CliError::Input(format!("{shown} is not valid JSON: {e}")))?;
+    let explanation = explain::explain(&payload, args.management_account.as_deref());
+    if args.json {
+        let text = serde_json::to_string_pretty(&explanation).unwrap_or_default();
+        emit(&format!("{text}\n"));
+    } else {
+        emit(&explanation.render());
+    }
+    Ok(if explanation.handled {
+        Exit::InPlace
+    } else {
+        Exit::OutOfPlace
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Counts;
+    use crate::ports::ErrorKind;
+
+    fn report(outcome: ReportOutcome, planned: usize) -> Report {
+        let intake = intake::parse(&serde_json::json!({"command": "reconcile"}));
+        let mut r = Report::build(&intake, true, Ending::Ignored(String::new()));
+        r.outcome = outcome;
+        r.accounts = Counts {
+            planned,
+            ..Counts::default()
+        };
+        r
+    }
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        let codes: Vec<u8> = [
+            Exit::InPlace,
+            Exit::OutOfPlace,
+            Exit::Usage,
+            Exit::Aws,
+            Exit::Interrupted,
+        ]
+        .map(Exit::code)
+        .to_vec();
+        assert_eq!(codes, [0, 1, 2, 3, 130]);
+        for (code, text) in [
+            (0, "\n  0 "),
+            (1, "\n  1 "),
+            (2, "\n  2 "),
+            (3, "\n  3 "),
+            (130, "\n  130 "),
+        ] {
+            assert!(args::EXIT_CODES.contains(text), "{code} is not documented");
+        }
+    }
+
+    #[test]
+    fn plan_is_out_of_place_when_it_would_change_or_could_not_check() {
+        assert_eq!(
+            plan_exit(&report(ReportOutcome::Reconciled, 0), false),
+            Exit::InPlace
+        );
+        assert_eq!(
+            plan_exit(&report(ReportOutcome::Reconciled, 2), false),
+            Exit::OutOfPlace
+        );
+        assert_eq!(
+            plan_exit(&report(ReportOutcome::Failed, 0), false),
+            Exit::OutOfPlace
+        );
+        assert_eq!(
+            plan_exit(&report(ReportOutcome::Reconciled, 0), true),
+            Exit::Interrupted
+        );
+    }
+
+    #[test]
+    fn apply_succeeds_only_when_reconciled() {
+        assert_eq!(
+            apply_exit(&report(ReportOutcome::Reconciled, 0), false),
+            Exit::InPlace
+        );
+        assert_eq!(
+            apply_exit(&report(ReportOutcome::Failed, 0), false),
+            Exit::OutOfPlace
+        );
+        assert_eq!(
+            apply_exit(&report(ReportOutcome::Incomplete, 0), true),
+            Exit::Interrupted
+        );
+    }
+
+    #[test]
+    fn a_refusal_names_the_missing_permission() {
+        let denied = AwsError::new("AccessDeniedException", "not authorized");
+        let e = CliError::Aws {
+            action: "organizations:ListAccounts",
+            what: "the organization",
+            source: denied.clone(),
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("lack permission for organizations:ListAccounts"),
+            "{text}"
+        );
+        assert_eq!(e.exit(), Exit::Aws);
+        let failure = Failure {
+            step: Step::GetRole,
+            error: denied.of_kind(ErrorKind::Permanent),
+        };
+        assert!(with_permission_hint(&failure).contains("needs iam:GetRole"));
+    }
+
+    #[test]
+    fn the_payload_is_a_command_the_intake_handles() {
+        let cli = <Cli as clap::Parser>::try_parse_from([
+            "mta",
+            "plan",
+            "--account",
+            "111111111111",
+            "--departed",
+            "222222222222",
+        ])
+        .unwrap();
+        let Command::Plan(run) = cli.command else {
+            panic!("not plan")
+        };
+        let intake = intake::parse(&command_payload(&run, true));
+        assert!(matches!(
+            intake.kind,
+            Kind::Handle(crate::intake::Trigger::Command { dry_run: true, accounts: Some(ref a) })
+                if a == &["111111111111", "222222222222"]
+        ));
+        assert_eq!(
+            scopes_of(&run),
+            [
+                Scope::Listed(vec!["111111111111".into()]),
+                Scope::Named {
+                    account_id: "222222222222".into(),
+                    departed: true,
+                    joining: false
+                }
+            ]
+        );
+    }
+}
