@@ -1,4 +1,4 @@
-//! `mta`, the operator's command line (docs/cli.md): the function's intake, decision, reconciler and
+//! `mta`, the operator's command line (README.md, "From your laptop"): the function's intake, decision, reconciler and
 //! report, run from a person's own credentials. `src/bin/mta.rs` only parses the arguments and exits
 //! with the code [`run`] returns.
 //!
@@ -33,7 +33,7 @@ use status::StatusView;
 use std::io::{IsTerminal, Read};
 use std::time::{Duration, Instant};
 
-/// How `mta` exits. Documented under every `--help` ([`args::EXIT_CODES`]) and in docs/cli.md.
+/// How `mta` exits. Documented under every `--help` ([`args::EXIT_CODES`]) and in README.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// 0: everything in place, or every account reconciled; an event the function handles.
