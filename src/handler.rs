@@ -13,10 +13,10 @@ use crate::messages::{self, Audience, Context, Event};
 use crate::notify::{self, Deduplication};
 use crate::outcome::{ActionResult, Outcome};
 use crate::ports::{
-    AwsError, Continuation, ContinuationRequest, Directory, ErrorKind, FailureSet, MemberAccount,
-    Publisher, RoleStore, StateStore,
+    AwsError, Continuation, ContinuationRequest, Directory, ErrorKind, FailureSet, Publisher,
+    RoleStore, StateStore,
 };
-use crate::reconcile::{Reconciler, Session};
+use crate::reconcile::{Reconciler, Session, known_accounts};
 use crate::report::{Ending, Handover, Report};
 use aws_config::SdkConfig;
 use lambda_runtime::Diagnostic;
@@ -215,7 +215,7 @@ impl App {
             Ok(enabled) => enabled,
             Err(e) => return stopped(None, unreadable("the organization", e)),
         };
-        let known = match self.known_accounts(&scope).await {
+        let known = match known_accounts(directory, &scope).await {
             Ok(known) => known,
             Err(e) => return stopped(Some(trusted_access), unreadable("the organization", e)),
         };
@@ -310,23 +310,6 @@ impl App {
                 continuation: handover,
             },
         )
-    }
-
-    /// The accounts Organizations reports for `scope`: every account for a sweep or a change of
-    /// trusted access, only the named ones otherwise (`ListAccounts` is throttled in large
-    /// organizations, `DescribeAccount` is not needed more than once or twice).
-    async fn known_accounts(&self, scope: &Scope) -> Result<Vec<MemberAccount>, AwsError> {
-        let directory = self.ports.directory.as_ref();
-        let ids = match scope {
-            Scope::Organization => return directory.accounts().await,
-            Scope::Listed(ids) => ids.clone(),
-            Scope::Named { account_id, .. } => vec![account_id.clone()],
-        };
-        let mut known = Vec::with_capacity(ids.len());
-        for id in ids {
-            known.extend(directory.account(&id).await?);
-        }
-        Ok(known)
     }
 
     /// Hands the accounts a run did not finish (unreached, or failed for a reason that passes) to

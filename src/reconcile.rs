@@ -5,15 +5,34 @@
 //! replayed, late or forged event cannot drive an account into a wrong state.
 
 use crate::decision::{
-    Action, Facts, Membership, Policy, RoleState, Target, decide, needs_observation,
+    Action, Facts, Membership, Policy, RoleState, Scope, Target, decide, needs_observation,
 };
 use crate::intake::MARKETPLACE_PRINCIPAL;
 use crate::outcome::{AccountResult, ActionResult, Failure, Outcome, Step};
-use crate::ports::{AwsError, Caller, Deletion, Directory, ErrorKind, RoleStore};
+use crate::ports::{AwsError, Caller, Deletion, Directory, ErrorKind, MemberAccount, RoleStore};
 use futures::StreamExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use tracing::{info, warn};
+
+/// The accounts Organizations reports for `scope`: every account for the whole organization, only
+/// the named ones otherwise (`ListAccounts` is throttled in large organizations; an event about one
+/// account needs one `DescribeAccount`).
+pub async fn known_accounts(
+    directory: &dyn Directory,
+    scope: &Scope,
+) -> Result<Vec<MemberAccount>, AwsError> {
+    let ids = match scope {
+        Scope::Organization => return directory.accounts().await,
+        Scope::Listed(ids) => ids.clone(),
+        Scope::Named { account_id, .. } => vec![account_id.clone()],
+    };
+    let mut known = Vec::with_capacity(ids.len());
+    for id in ids {
+        known.extend(directory.account(&id).await?);
+    }
+    Ok(known)
+}
 
 /// Observes, decides and acts across accounts through the ports.
 pub struct Reconciler<'a> {

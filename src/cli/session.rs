@@ -10,6 +10,7 @@ use crate::aws::organization::Organization;
 use crate::decision::{Scope, Target, targets};
 use crate::intake::MARKETPLACE_PRINCIPAL;
 use crate::ports::{Caller, Directory, MemberAccount, OrgIdentity, RoleStore};
+use crate::reconcile::known_accounts;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -150,33 +151,15 @@ pub async fn read_truth(ports: &Ports, scopes: &[Scope]) -> Result<Truth, CliErr
         .map_err(failed("organizations:ListAWSServiceAccessForOrganization"))?;
     let mut known = Vec::new();
     for scope in scopes {
-        match scope {
-            Scope::Organization => known.extend(
-                ports
-                    .directory
-                    .accounts()
-                    .await
-                    .map_err(failed("organizations:ListAccounts"))?,
-            ),
-            Scope::Listed(ids) => {
-                for id in ids {
-                    known.extend(
-                        ports
-                            .directory
-                            .account(id)
-                            .await
-                            .map_err(failed("organizations:DescribeAccount"))?,
-                    );
-                }
-            }
-            Scope::Named { account_id, .. } => known.extend(
-                ports
-                    .directory
-                    .account(account_id)
-                    .await
-                    .map_err(failed("organizations:DescribeAccount"))?,
-            ),
-        }
+        let action = match scope {
+            Scope::Organization => "organizations:ListAccounts",
+            _ => "organizations:DescribeAccount",
+        };
+        known.extend(
+            known_accounts(&ports.directory, scope)
+                .await
+                .map_err(failed(action))?,
+        );
     }
     let caller = ports.roles.caller().await.map_err(|source| CliError::Aws {
         action: "sts:GetCallerIdentity",
