@@ -1,9 +1,8 @@
 //! Lambda entry point: wiring only.
 
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
+use aws_config::Region;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
+use marketplace_trusted_access::aws::sdk_loader;
 use marketplace_trusted_access::config::Config;
 use marketplace_trusted_access::handler::{App, Invocation};
 use serde_json::Value;
@@ -13,20 +12,11 @@ use std::time::{Duration, Instant, SystemTime};
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let config = Config::from_env()?;
-    // Organizations is served from us-east-1; the template refuses any other region. Throttling is
-    // retried by the SDK's standard mode with backoff, never by hand-written loops.
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
+    // Organizations is served from us-east-1; the template refuses any other region.
+    let sdk = sdk_loader()
         .region(
             aws_config::meta::region::RegionProviderChain::default_provider()
                 .or_else(Region::new("us-east-1")),
-        )
-        .retry_config(RetryConfig::standard().with_max_attempts(5))
-        // Bound every call, retries included, so that one slow account cannot eat the deadline.
-        .timeout_config(
-            TimeoutConfig::builder()
-                .operation_attempt_timeout(Duration::from_secs(10))
-                .operation_timeout(Duration::from_secs(30))
-                .build(),
         )
         .load()
         .await;

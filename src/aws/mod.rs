@@ -9,6 +9,23 @@ pub mod state;
 pub mod topic;
 
 pub use crate::ports::AwsError;
+
+/// The SDK's configuration loader with the settings every client here uses: the standard retry mode,
+/// which retries throttling with backoff (never hand-written loops), and a bound on every call,
+/// retries included, so that one slow account cannot eat the deadline.
+pub fn sdk_loader() -> aws_config::ConfigLoader {
+    use aws_config::retry::RetryConfig;
+    use aws_config::timeout::TimeoutConfig;
+    use std::time::Duration;
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(5))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(Duration::from_secs(10))
+                .operation_timeout(Duration::from_secs(30))
+                .build(),
+        )
+}
 use crate::ports::ErrorKind;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 

@@ -11,11 +11,8 @@ use crate::decision::{Scope, Target, targets};
 use crate::intake::MARKETPLACE_PRINCIPAL;
 use crate::ports::{Caller, Directory, MemberAccount, OrgIdentity, RoleStore};
 use crate::reconcile::known_accounts;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use aws_sdk_iam::config::ProvideCredentials;
-use std::time::Duration;
 
 /// The region used when neither `--region`, the environment nor the profile names one: where
 /// Organizations' events and the function are.
@@ -23,14 +20,7 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 
 /// The SDK configuration from the standard chain, with the function's retry and timeout settings.
 pub async fn sdk_config(common: &Common) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(5))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .operation_attempt_timeout(Duration::from_secs(10))
-                .operation_timeout(Duration::from_secs(30))
-                .build(),
-        );
+    let mut loader = crate::aws::sdk_loader();
     if let Some(profile) = &common.profile {
         loader = loader.profile_name(profile);
     }

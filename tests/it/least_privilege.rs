@@ -95,35 +95,7 @@ impl Stage {
             .expect("topic ARN")
             .to_owned();
 
-        let dynamodb = aws_sdk_dynamodb::Client::new(&management);
-        use aws_sdk_dynamodb::types::{
-            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-        };
-        let key = |name: &str, kind| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()
-                .expect("key")
-        };
-        let attribute = |name: &str| {
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute")
-        };
-        dynamodb
-            .create_table()
-            .table_name(TABLE)
-            .key_schema(key("pk", KeyType::Hash))
-            .key_schema(key("sk", KeyType::Range))
-            .attribute_definitions(attribute("pk"))
-            .attribute_definitions(attribute("sk"))
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await
-            .or_fail("CreateTable");
+        emulator.create_state_table(TABLE).await;
         let queue_url = aws_sdk_sqs::Client::new(&management)
             .create_queue()
             .queue_name(QUEUE)

@@ -43,7 +43,7 @@ impl Stage {
             .set_trusted_access(MARKETPLACE_PRINCIPAL, true)
             .await;
         let subscribers = Subscribers::new(&emulator).await;
-        create_table(&emulator).await;
+        emulator.create_state_table(TABLE).await;
         let queue_url = aws_sdk_sqs::Client::new(&emulator.management_config())
             .create_queue()
             .queue_name("continuation")
@@ -76,37 +76,6 @@ impl Stage {
     async fn handle(&self, config: Config, event: &Value) -> Report {
         self.app(config).handle(event, &no_deadline()).await
     }
-}
-
-async fn create_table(emulator: &Shared) {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .expect("key")
-    };
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .expect("attribute")
-    };
-    aws_sdk_dynamodb::Client::new(&emulator.management_config())
-        .create_table()
-        .table_name(TABLE)
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .attribute_definitions(attribute("pk"))
-        .attribute_definitions(attribute("sk"))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .or_fail("CreateTable");
 }
 
 /// The real topic, refusing the publish attempts named in `refuse` (1 is the first).

@@ -292,6 +292,38 @@ impl Emulator {
         }
     }
 
+    /// Creates the state table as the template deploys it: keys `pk` and `sk`, on demand.
+    pub async fn create_state_table(&self, name: &str) {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        let key = |name: &str, kind| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .expect("key")
+        };
+        let attribute = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute")
+        };
+        aws_sdk_dynamodb::Client::new(&self.management_config())
+            .create_table()
+            .table_name(name)
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range))
+            .attribute_definitions(attribute("pk"))
+            .attribute_definitions(attribute("sk"))
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+            .or_fail("CreateTable");
+    }
+
     /// Whether AWSServiceRoleForMarketplaceLicenseManagement exists in that account (iam:GetRole).
     pub async fn marketplace_role_exists(&self, account_id: &str) -> bool {
         let iam = aws_sdk_iam::Client::new(&self.account_config(account_id).await);
