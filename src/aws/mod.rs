@@ -68,3 +68,39 @@ impl HttpStatus for aws_smithy_runtime_api::http::Response {
         self.status().as_u16()
     }
 }
+
+/// The error families the SDK can answer with, once its retries are spent: each keeps its kind.
+/// (Service answers, throttling among them, are tested with mocked clients in `role`.)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_iam::operation::get_role::GetRoleError;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use aws_smithy_runtime_api::http::Response;
+
+    type Failure = SdkError<GetRoleError, Response>;
+
+    #[test]
+    fn a_call_that_timed_out_or_could_not_be_sent_is_transient() {
+        let timeout: AwsError = Failure::timeout_error("the operation timed out").into();
+        assert_eq!(
+            (timeout.code.as_str(), timeout.kind),
+            ("TimeoutError", ErrorKind::Transient)
+        );
+        let io = ConnectorError::io("connection reset".into());
+        let dispatch: AwsError = Failure::dispatch_failure(io).into();
+        assert_eq!(
+            (dispatch.code.as_str(), dispatch.kind),
+            ("DispatchFailure", ErrorKind::Transient)
+        );
+    }
+
+    #[test]
+    fn a_request_that_could_not_be_built_is_permanent() {
+        let construction: AwsError = Failure::construction_failure("missing role name").into();
+        assert_eq!(
+            (construction.code.as_str(), construction.kind),
+            ("ConstructionFailure", ErrorKind::Permanent)
+        );
+    }
+}
