@@ -21,6 +21,7 @@ mod least_privilege;
 mod notifications;
 mod notifications_doc;
 mod reconcile;
+mod scale;
 mod sns;
 mod state;
 mod template_actions;

@@ -1,0 +1,79 @@
+//! The reconciler at the scale of real organizations, on the in-memory organization of `fake` with
+//! AWS-like latency on every call and Tokio's paused clock: the times below are what a run would take
+//! against AWS answering in that latency, computed without waiting for it (docs/benchmarks.md).
+
+use crate::common::sample;
+use marketplace_trusted_access::config::Config;
+use marketplace_trusted_access::fake::FakeCloud;
+use marketplace_trusted_access::handler::{App, Invocation};
+use std::time::{Duration, Instant};
+
+/// One sweep creating the role in every account of `members` + 1, with `latency` per call, under a
+/// 15-minute Lambda deadline. Returns the simulated time, the accounts reached and those handed on.
+async fn sweep(members: usize, latency: Duration, concurrency: usize) -> (Duration, usize, usize) {
+    let cloud = FakeCloud::organization(members);
+    cloud.set_trusted_access(true);
+    cloud.world().latency = latency;
+    let config = Config {
+        max_concurrency: concurrency,
+        ..Config::default()
+    };
+    let started = tokio::time::Instant::now();
+    let report = App::with_ports(config, cloud.ports())
+        .handle(
+            &sample("enable-by-cli-iamuser.json"),
+            &Invocation::until(Instant::now() + Duration::from_secs(900)),
+        )
+        .await;
+    let took = started.elapsed();
+    // The figures of docs/benchmarks.md (`cargo test --test it scale -- --nocapture`).
+    println!(
+        "\n{} accounts, {latency:?} per call, {concurrency} in flight: {took:?} (bound {:?}); \
+         {} reached, {} handed on",
+        members + 1,
+        bound(members, latency, concurrency),
+        report.actions.len(),
+        report.unreached.len()
+    );
+    (took, report.actions.len(), report.unreached.len())
+}
+
+/// N·k·L/C: every account's calls (AssumeRole, GetRole, CreateServiceLinkedRole; two in the
+/// management account) at `latency`, `concurrency` at a time.
+fn bound(members: usize, latency: Duration, concurrency: usize) -> Duration {
+    latency * (3 * members + 2) as u32 / concurrency as u32
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_hundred_accounts_at_forty_milliseconds_sweep_within_a_third_of_their_bound() {
+    let latency = Duration::from_millis(40);
+    let (took, reached, left) = sweep(200, latency, 16).await;
+    assert_eq!((reached, left), (201, 0));
+    let ratio = took.as_secs_f64() / bound(200, latency, 16).as_secs_f64();
+    assert!(
+        (1.0..=1.3).contains(&ratio),
+        "{took:?}: {ratio:.2} of the bound"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn ten_thousand_accounts_at_a_hundred_milliseconds_fit_one_invocation() {
+    let latency = Duration::from_millis(100);
+    let (took, reached, left) = sweep(10_000, latency, 16).await;
+    assert_eq!((reached, left), (10_001, 0));
+    assert!(took < Duration::from_secs(900 - 42), "{took:?}");
+    let ratio = took.as_secs_f64() / bound(10_000, latency, 16).as_secs_f64();
+    assert!(ratio <= 1.3, "{took:?}: {ratio:.2} of the bound");
+}
+
+#[tokio::test(start_paused = true)]
+async fn beyond_one_invocation_the_rest_is_handed_on() {
+    // At 1 s per call, 10,001 accounts need more than the 858 s one invocation gives them.
+    let (took, reached, left) = sweep(10_000, Duration::from_secs(1), 16).await;
+    assert!(took <= Duration::from_secs(900), "{took:?}");
+    assert_eq!(reached + left, 10_001);
+    assert!(
+        left > 0 && reached > 4_000,
+        "{reached} reached, {left} handed on"
+    );
+}
