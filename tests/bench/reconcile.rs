@@ -13,8 +13,6 @@ mod common;
 use common::{Emulator, MARKETPLACE_PRINCIPAL, app, no_deadline, sample};
 use marketplace_trusted_access::config::Config;
 use marketplace_trusted_access::decision::{Action, Facts, Membership, RoleState, decide};
-use marketplace_trusted_access::fake::FakeCloud;
-use marketplace_trusted_access::handler::{App, Invocation};
 use marketplace_trusted_access::intake::parse;
 use marketplace_trusted_access::report::ReportOutcome as Outcome;
 use serde_json::json;
@@ -80,104 +78,9 @@ async fn sweep(members: usize, concurrency: usize) -> (Duration, Duration, Durat
     (dry, create, noop)
 }
 
-/// One sweep that creates the role everywhere, on an in-memory organization of `members` whose every
-/// call takes `latency`, on Tokio's paused clock: the time is what the run would take against an AWS
-/// answering in `latency`, computed without waiting for it. Returns (simulated time, accounts
-/// reached, accounts handed on, real time spent).
-async fn at_scale(
-    members: usize,
-    latency: Duration,
-    concurrency: usize,
-    deadline: Duration,
-) -> (Duration, usize, usize, Duration) {
-    let cloud = FakeCloud::organization(members);
-    cloud.set_trusted_access(true);
-    cloud.world().latency = latency;
-    let config = Config {
-        max_concurrency: concurrency,
-        ..Config::default()
-    };
-    let app = App::with_ports(config, cloud.ports());
-    let real = Instant::now();
-    let started = tokio::time::Instant::now();
-    let report = app
-        .handle(
-            &sample("enable-by-cli-iamuser.json"),
-            &Invocation::until(Instant::now() + deadline),
-        )
-        .await;
-    let simulated = started.elapsed();
-    (
-        simulated,
-        report.actions.len(),
-        report.unreached.len(),
-        real.elapsed(),
-    )
-}
-
-fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
-    // At scale, on in-memory fakes with AWS-like latency (see `at_scale`).
-    let paused = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .expect("runtime");
-    let lambda = Duration::from_secs(900);
-    let cases: &[(usize, u64, usize)] = if full {
-        &[
-            (200, 40, 16),
-            (2_000, 100, 16),
-            (10_000, 100, 16),
-            (10_000, 100, 64),
-        ]
-    } else {
-        &[(20, 40, 4)]
-    };
-    println!(
-        "| accounts | latency per call | MAX_CONCURRENCY | sweep (simulated) | bound N·k·L/C | ratio | CPU time |"
-    );
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
-    for &(members, ms, concurrency) in cases {
-        let latency = Duration::from_millis(ms);
-        let (took, reached, left, real) =
-            paused.block_on(at_scale(members, latency, concurrency, lambda));
-        assert_eq!((reached, left), (members + 1, 0));
-        // k = 3 calls per member (AssumeRole, GetRole, CreateServiceLinkedRole), 2 in the
-        // management account.
-        let calls = 3 * members + 2;
-        let bound = latency * calls as u32 / concurrency as u32;
-        println!(
-            "| {} | {ms} ms | {concurrency} | {:.1} s | {:.1} s | {:.2} | {:.2} s |",
-            members + 1,
-            took.as_secs_f64(),
-            bound.as_secs_f64(),
-            took.as_secs_f64() / bound.as_secs_f64(),
-            real.as_secs_f64()
-        );
-        if members == 2_000 || !full {
-            println!(
-                "peak resident memory after {} accounts (function code on fakes): {:.1} MiB",
-                members + 1,
-                peak_rss_mib()
-            );
-        }
-    }
-    if full {
-        // Beyond one invocation: calls slowed to 1 s, so that 10,000 accounts need more than the
-        // 858 s one invocation gives them; the continuation finishes the rest.
-        let (took, reached, left, _) =
-            paused.block_on(at_scale(10_000, Duration::from_secs(1), 16, lambda));
-        println!(
-            "\n10,001 accounts at 1 s per call, MAX_CONCURRENCY 16: the first invocation reached {reached} \
-             in {:.0} s and handed {left} on to its continuation",
-            took.as_secs_f64()
-        );
-    }
-    drop(paused);
-    tokio::runtime::Runtime::new()
-        .expect("runtime")
-        .block_on(against_the_emulator(full));
+#[tokio::main]
+async fn main() {
+    against_the_emulator(std::env::args().any(|a| a == "--bench")).await;
 }
 
 async fn against_the_emulator(full: bool) {
