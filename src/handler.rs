@@ -11,10 +11,10 @@ use crate::decision::{Policy, Scope, targets};
 use crate::intake::{self, Intake, Kind, MARKETPLACE_PRINCIPAL, Trigger};
 use crate::messages::{self, Audience, Context, Event};
 use crate::notify::{self, Deduplication};
-use crate::outcome::{ActionResult, Outcome};
+use crate::outcome::Outcome;
 use crate::ports::{
-    AwsError, Continuation, ContinuationRequest, Directory, ErrorKind, FailureSet, Publisher,
-    RoleStore, StateStore,
+    AwsError, Continuation, ContinuationRequest, Directory, FailureSet, Publisher, RoleStore,
+    StateStore,
 };
 use crate::reconcile::{Reconciler, Session, known_accounts};
 use crate::report::{Ending, Handover, Report};
@@ -327,12 +327,7 @@ impl App {
         if dry_run {
             return None;
         }
-        let transient = outcome.accounts.iter().filter(|a| {
-            a.result == ActionResult::Failed
-                && a.failure
-                    .as_ref()
-                    .is_some_and(|f| f.kind() == ErrorKind::Transient)
-        });
+        let transient = outcome.accounts.iter().filter(|a| a.failed_transiently());
         let accounts: Vec<String> = outcome
             .unreached
             .iter()
@@ -442,13 +437,7 @@ async fn sweep_memory(
         .unwrap_or_default()
         .as_secs();
     let accounts: std::collections::BTreeMap<String, String> = outcome
-        .failures()
-        .filter(|a| {
-            !(continuing
-                && a.failure
-                    .as_ref()
-                    .is_some_and(|f| f.kind() == ErrorKind::Transient))
-        })
+        .failures_to_tell(continuing)
         .filter_map(|a| {
             let f = a.failure.as_ref()?;
             Some((

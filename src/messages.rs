@@ -159,13 +159,7 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// The failures to tell: all of them, but those still in progress or told lately.
     fn failures(&self) -> impl Iterator<Item = &AccountResult> {
-        let continuing = self.continuing;
-        self.outcome.failures().filter(move |a| {
-            !(continuing
-                && a.failure
-                    .as_ref()
-                    .is_some_and(|f| f.kind() == ErrorKind::Transient))
-        })
+        self.outcome.failures_to_tell(self.continuing)
     }
 
     /// How many accounts to warn of: failures to tell, and unreached accounts nobody continues with.
@@ -561,11 +555,7 @@ fn sweep(cx: Context<'_>) -> Vec<Message> {
     let organization = &cx.organization.organization_id;
     let mut b = Body::new();
     let (event, severity, subject) = if failed > 0 {
-        let transient = o.failures().all(|a| {
-            a.failure
-                .as_ref()
-                .is_some_and(|f| f.kind() == ErrorKind::Transient)
-        });
+        let transient = cx.failures().all(AccountResult::failed_transiently);
         if transient {
             b.para(&format!(
                 "Reconciling the AWS Marketplace service-linked role in organization {organization} left \

@@ -127,6 +127,13 @@ impl Outcome {
         })
     }
 
+    /// The failures to tell now: all of them, but the transient ones when a continuation carries
+    /// them on (`continuing`).
+    pub fn failures_to_tell(&self, continuing: bool) -> impl Iterator<Item = &AccountResult> {
+        self.failures()
+            .filter(move |a| !(continuing && a.failed_transiently()))
+    }
+
     pub fn pending(&self) -> impl Iterator<Item = &AccountResult> {
         self.accounts
             .iter()
@@ -195,6 +202,15 @@ impl fmt::Display for TrustedAccess {
 }
 
 impl AccountResult {
+    /// Whether the account failed for a reason that a later try may not meet.
+    pub fn failed_transiently(&self) -> bool {
+        self.result == ActionResult::Failed
+            && self
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.kind() == ErrorKind::Transient)
+    }
+
     /// Why, in a few words: where the account stands, what was seen of the role, and anything that
     /// changed the plan.
     pub fn detail(&self) -> String {
