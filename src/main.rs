@@ -1,8 +1,7 @@
 //! Lambda entry point: wiring only.
 
-use aws_config::Region;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
-use marketplace_trusted_access::aws::sdk_loader;
+use marketplace_trusted_access::aws::{load, sdk_loader};
 use marketplace_trusted_access::config::Config;
 use marketplace_trusted_access::handler::{App, Invocation};
 use serde_json::Value;
@@ -13,13 +12,7 @@ async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let config = Config::from_env()?;
     // Organizations is served from us-east-1; the template refuses any other region.
-    let sdk = sdk_loader()
-        .region(
-            aws_config::meta::region::RegionProviderChain::default_provider()
-                .or_else(Region::new("us-east-1")),
-        )
-        .load()
-        .await;
+    let sdk = load(sdk_loader()).await;
     let app = App::new(&sdk, config);
     run(service_fn(|event: LambdaEvent<Value>| {
         let app = &app;

@@ -18,6 +18,7 @@ pub fn sdk_loader() -> aws_config::ConfigLoader {
     use aws_config::timeout::TimeoutConfig;
     use std::time::Duration;
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http_client())
         .retry_config(RetryConfig::standard().with_max_attempts(5))
         .timeout_config(
             TimeoutConfig::builder()
@@ -26,6 +27,33 @@ pub fn sdk_loader() -> aws_config::ConfigLoader {
                 .build(),
         )
 }
+/// Where Organizations' events and the function are: the region used when neither the caller, the
+/// environment nor a profile names one.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// Loads the configuration, with [`DEFAULT_REGION`] when the chain finds no region. (The chain's own
+/// providers share the loader's HTTP client; a separate region chain would have none.)
+pub async fn load(loader: aws_config::ConfigLoader) -> aws_config::SdkConfig {
+    let sdk = loader.load().await;
+    if sdk.region().is_none() {
+        sdk.into_builder()
+            .region(aws_config::Region::new(DEFAULT_REGION))
+            .build()
+    } else {
+        sdk
+    }
+}
+
+/// The HTTP client every SDK client here shares: rustls on ring, with hyper's connection pool, so
+/// that the clients made from one configuration reuse their connections (docs/design.md,
+/// "Level-triggered reconciliation", step 2).
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
 use crate::ports::ErrorKind;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 

@@ -14,10 +14,6 @@ use crate::reconcile::known_accounts;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_iam::config::ProvideCredentials;
 
-/// The region used when neither `--region`, the environment nor the profile names one: where
-/// Organizations' events and the function are.
-pub const DEFAULT_REGION: &str = "us-east-1";
-
 /// The SDK configuration from the standard chain, with the function's retry and timeout settings.
 pub async fn sdk_config(common: &Common) -> SdkConfig {
     let mut loader = crate::aws::sdk_loader();
@@ -27,14 +23,7 @@ pub async fn sdk_config(common: &Common) -> SdkConfig {
     if let Some(region) = &common.region {
         loader = loader.region(Region::new(region.clone()));
     }
-    let sdk = loader.load().await;
-    if sdk.region().is_none() {
-        sdk.into_builder()
-            .region(Region::new(DEFAULT_REGION))
-            .build()
-    } else {
-        sdk
-    }
+    crate::aws::load(loader).await
 }
 
 /// Fails with a message saying how to sign in when the chain finds no credentials, before any call.

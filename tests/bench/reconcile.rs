@@ -10,7 +10,8 @@
 #[allow(dead_code)] // the bench uses a few of the test helpers
 mod common;
 
-use common::{Emulator, MARKETPLACE_PRINCIPAL, app, no_deadline, sample};
+use common::proxy::CountingProxy;
+use common::{Emulator, MARKETPLACE_PRINCIPAL, app_as, no_deadline, sample};
 use marketplace_trusted_access::config::Config;
 use marketplace_trusted_access::decision::{Action, Facts, Membership, RoleState, decide};
 use marketplace_trusted_access::intake::parse;
@@ -40,7 +41,9 @@ fn per_op(n: u32, mut f: impl FnMut()) -> Duration {
     start.elapsed() / n
 }
 
-async fn sweep(members: usize, concurrency: usize) -> (Duration, Duration, Duration) {
+/// The three runs' times, and the connections and requests the function's clients made, counted by
+/// a keep-alive proxy in front of the emulator.
+async fn sweep(members: usize, concurrency: usize) -> ([Duration; 3], usize, usize) {
     let emulator = Emulator::start().await;
     emulator.seed_organization(members, 1).await;
     emulator
@@ -50,7 +53,13 @@ async fn sweep(members: usize, concurrency: usize) -> (Duration, Duration, Durat
         max_concurrency: concurrency,
         ..Config::default()
     };
-    let app = app(&emulator, config);
+    let proxy = CountingProxy::start(emulator.endpoint()).await;
+    let sdk = emulator
+        .management_config()
+        .into_builder()
+        .endpoint_url(proxy.endpoint())
+        .build();
+    let app = app_as(&sdk, config);
     let command = |dry_run: bool| json!({"command": "reconcile", "dryRun": dry_run});
 
     let t = Instant::now();
@@ -75,7 +84,7 @@ async fn sweep(members: usize, concurrency: usize) -> (Duration, Duration, Durat
     let replay = app.handle(&command(false), &no_deadline()).await;
     let noop = t.elapsed();
     assert_eq!(replay.accounts.unchanged, members);
-    (dry, create, noop)
+    ([dry, create, noop], proxy.connections(), proxy.requests())
 }
 
 #[tokio::main]
@@ -90,12 +99,14 @@ async fn against_the_emulator(full: bool) {
         &[(3, 2)]
     };
 
-    println!("| accounts | MAX_CONCURRENCY | dry run | enable (create all) | replay (no change) |");
-    println!("|---:|---:|---:|---:|---:|");
+    println!(
+        "| accounts | MAX_CONCURRENCY | dry run | enable (create all) | replay (no change) | connections (requests), three runs |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|");
     for &(members, concurrency) in cases {
-        let (dry, create, noop) = sweep(members, concurrency).await;
+        let ([dry, create, noop], connections, requests) = sweep(members, concurrency).await;
         println!(
-            "| {} | {concurrency} | {:.2} s | {:.2} s | {:.2} s |",
+            "| {} | {concurrency} | {:.2} s | {:.2} s | {:.2} s | {connections} ({requests}) |",
             members + 1,
             dry.as_secs_f64(),
             create.as_secs_f64(),

@@ -3,6 +3,7 @@
 //!
 //! - `reconcile`, `notifications`: the behaviour, on in-memory fakes behind the same ports as AWS;
 //! - `aws_runs`: one run per trigger family through the real SDK clients against the emulator;
+//! - `connections`: one connection pool for every account, counted by a keep-alive proxy;
 //! - `emulator`: the emulator's corrections, so that the tests above are not fooled by it;
 //! - `least_privilege`: the templates' policies, enforced by the emulator's IAM;
 //! - `cargo_lambda`: every sample event through the real Lambda runtime;
@@ -14,6 +15,7 @@ mod aws_runs;
 mod cargo_lambda;
 mod cli;
 mod common;
+mod connections;
 mod emulator;
 mod events;
 mod handoffs;

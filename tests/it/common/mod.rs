@@ -16,6 +16,7 @@
 //! account's member role.
 
 pub mod policies;
+pub mod proxy;
 pub mod render;
 
 use std::path::PathBuf;
@@ -26,7 +27,6 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_iam::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_iam::error::DisplayErrorContext;
 use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet};
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
@@ -196,6 +196,7 @@ impl Emulator {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .endpoint_url(&self.endpoint)
+            .http_client(marketplace_trusted_access::aws::http_client())
             .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
                 "AKIAEMULATORTESTING",
                 "emulator-secret",
@@ -210,9 +211,7 @@ impl Emulator {
     /// roles instead). Every request carries moto's `x-moto-account-id` header, which moto honours before
     /// the credentials.
     pub async fn account_config(&self, account_id: &str) -> SdkConfig {
-        let https = aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-            .build_https();
+        let https = marketplace_trusted_access::aws::http_client();
         self.management_config()
             .into_builder()
             .http_client(ActAsAccount {
