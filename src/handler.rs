@@ -527,23 +527,27 @@ pub const LOG_LINE_LIMIT: usize = 200_000;
 /// summary line (the report without its actions) and the actions in numbered chunks, each line
 /// under [`LOG_LINE_LIMIT`] (docs/design.md, "The report").
 fn log(report: &Report) {
-    let emit = |line: &str| {
+    each_report_line(report, |line| {
         if report.failure.is_some() {
             error!(target: "report", "{line}");
         } else {
             info!(target: "report", "{line}");
         }
-    };
-    for line in report_lines(report) {
-        emit(&line);
-    }
+    });
 }
 
-/// The log lines of a report (see [`log`]).
+/// The log lines of a report (see [`log`]), collected.
 pub fn report_lines(report: &Report) -> Vec<String> {
-    let line = report.to_json_line();
-    if line.len() <= LOG_LINE_LIMIT {
-        return vec![line];
+    let mut lines = Vec::new();
+    each_report_line(report, |line| lines.push(line));
+    lines
+}
+
+/// Hands the log lines of a report to `emit` one at a time, so that a large organization's report
+/// is never held as text more than one line at a time: its length is counted before it is written.
+fn each_report_line(report: &Report, mut emit: impl FnMut(String)) {
+    if json_length(report) <= LOG_LINE_LIMIT {
+        return emit(report.to_json_line());
     }
     let chunks = chunk_actions(report);
     let summary = Report {
@@ -554,10 +558,10 @@ pub fn report_lines(report: &Report) -> Vec<String> {
     let mut summary = serde_json::to_value(&summary).unwrap_or_default();
     summary["actionChunks"] = chunks.len().into();
     summary["unreachedCount"] = report.unreached.len().into();
-    let mut lines = vec![summary.to_string()];
+    emit(summary.to_string());
     let total = chunks.len();
     for (i, (actions, unreached)) in chunks.into_iter().enumerate() {
-        lines.push(
+        emit(
             serde_json::json!({
                 "eventId": report.event_id,
                 "trigger": report.trigger,
@@ -569,7 +573,22 @@ pub fn report_lines(report: &Report) -> Vec<String> {
             .to_string(),
         );
     }
-    lines
+}
+
+/// The length of a value's JSON, counted without writing it.
+fn json_length(value: &impl serde::Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_or(usize::MAX, |()| count.0)
 }
 
 /// The report's actions and unreached accounts, split so that each chunk's line stays well under
@@ -580,7 +599,7 @@ fn chunk_actions(report: &Report) -> Vec<(Vec<&crate::report::AccountAction>, Ve
     let mut current: (Vec<_>, Vec<_>) = (Vec::new(), Vec::new());
     let mut size = 0;
     for action in &report.actions {
-        let n = serde_json::to_string(action).map_or(0, |s| s.len()) + 1;
+        let n = json_length(action) + 1;
         if size + n > BUDGET && !current.0.is_empty() {
             chunks.push(std::mem::take(&mut current));
             size = 0;
