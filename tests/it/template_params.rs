@@ -1179,3 +1179,49 @@ fn the_function_gets_its_table_queue_and_bounds() {
             .all(|d| d.as_i64().expect("days") >= 365)
     );
 }
+
+/// The release profile's lines of `Cargo.toml`, `key = value`, without comments.
+fn release_profile() -> BTreeMap<String, String> {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
+    manifest
+        .lines()
+        .skip_while(|line| line.trim() != "[profile.release]")
+        .skip(1)
+        .take_while(|line| !line.trim_start().starts_with('['))
+        .filter_map(|line| {
+            let (key, value) = line.split('#').next()?.split_once('=')?;
+            Some((
+                key.trim().to_owned(),
+                value.trim().trim_matches('"').to_owned(),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn sam_builds_the_function_binary_with_cargo_lambda_and_panics_that_unwind() {
+    let template = load_yaml("template.yaml");
+    let metadata = &template["Resources"]["ReconcilerFunction"]["Metadata"];
+    assert_eq!(metadata["BuildMethod"], "rust-cargolambda");
+    let binary = metadata["BuildProperties"]["Binary"]
+        .as_str()
+        .expect("Binary");
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
+    assert!(
+        manifest.contains(&format!("[[bin]]\nname = \"{binary}\"")),
+        "{binary} is not a binary of Cargo.toml"
+    );
+    // cargo lambda builds with panic=abort unless the profile names a strategy: the runtime could
+    // then not report a panic as the invocation's error.
+    let profile = release_profile();
+    assert_eq!(
+        profile.get("panic").map(String::as_str),
+        Some("unwind"),
+        "{profile:?}"
+    );
+    assert_eq!(
+        profile.get("lto").map(String::as_str),
+        Some("true"),
+        "{profile:?}"
+    );
+}
