@@ -550,12 +550,7 @@ fn each_report_line(report: &Report, mut emit: impl FnMut(String)) {
         return emit(report.to_json_line());
     }
     let chunks = chunk_actions(report);
-    let summary = Report {
-        actions: Vec::new(),
-        unreached: Vec::new(),
-        ..report.clone()
-    };
-    let mut summary = serde_json::to_value(&summary).unwrap_or_default();
+    let mut summary = serde_json::to_value(report.without_accounts()).unwrap_or_default();
     summary["actionChunks"] = chunks.len().into();
     summary["unreachedCount"] = report.unreached.len().into();
     emit(summary.to_string());

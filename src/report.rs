@@ -248,6 +248,28 @@ impl Report {
     }
 
     /// One JSON line.
+    /// The report without its per-account lists (actions, unreached accounts), which are not
+    /// copied: the summary line of a report logged in chunks.
+    pub fn without_accounts(&self) -> Report {
+        Report {
+            trigger: self.trigger.clone(),
+            event_id: self.event_id.clone(),
+            outcome: self.outcome,
+            reason: self.reason.clone(),
+            service_principal: self.service_principal.clone(),
+            trusted_access: self.trusted_access,
+            dry_run: self.dry_run,
+            accounts: self.accounts.clone(),
+            actions: Vec::new(),
+            unreached: Vec::new(),
+            notifications: self.notifications.clone(),
+            deduplication: self.deduplication.clone(),
+            deduplication_error: self.deduplication_error.clone(),
+            continuation: self.continuation.clone(),
+            failure: self.failure.clone(),
+        }
+    }
+
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self)
             .unwrap_or_else(|e| format!("{{\"error\":\"report not serializable: {e}\"}}"))

@@ -54,11 +54,7 @@ async fn sweep(members: usize, concurrency: usize) -> ([Duration; 3], usize, usi
         ..Config::default()
     };
     let proxy = CountingProxy::start(emulator.endpoint()).await;
-    let sdk = emulator
-        .management_config()
-        .into_builder()
-        .endpoint_url(proxy.endpoint())
-        .build();
+    let sdk = proxy.management_config(&emulator);
     let app = app_as(&sdk, config);
     let command = |dry_run: bool| json!({"command": "reconcile", "dryRun": dry_run});
 

@@ -20,11 +20,7 @@ async fn a_sweep_of_forty_accounts_opens_connections_for_its_concurrency_not_its
         .set_trusted_access(MARKETPLACE_PRINCIPAL, true)
         .await;
     let proxy = CountingProxy::start(emulator.endpoint()).await;
-    let sdk = emulator
-        .management_config()
-        .into_builder()
-        .endpoint_url(proxy.endpoint())
-        .build();
+    let sdk = proxy.management_config(&emulator);
     let config = Config {
         max_concurrency: CONCURRENCY,
         ..Config::default()

@@ -5,6 +5,8 @@
 //! HTTP/1.1 allows, forwards every request on a connection of its own to the emulator, and hands the
 //! answer back without the `Connection: close`. What it counts is then what the clients chose.
 
+use super::Emulator;
+use aws_config::SdkConfig;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -50,8 +52,13 @@ impl CountingProxy {
         }
     }
 
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
+    /// The emulator's management-account configuration, sent through this proxy.
+    pub fn management_config(&self, emulator: &Emulator) -> SdkConfig {
+        emulator
+            .management_config()
+            .into_builder()
+            .endpoint_url(&self.endpoint)
+            .build()
     }
 
     /// Connections the clients opened to the proxy so far.
