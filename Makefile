@@ -1,6 +1,6 @@
 # The two set-up commands (see README.md): each installs what it needs first.
 
-.PHONY: demo test bench
+.PHONY: demo test bench fuzz
 
 EVENT ?= events/enable-by-cli-iamuser.json
 
@@ -12,3 +12,6 @@ test: ## the whole test suite (what CI runs)
 
 bench: ## reconciliation speed and memory against the emulator
 	.ci/bench
+
+fuzz: ## intake over a million generated payloads, panics counted
+	.ci/fuzz

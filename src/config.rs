@@ -64,9 +64,19 @@ pub struct ConfigError {
 }
 
 impl Config {
-    /// Reads the process environment.
+    /// Reads the process environment. A variable whose value is not UTF-8 is kept, its bytes
+    /// replaced where they are not text, so that the check of the variable names it rather than
+    /// the read panicking (as `std::env::vars` does).
     pub fn from_env() -> Result<Config, ConfigError> {
-        Config::from_vars(&std::env::vars().collect())
+        let vars = std::env::vars_os()
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.to_string_lossy().into_owned(),
+                )
+            })
+            .collect();
+        Config::from_vars(&vars)
     }
 
     /// Reads a map of variables; unset or empty variables take their defaults.
@@ -145,14 +155,19 @@ pub fn parse_duration(value: &str) -> Result<Duration, ConfigError> {
         value: value.to_string(),
         expected: "a duration such as 30m, 24h or 7d (at least 1m)",
     };
-    let (number, unit) = value.split_at(value.len().saturating_sub(1));
-    let n: u64 = number.parse().map_err(|_| error())?;
-    let seconds = match unit {
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86400,
+    // Split on characters, not bytes: the last character may take more than one byte (`5é`).
+    let mut chars = value.chars();
+    let seconds = match chars.next_back() {
+        Some('m') => 60,
+        Some('h') => 3600,
+        Some('d') => 86400,
         _ => return Err(error()),
     };
+    let number = chars.as_str();
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(error());
+    }
+    let n: u64 = number.parse().map_err(|_| error())?;
     match n.checked_mul(seconds) {
         Some(s) if n > 0 => Ok(Duration::from_secs(s)),
         _ => Err(error()),
@@ -297,6 +312,13 @@ mod tests {
             ("REMIND_AFTER", "0h"),
             ("REMIND_AFTER", "24"),
             ("REMIND_AFTER", "1w"),
+            ("REMIND_AFTER", "5é"),
+            ("REMIND_AFTER", "é"),
+            ("REMIND_AFTER", "éh"),
+            ("REMIND_AFTER", "+5h"),
+            ("MAX_CONCURRENCY", "４"),
+            ("MEMBER_ROLE_NAME", "rôle"),
+            ("STATE_TABLE_NAME", "tablé"),
         ] {
             let err = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
             assert_eq!(err.variable, name);

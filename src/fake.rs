@@ -7,8 +7,8 @@
 
 use crate::messages::Message;
 use crate::ports::{
-    AccountRole, AccountState, AwsError, Caller, Continuation, ContinuationRequest, Deletion,
-    Directory, FailureSet, MemberAccount, OrgIdentity, Publisher, RoleStore, StateStore,
+    AccountRole, AccountState, AwsError, Caller, Claim, Continuation, ContinuationRequest,
+    Deletion, Directory, FailureSet, MemberAccount, OrgIdentity, Publisher, RoleStore, StateStore,
     StoredMessage,
 };
 use async_trait::async_trait;
@@ -75,6 +75,9 @@ pub struct World {
     pub latency: Duration,
     /// The state table: outboxes by key, and the sweep's failure set.
     pub outboxes: BTreeMap<String, Vec<StoredMessage>>,
+    /// Claims on stored messages, by outbox key and index: the holder and when its lease ends
+    /// (milliseconds since the Unix epoch).
+    pub claims: BTreeMap<(String, usize), (String, u64)>,
     pub failure_set: FailureSet,
     /// The state table cannot be reached: every state call answers this.
     pub state_down: Option<AwsError>,
@@ -115,6 +118,7 @@ impl FakeCloud {
                 calls: Vec::new(),
                 latency: Duration::ZERO,
                 outboxes: BTreeMap::new(),
+                claims: BTreeMap::new(),
                 failure_set: FailureSet::default(),
                 state_down: None,
                 handed_on: Vec::new(),
@@ -208,6 +212,12 @@ impl FakeCloud {
 /// `100000000000` + n.
 pub fn member_id(n: usize) -> String {
     format!("{:012}", 100_000_000_000usize + n)
+}
+
+fn epoch_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Whether `service:Action` changes something (reads and STS do not).
@@ -387,10 +397,53 @@ impl StateStore for FakeCloud {
         Ok(true)
     }
 
+    async fn claim(
+        &self,
+        key: &str,
+        index: usize,
+        holder: &str,
+        lease: Duration,
+    ) -> Result<Claim, AwsError> {
+        self.call("", "dynamodb:UpdateItem").await?;
+        let now = epoch_millis();
+        let mut world = self.world();
+        let published = world
+            .outboxes
+            .get(key)
+            .and_then(|o| o.iter().find(|m| m.index == index))
+            .and_then(|m| m.message_id.clone());
+        if let Some(id) = published {
+            return Ok(Claim::Published(id));
+        }
+        let slot = (key.to_string(), index);
+        match world.claims.get(&slot) {
+            Some((other, until)) if other != holder && *until >= now => Ok(Claim::Busy {
+                holder: other.clone(),
+                until_ms: *until,
+            }),
+            _ => {
+                let until = now.saturating_add(lease.as_millis() as u64);
+                world.claims.insert(slot, (holder.to_string(), until));
+                Ok(Claim::Held)
+            }
+        }
+    }
+
+    async fn release(&self, key: &str, index: usize, holder: &str) -> Result<(), AwsError> {
+        self.call("", "dynamodb:UpdateItem").await?;
+        let mut world = self.world();
+        let slot = (key.to_string(), index);
+        if world.claims.get(&slot).is_some_and(|(h, _)| h == holder) {
+            world.claims.remove(&slot);
+        }
+        Ok(())
+    }
+
     async fn published(&self, key: &str, index: usize, message_id: &str) -> Result<(), AwsError> {
         self.call("", "dynamodb:UpdateItem").await?;
-        if let Some(m) = self
-            .world()
+        let mut world = self.world();
+        world.claims.remove(&(key.to_string(), index));
+        if let Some(m) = world
             .outboxes
             .get_mut(key)
             .and_then(|o| o.iter_mut().find(|m| m.index == index))
@@ -407,7 +460,17 @@ impl StateStore for FakeCloud {
 
     async fn save_failures(&self, set: &FailureSet) -> Result<(), AwsError> {
         self.call("", "dynamodb:PutItem").await?;
-        self.world().failure_set = set.clone();
+        let mut world = self.world();
+        if world.failure_set.version != set.version {
+            return Err(AwsError::new(
+                "ConditionalCheckFailedException",
+                "The conditional request failed",
+            ));
+        }
+        world.failure_set = FailureSet {
+            version: set.version + 1,
+            ..set.clone()
+        };
         Ok(())
     }
 }

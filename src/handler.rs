@@ -10,11 +10,11 @@ use crate::config::Config;
 use crate::decision::{Policy, Scope, targets};
 use crate::intake::{self, Intake, Kind, MARKETPLACE_PRINCIPAL, Trigger};
 use crate::messages::{self, Audience, Context, Event};
-use crate::notify::{self, Deduplication};
+use crate::notify::{self, Deduplication, Outbox, PUBLISH_TIMEOUT};
 use crate::outcome::Outcome;
 use crate::ports::{
-    AwsError, Continuation, ContinuationRequest, Directory, FailureSet, Publisher, RoleStore,
-    StateStore,
+    AwsError, Continuation, ContinuationRequest, Directory, FailureSet, MAX_ATTEMPTS, Publisher,
+    RoleStore, StateStore,
 };
 use crate::reconcile::{Reconciler, Session, known_accounts};
 use crate::report::{Ending, Handover, Report};
@@ -25,14 +25,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::{error, info};
 
-/// Time kept back from the deadline for publishing each hand-off: the SNS client's operation
-/// timeout (see `main.rs`).
-pub const PUBLISH_TIMEOUT: Duration = Duration::from_secs(10);
 /// Hand-offs one invocation may send: the trigger's own (at most two), a failure summary and a
 /// recovery.
 const MAX_MESSAGES: u32 = 4;
-/// Runs in one chain, the first included; beyond it the next sweep finishes what is left.
-pub const MAX_ATTEMPTS: u32 = 5;
 /// The delay before the first continuation; each next one waits twice as long.
 const FIRST_DELAY: Duration = Duration::from_secs(30);
 /// Time kept back for logging the report and answering.
@@ -86,10 +81,14 @@ pub struct Invocation {
 }
 
 impl Invocation {
-    /// An invocation that must end by `deadline`.
+    /// An invocation outside Lambda (`mta`, tests) that must end by `deadline`. Its id is unique
+    /// in this process and across processes, as a Lambda request id is: it names the invocation's
+    /// claims on hand-offs.
     pub fn until(deadline: Instant) -> Invocation {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Invocation {
-            request_id: "local".into(),
+            request_id: format!("local-{}-{n}", std::process::id()),
             deadline,
         }
     }
@@ -284,8 +283,12 @@ impl App {
         let publisher = self.ports.publisher.as_deref().filter(|_| !dry_run);
         let deliveries = match (publisher, state, outbox_key(intake, trigger)) {
             (Some(publisher), Some(state), Some(key)) => {
-                let (deliveries, outbox) =
-                    notify::deliver_once(publisher, state, &key, &messages).await;
+                let at = Outbox {
+                    state,
+                    key: &key,
+                    holder: &invocation.request_id,
+                };
+                let (deliveries, outbox) = notify::deliver_once(publisher, &at, &messages).await;
                 if !matches!(deduplication, Deduplication::Unavailable(_)) {
                     deduplication = outbox;
                 }
@@ -338,13 +341,13 @@ impl App {
             return None;
         }
         let attempt = match trigger {
-            Trigger::Continuation(request) => request.attempt + 1,
+            Trigger::Continuation(request) => request.attempt.saturating_add(1),
             _ => 2,
         };
         if attempt > MAX_ATTEMPTS {
             return Some(Handover {
                 status: "exhausted".into(),
-                attempt: attempt - 1,
+                attempt: MAX_ATTEMPTS,
                 accounts: accounts.len(),
                 delay_seconds: None,
                 error: None,
@@ -360,7 +363,9 @@ impl App {
             accounts,
             dry_run,
         };
-        let delay = FIRST_DELAY * 2u32.pow(attempt - 2);
+        // attempt is 2..=MAX_ATTEMPTS here; the arithmetic saturates all the same.
+        let doublings = attempt.saturating_sub(2).min(MAX_ATTEMPTS);
+        let delay = FIRST_DELAY.saturating_mul(1 << doublings);
         let handover = |status: &str, error: Option<String>| Handover {
             status: status.into(),
             attempt,
@@ -450,7 +455,10 @@ async fn sweep_memory(
         SweepMemory {
             told: false,
             recovered: before.accounts.keys().cloned().collect(),
-            save: (!before.accounts.is_empty()).then(FailureSet::default),
+            save: (!before.accounts.is_empty()).then(|| FailureSet {
+                version: before.version,
+                ..FailureSet::default()
+            }),
         }
     } else if accounts == before.accounts
         && now.saturating_sub(before.warned_at) < remind_after.as_secs()
@@ -466,6 +474,7 @@ async fn sweep_memory(
             save: Some(FailureSet {
                 accounts,
                 warned_at: now,
+                version: before.version,
             }),
         }
     };
@@ -481,7 +490,7 @@ fn outbox_key(intake: &Intake, trigger: &Trigger) -> Option<String> {
         Trigger::AccountDeparted { account_id, .. } => Some(format!("departed#{account_id}")),
         Trigger::AccountJoined { account_id, .. }
         | Trigger::MemberRoleDeployed {
-            account_id,
+            account_id: Some(account_id),
             succeeded: true,
             ..
         } => Some(format!("joined#{account_id}")),
@@ -512,11 +521,19 @@ fn scope_of(trigger: &Trigger) -> Scope {
             departed: false,
             joining: true,
         },
-        Trigger::MemberRoleDeployed { account_id, .. } => Scope::Named {
+        Trigger::MemberRoleDeployed {
+            account_id: Some(account_id),
+            ..
+        } => Scope::Named {
             account_id: account_id.clone(),
             departed: false,
             joining: false,
         },
+        // A deployment that failed before its stack was named: no account to look at, only the
+        // failure to tell.
+        Trigger::MemberRoleDeployed {
+            account_id: None, ..
+        } => Scope::Listed(Vec::new()),
     }
 }
 

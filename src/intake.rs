@@ -47,13 +47,22 @@ pub enum Trigger {
         origin: Origin,
     },
     /// An account joined or was created.
-    AccountJoined { account_id: String, origin: Origin },
+    AccountJoined {
+        account_id: String,
+        /// How, when the record says (`joinedMethod`) or its event implies it.
+        method: Option<JoinedMethod>,
+        origin: Origin,
+    },
     /// The member-role StackSet finished deploying to an account (`succeeded`), or failed to.
     MemberRoleDeployed {
-        account_id: String,
+        /// The account of the stack in `stack-id`: always known when it succeeded; a failure may
+        /// come before the stack exists, and is told all the same.
+        account_id: Option<String>,
         succeeded: bool,
         /// CloudFormation's `status-reason`.
         reason: Option<String>,
+        /// The StackSet's ARN (`stack-set-arn`).
+        stack_set: Option<String>,
     },
     /// The rest of a run cut short, handed on by an earlier invocation.
     Continuation(ContinuationRequest),
@@ -67,14 +76,15 @@ pub enum Trigger {
 }
 
 /// How an account left the organization. Sources spell it differently (`departedMethod` or
-/// `departureMethod`, with values such as `Removed`, `Left` or a closure), so it is read leniently.
+/// `departureMethod`; `LEFT`, `REMOVED`, `CLEANED` in the Organizations API model, `Left`,
+/// `Removed` in older text), so it is read leniently (events/README.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DepartureMethod {
     /// The management account removed it.
     Removed,
     /// The account left on its own (`LeaveOrganization`).
     Left,
-    /// The account was closed.
+    /// The account was closed, and removed for good (`CLEANED`).
     Closed,
     /// Another spelling, kept as given.
     Other(String),
@@ -89,6 +99,7 @@ impl DepartureMethod {
             "removed" | "remove" => DepartureMethod::Removed,
             "left" | "leave" => DepartureMethod::Left,
             "" => DepartureMethod::Unknown,
+            "cleaned" => DepartureMethod::Closed,
             _ if lower.contains("clos") => DepartureMethod::Closed,
             _ => DepartureMethod::Other(text.to_string()),
         }
@@ -103,6 +114,38 @@ impl std::fmt::Display for DepartureMethod {
             DepartureMethod::Closed => "Closed",
             DepartureMethod::Other(text) => text,
             DepartureMethod::Unknown => "unknown",
+        })
+    }
+}
+
+/// How an account joined the organization: `joinedMethod`, `INVITED` or `CREATED` in the
+/// Organizations API model (`Invited`, `Created` in older text), read case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinedMethod {
+    /// It accepted an invitation (a handshake).
+    Invited,
+    /// It was created in the organization.
+    Created,
+    /// Another spelling, kept as given.
+    Other(String),
+}
+
+impl JoinedMethod {
+    pub fn parse(text: &str) -> JoinedMethod {
+        match text.to_ascii_lowercase().as_str() {
+            "invited" | "invite" => JoinedMethod::Invited,
+            "created" | "create" => JoinedMethod::Created,
+            _ => JoinedMethod::Other(text.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for JoinedMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            JoinedMethod::Invited => "it accepted the organization's invitation",
+            JoinedMethod::Created => "it was created in the organization",
+            JoinedMethod::Other(text) => text,
         })
     }
 }
@@ -324,7 +367,8 @@ fn parse_eventbridge(event: EventBridgeEvent<Value>) -> Intake {
             intake.kind = Kind::Handle(Trigger::Sweep);
         }
         (_, "AWS API Call via CloudTrail" | "AWS Service Event via CloudTrail") => {
-            parse_cloudtrail(&event.detail, &mut intake)
+            let resources = event.resources.as_deref().unwrap_or_default();
+            parse_cloudtrail(&event.detail, resources, &mut intake)
         }
         ("aws.cloudformation", "CloudFormation StackSet StackInstance Status Change") => {
             intake.name = "StackSetInstanceStatusChange".into();
@@ -340,36 +384,55 @@ fn parse_eventbridge(event: EventBridgeEvent<Value>) -> Intake {
 }
 
 /// A member-role stack instance that finished: its account is the one in `stack-id`
-/// (`arn:aws:cloudformation:<region>:<account>:stack/…`).
+/// (`arn:aws:cloudformation:<region>:<account>:stack/…`). AWS's example of this event has no
+/// `action`, and older versions of the page did not document it: an instance is acted on by its
+/// `detailed-status` alone, unless `action` says it was a deletion or a drift check
+/// (events/README.md).
 fn parse_stack_instance(detail: &Value) -> Kind {
-    let account = str_at(detail, &["stack-id"])
+    let account_id = str_at(detail, &["stack-id"])
         .and_then(|arn| arn.split(':').nth(4).map(str::to_string))
         .filter(|id| is_account_id(id));
-    let Some(account_id) = account else {
-        return Kind::Ignore("the stack instance event names no account in stack-id".into());
-    };
-    let action = str_at(detail, &["action"]).unwrap_or_default();
+    let action = str_at(detail, &["action"]);
     let status = str_at(detail, &["status-details", "detailed-status"]).unwrap_or_default();
     let reason = str_at(detail, &["status-details", "status-reason"]);
-    match (action.as_str(), status.as_str()) {
-        ("CREATE" | "UPDATE", "SUCCEEDED") => Kind::Handle(Trigger::MemberRoleDeployed {
-            account_id,
-            succeeded: true,
-            reason,
-        }),
-        ("CREATE" | "UPDATE", "FAILED") => Kind::Handle(Trigger::MemberRoleDeployed {
-            account_id,
-            succeeded: false,
-            reason,
-        }),
-        (action, status) => Kind::Ignore(format!(
-            "stack instance {action} {status} calls for nothing (only a CREATE or UPDATE that \
-             SUCCEEDED or FAILED does)"
+    let stack_set = str_at(detail, &["stack-set-arn"]);
+    if let Some(action @ ("DELETE" | "DETECT_DRIFT")) = action.as_deref() {
+        return Kind::Ignore(format!(
+            "stack instance {action} {status} calls for nothing: only a deployment (CREATE or \
+             UPDATE, or no action) that SUCCEEDED or FAILED does"
+        ));
+    }
+    let deployed = |succeeded| {
+        Kind::Handle(Trigger::MemberRoleDeployed {
+            account_id: account_id.clone(),
+            succeeded,
+            reason: reason.clone(),
+            stack_set: stack_set.clone(),
+        })
+    };
+    match status.as_str() {
+        "SUCCEEDED" if account_id.is_some() => deployed(true),
+        "SUCCEEDED" => Kind::Ignore("the stack instance event names no account in stack-id".into()),
+        "FAILED" | "FAILED_IMPORT" | "INOPERABLE" => deployed(false),
+        "SKIPPED_SUSPENDED_ACCOUNT" => Kind::Ignore(
+            "stack instance SKIPPED_SUSPENDED_ACCOUNT calls for nothing: CloudFormation skips a \
+             suspended account, and the function reconciles only ACTIVE ones"
+                .into(),
+        ),
+        "CANCELLED" => Kind::Ignore(
+            "stack instance CANCELLED calls for nothing: the operation was stopped before it \
+             reached the account, and the next one will report it"
+                .into(),
+        ),
+        "" => Kind::Ignore("the stack instance event has no status-details.detailed-status".into()),
+        other => Kind::Ignore(format!(
+            "stack instance {other} calls for nothing (only SUCCEEDED, FAILED, FAILED_IMPORT or \
+             INOPERABLE does)"
         )),
     }
 }
 
-fn parse_cloudtrail(detail: &Value, intake: &mut Intake) {
+fn parse_cloudtrail(detail: &Value, resources: &[String], intake: &mut Intake) {
     let record = CloudTrailRecord::deserialize(detail).unwrap_or_default();
     let name = record.event_name.clone().unwrap_or_default();
     intake.name = if name.is_empty() {
@@ -410,7 +473,7 @@ fn parse_cloudtrail(detail: &Value, intake: &mut Intake) {
             }),
             _ => Kind::Ignore("the record names no valid requestParameters.accountId".into()),
         },
-        "AccountDepartedOrganization" => match named_account(detail) {
+        "AccountDepartedOrganization" => match named_account(detail, resources) {
             Some(account_id) => Kind::Handle(Trigger::AccountDeparted {
                 account_id,
                 method: find_key(detail, &["departedMethod", "departureMethod"])
@@ -425,6 +488,7 @@ fn parse_cloudtrail(detail: &Value, intake: &mut Intake) {
                 (Some("SUCCEEDED"), Some(id)) if is_account_id(&id) => {
                     Kind::Handle(Trigger::AccountJoined {
                         account_id: id,
+                        method: Some(JoinedMethod::Created),
                         origin,
                     })
                 }
@@ -440,8 +504,14 @@ fn parse_cloudtrail(detail: &Value, intake: &mut Intake) {
                 )),
             }
         }
-        "AccountJoinedOrganization" | "AcceptHandshake" => match named_account(detail) {
-            Some(account_id) => Kind::Handle(Trigger::AccountJoined { account_id, origin }),
+        "AccountJoinedOrganization" | "AcceptHandshake" => match named_account(detail, resources) {
+            Some(account_id) => Kind::Handle(Trigger::AccountJoined {
+                account_id,
+                method: find_key(detail, &["joinedMethod"])
+                    .map(|m| JoinedMethod::parse(&m))
+                    .or_else(|| (name == "AcceptHandshake").then_some(JoinedMethod::Invited)),
+                origin,
+            }),
             None => Kind::Ignore("the record names no joining account id".into()),
         },
         "" => Kind::Ignore("the CloudTrail record has no eventName".into()),
@@ -449,9 +519,11 @@ fn parse_cloudtrail(detail: &Value, intake: &mut Intake) {
     };
 }
 
-/// The member account an account event is about. Never `userIdentity` (that is the caller), searched
-/// in the parts of the record where the sources put it.
-fn named_account(detail: &Value) -> Option<String> {
+/// The member account an account event is about. Never `userIdentity` (that is the caller), nor
+/// `resources[].accountId` (the management account's, whose trail recorded it): searched in the
+/// parts of the record where the sources put it, then in the ARNs of type account that the record's
+/// `resources` (or the EventBridge event's) list.
+fn named_account(detail: &Value, resources: &[String]) -> Option<String> {
     [
         "serviceEventDetails",
         "requestParameters",
@@ -464,6 +536,32 @@ fn named_account(detail: &Value) -> Option<String> {
         find_key(v, &["accountId", "departedAccountId", "account"]).filter(|s| is_account_id(s))
     })
     .or_else(|| handshake_account(detail))
+    .or_else(|| {
+        let in_record = detail
+            .get("resources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.get("ARN").and_then(Value::as_str));
+        in_record
+            .chain(resources.iter().map(String::as_str))
+            .find_map(account_of_arn)
+    })
+}
+
+/// The member account of an Organizations account ARN:
+/// `arn:<partition>:organizations::<management>:account/o-<id>/<member>`.
+fn account_of_arn(arn: &str) -> Option<String> {
+    let resource = arn.strip_prefix("arn:")?.split(':').nth(4)?;
+    let mut parts = resource.split('/');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("account"), Some(org), Some(member), None)
+            if org.starts_with("o-") && is_account_id(member) =>
+        {
+            Some(member.to_string())
+        }
+        _ => None,
+    }
 }
 
 /// For `AcceptHandshake`: the party of type ACCOUNT in the handshake.

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant, SystemTime};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let config = Config::from_env()?;
+    // The error names the variable, its value and what it accepts; Lambda shows it as the init
+    // error, and the log line says it in words.
+    let config = Config::from_env().inspect_err(|e| tracing::error!("{e}"))?;
     // Organizations is served from us-east-1; the template refuses any other region.
     let sdk = load(sdk_loader()).await;
     let app = App::new(&sdk, config);

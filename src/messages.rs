@@ -7,7 +7,7 @@
 
 use crate::config::Removal;
 use crate::decision::{Action, Membership, Policy};
-use crate::intake::{DepartureMethod, MARKETPLACE_PRINCIPAL, Origin, Trigger};
+use crate::intake::{DepartureMethod, JoinedMethod, MARKETPLACE_PRINCIPAL, Origin, Trigger};
 use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, TrustedAccess};
 use crate::ports::{ErrorKind, OrgIdentity};
 use serde::{Deserialize, Serialize};
@@ -201,17 +201,31 @@ pub fn compose(cx: Context<'_>) -> Vec<Message> {
             method,
             origin,
         } => departed(cx, account_id, method, origin),
-        Trigger::AccountJoined { account_id, origin } => joined(cx, account_id, origin),
-        Trigger::MemberRoleDeployed {
+        Trigger::AccountJoined {
             account_id,
+            method,
+            origin,
+        } => joined(cx, account_id, method.as_ref(), origin),
+        Trigger::MemberRoleDeployed {
+            account_id: Some(account_id),
             succeeded: true,
             ..
-        } => joined(cx, account_id, &stack_set_origin()),
+        } => joined(cx, account_id, None, &stack_set_origin()),
+        // Intake hands on a success only with its account.
+        Trigger::MemberRoleDeployed {
+            succeeded: true, ..
+        } => Vec::new(),
         Trigger::MemberRoleDeployed {
             account_id,
             succeeded: false,
             reason,
-        } => vec![member_role_failed(cx, account_id, reason.as_deref())],
+            stack_set,
+        } => vec![member_role_failed(
+            cx,
+            account_id.as_deref(),
+            stack_set.as_deref(),
+            reason.as_deref(),
+        )],
         Trigger::Sweep | Trigger::Command { .. } => sweep(cx),
         // The chain's first run told the trigger's hand-off; the rest tells only what still fails.
         Trigger::Continuation(_) => Vec::new(),
@@ -249,14 +263,26 @@ fn stack_set_origin() -> Origin {
     }
 }
 
-fn member_role_failed(cx: Context<'_>, account_id: &str, reason: Option<&str>) -> Message {
+fn member_role_failed(
+    cx: Context<'_>,
+    account_id: Option<&str>,
+    stack_set: Option<&str>,
+    reason: Option<&str>,
+) -> Message {
     let mut b = Body::new();
+    let target = account_id.map_or_else(
+        || "an account (CloudFormation's event names no stack, so no account)".to_string(),
+        |id| format!("AWS account {id}"),
+    );
     b.para(&format!(
-        "The StackSet of this stack could not deploy the member role to AWS account {account_id} of \
+        "The StackSet of this stack could not deploy the member role to {target} of \
          organization {}: {}",
         cx.organization.organization_id,
         reason.unwrap_or("CloudFormation gave no reason.")
     ));
+    if let Some(arn) = stack_set {
+        b.para(&format!("StackSet: {arn}"));
+    }
     b.todo(&[
         "Fix the cause (often a service control policy that denies iam:CreateRole to StackSets), then \
          retry the stack instance from the CloudFormation console (StackSets > the member-role \
@@ -273,9 +299,12 @@ fn member_role_failed(cx: Context<'_>, account_id: &str, reason: Option<&str>) -
             audience: Audience::OrganizationsAdmin,
             event: Event::AccountJoined,
             severity: Severity::Warning,
-            subject: &format!("Warning: member role not deployed to AWS account {account_id}"),
+            subject: &match account_id {
+                Some(id) => format!("Warning: member role not deployed to AWS account {id}"),
+                None => "Warning: the member-role StackSet failed to deploy".to_string(),
+            },
             origin: Some(&stack_set_origin()),
-            account: Some((account_id, None)),
+            account: account_id.map(|id| (id, None)),
         },
         b,
     )
@@ -458,9 +487,12 @@ fn departed(
         DepartureMethod::Removed => {
             format!("was removed from organization {organization} by its management account")
         }
-        DepartureMethod::Closed => format!("left organization {organization} when it was closed"),
+        DepartureMethod::Closed => {
+            format!("was closed, and removed from organization {organization} for good")
+        }
         _ => format!("left organization {organization}"),
     };
+    let closed = *method == DepartureMethod::Closed;
     let role_line = match result.map(|a| (a.action, a.result, a.failure.as_ref())) {
         Some((Action::Delete, ActionResult::Done, _)) => format!(
             "The Marketplace service-linked role was deleted from account {account_id} (ON_DEPARTURE=delete)."
@@ -468,6 +500,11 @@ fn departed(
         Some((Action::Delete, ActionResult::Planned, _)) => {
             format!("Dry run: the role would have been deleted from account {account_id}.")
         }
+        // A closed account no longer exists: there is no role to keep or to delete.
+        _ if closed => format!(
+            "Account {account_id} no longer exists, so its Marketplace service-linked role needs \
+             nothing from anyone."
+        ),
         Some((_, ActionResult::Failed, failure)) => format!(
             "Deleting the role in account {account_id} failed: {}. {HOW_TO_DELETE}",
             failure.map_or_else(|| "unknown error".to_string(), ToString::to_string)
@@ -478,9 +515,9 @@ fn departed(
         ),
     };
     let severity = match cx.failures().next() {
-        Some(_) => Severity::Warning,
-        None if cx.policy.on_departure == Removal::Retain => Severity::ActionRequired,
-        None => Severity::Info,
+        Some(_) if !closed => Severity::Warning,
+        None if cx.policy.on_departure == Removal::Retain && !closed => Severity::ActionRequired,
+        _ => Severity::Info,
     };
     let subject =
         format!("AWS account {account_id} left the organization; Marketplace role status");
@@ -509,7 +546,12 @@ fn departed(
         .collect()
 }
 
-fn joined(cx: Context<'_>, account_id: &str, origin: &Origin) -> Vec<Message> {
+fn joined(
+    cx: Context<'_>,
+    account_id: &str,
+    method: Option<&JoinedMethod>,
+    origin: &Origin,
+) -> Vec<Message> {
     let o = cx.outcome;
     // Told once the role is in place (or cannot be): a new account still waiting for its member
     // role is no news.
@@ -517,8 +559,9 @@ fn joined(cx: Context<'_>, account_id: &str, origin: &Origin) -> Vec<Message> {
         return Vec::new();
     }
     let mut b = Body::new();
+    let how = method.map(|m| format!(" ({m})")).unwrap_or_default();
     b.para(&format!(
-        "AWS account {account_id} joined organization {}; trusted access for AWS Marketplace is enabled, so \
+        "AWS account {account_id} joined organization {}{how}; trusted access for AWS Marketplace is enabled, so \
          the account needs the Marketplace service-linked role.",
         cx.organization.organization_id
     ));
@@ -1113,6 +1156,7 @@ mod tests {
             departed,
             Trigger::AccountJoined {
                 account_id: "210987654321".into(),
+                method: Some(JoinedMethod::Invited),
                 origin: marketplace(),
             },
             Trigger::Sweep,

@@ -3,9 +3,24 @@
 //! table, a trigger's messages go through its outbox, so that each is published once.
 
 use crate::messages::{Audience, Event, Message};
-use crate::ports::{AwsError, Publisher, StateStore, StoredMessage};
+use crate::ports::{AwsError, Claim, Publisher, StateStore, StoredMessage};
 use serde::{Deserialize, Serialize};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::{info, warn};
+
+/// The SNS client's operation timeout: the longest one publish may take. The invocation keeps
+/// this much time back from its deadline for each hand-off.
+pub const PUBLISH_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a claim on a stored message lasts: longer than its holder needs to publish it and
+/// record it (one publish, one write), shorter than Lambda waits before it retries a failed
+/// asynchronous invocation (about a minute) and than the continuation queue's visibility timeout,
+/// so that the retry after a holder that died finds the claim lapsed and delivers.
+pub const LEASE: Duration = Duration::from_secs(30);
+/// How long an invocation waits for another's live claim before it gives up and fails, so that
+/// Lambda retries it: as long as the holder's publish can take.
+const WAIT_FOR_CLAIM: Duration = PUBLISH_TIMEOUT;
+/// How often it looks while it waits.
+const WAIT_STEP: Duration = Duration::from_millis(500);
 
 /// What became of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,16 +112,26 @@ pub enum Deduplication {
     Unavailable(AwsError),
 }
 
-/// Delivers `messages` through the outbox `key` of `state`: the first composition of a trigger's
-/// messages is stored before anything is published, and a retry or a duplicate publishes only what
-/// is not published yet, with the content first composed. When the table cannot be used, the
-/// messages are published anyway: a duplicate is better than silence.
+/// Where a trigger's messages go exactly once: the state table, the outbox's key, and the
+/// invocation that delivers (its request id names its claims).
+pub struct Outbox<'a> {
+    pub state: &'a dyn StateStore,
+    pub key: &'a str,
+    pub holder: &'a str,
+}
+
+/// Delivers `messages` through the outbox: the first composition of a trigger's messages is
+/// stored before anything is published, and a retry or a duplicate publishes only what is not
+/// published yet, with the content first composed. Each message is claimed before it is
+/// published, so that of two invocations at the same moment only one publishes it; the other waits
+/// for it, or fails so that Lambda retries it. When the table cannot be used, the messages are
+/// published anyway: a duplicate is better than silence.
 pub async fn deliver_once(
     publisher: &dyn Publisher,
-    state: &dyn StateStore,
-    key: &str,
+    outbox_at: &Outbox<'_>,
     messages: &[Message],
 ) -> (Vec<Delivery>, Deduplication) {
+    let Outbox { state, key, holder } = *outbox_at;
     let stored = match outbox(state, key, messages).await {
         Ok(stored) => stored,
         Err(error) => {
@@ -126,19 +151,82 @@ pub async fn deliver_once(
             });
             continue;
         }
+        match claim(state, key, kept.index, holder).await {
+            Ok(Claim::Held) => {}
+            Ok(Claim::Published(id)) => {
+                deliveries.push(Delivery {
+                    message_id: Some(id),
+                    ..Delivery::of(message, DeliveryStatus::AlreadyPublished)
+                });
+                continue;
+            }
+            Ok(Claim::Busy { holder: other, .. }) => {
+                warn!(key, other, "another invocation is publishing this hand-off");
+                let error = AwsError::new(
+                    "HandOffBeingPublished",
+                    format!(
+                        "invocation {other} holds the hand-off and has not published it yet; \
+                         a retry delivers it if that invocation does not"
+                    ),
+                );
+                deliveries.push(Delivery {
+                    error: Some(error),
+                    ..Delivery::of(message, DeliveryStatus::Failed)
+                });
+                continue;
+            }
+            Err(error) => {
+                warn!(%error, key, "the hand-off could not be claimed: sent at least once");
+                deduplication = Deduplication::Unavailable(error);
+            }
+        }
         let delivery = deliver(Some(publisher), std::slice::from_ref(message))
             .await
             .remove(0);
-        if let Some(id) = &delivery.message_id
-            && let Err(error) = state.published(key, kept.index, id).await
-        {
-            // Published, but not remembered: a retry would publish it again.
-            warn!(%error, key, "a published hand-off could not be recorded");
+        let recorded = match &delivery.message_id {
+            Some(id) => state.published(key, kept.index, id).await,
+            // Not published: give the claim up, so that a retry need not wait for its lease.
+            None => state.release(key, kept.index, holder).await,
+        };
+        if let Err(error) = recorded {
+            // Published, but not remembered: a retry after the lease would publish it again.
+            warn!(%error, key, "a hand-off's delivery could not be recorded");
             deduplication = Deduplication::Unavailable(error);
         }
         deliveries.push(delivery);
     }
     (deliveries, deduplication)
+}
+
+/// Claims a message, waiting up to [`WAIT_FOR_CLAIM`] for another invocation's live claim to end:
+/// published (then it is already published) or lapsed (then it is taken over).
+async fn claim(
+    state: &dyn StateStore,
+    key: &str,
+    index: usize,
+    holder: &str,
+) -> Result<Claim, AwsError> {
+    let waited_until = tokio::time::Instant::now() + WAIT_FOR_CLAIM;
+    loop {
+        let claim = state.claim(key, index, holder, LEASE).await?;
+        let Claim::Busy { until_ms, .. } = claim else {
+            return Ok(claim);
+        };
+        let now = tokio::time::Instant::now();
+        if now >= waited_until {
+            return Ok(claim);
+        }
+        // Look again soon, or when the lease lapses if that comes first.
+        let lapses_in = Duration::from_millis(until_ms.saturating_sub(epoch_millis()));
+        tokio::time::sleep(WAIT_STEP.min(lapses_in).min(waited_until - now)).await;
+    }
+}
+
+fn epoch_millis() -> u64 {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The trigger's outbox: the one stored, or `messages`, stored now.

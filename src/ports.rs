@@ -223,6 +223,25 @@ pub struct FailureSet {
     pub accounts: std::collections::BTreeMap<String, String>,
     /// When the administrators were last told of this set, in seconds since the Unix epoch.
     pub warned_at: u64,
+    /// How many times the set was written: a save succeeds only over the version it was read at,
+    /// so that two sweeps at once cannot overwrite each other's memory unseen. 0: never written.
+    #[serde(default)]
+    pub version: u64,
+}
+
+/// What an attempt to claim a stored message for publishing found (docs/design.md, "State").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The caller holds the message until its lease ends, and may publish it.
+    Held,
+    /// The message was published already, with this SNS message id.
+    Published(String),
+    /// Another invocation holds a live claim on it.
+    Busy {
+        holder: String,
+        /// When its lease ends, in milliseconds since the Unix epoch.
+        until_ms: u64,
+    },
 }
 
 /// What the function remembers between invocations (docs/design.md, "State").
@@ -233,10 +252,25 @@ pub trait StateStore: Send + Sync {
     /// Stores a trigger's messages, unless some are stored already: then it stores nothing and
     /// returns `false`, and the stored ones are the trigger's.
     async fn store(&self, key: &str, messages: &[StoredMessage]) -> Result<bool, AwsError>;
-    /// Records that a stored message was published.
+    /// Claims a stored message for `holder` (the invocation's request id) until `lease` from now,
+    /// with one conditional write: it succeeds when the message is not published and nobody else
+    /// holds a live claim on it; a lapsed claim is taken over.
+    async fn claim(
+        &self,
+        key: &str,
+        index: usize,
+        holder: &str,
+        lease: std::time::Duration,
+    ) -> Result<Claim, AwsError>;
+    /// Gives up `holder`'s claim on a message it could not publish, so that a retry need not wait
+    /// for the lease to end.
+    async fn release(&self, key: &str, index: usize, holder: &str) -> Result<(), AwsError>;
+    /// Records that a stored message was published, and ends its claim.
     async fn published(&self, key: &str, index: usize, message_id: &str) -> Result<(), AwsError>;
     /// The failure set last told to the administrators.
     async fn failures(&self) -> Result<FailureSet, AwsError>;
+    /// Saves `set` as version `set.version + 1`, provided the stored set is still at `set.version`
+    /// (the version it was read at); otherwise it fails with `ConditionalCheckFailedException`.
     async fn save_failures(&self, set: &FailureSet) -> Result<(), AwsError>;
 }
 
@@ -248,10 +282,39 @@ pub struct ContinuationRequest {
     pub trigger: String,
     /// The id of the event that started the chain.
     pub event_id: String,
-    /// This continuation's place in the chain: the first run is attempt 1.
+    /// This continuation's place in the chain: the first run is attempt 1. Read from a queue
+    /// message, so leniently: see [`read_attempt`].
+    #[serde(deserialize_with = "read_attempt")]
     pub attempt: u32,
     pub accounts: Vec<String>,
     pub dry_run: bool,
+}
+
+/// Runs in one chain, the first included; beyond it the next sweep finishes what is left.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// A continuation's `attempt`, from a message anyone with access to the queue could have written:
+/// a whole number (or its digits as a string) is held within `1..=MAX_ATTEMPTS`, a fraction is
+/// rounded down first, and anything else (`null`, text, a missing field is rejected by serde) reads
+/// as the last attempt, so that a message whose place in its chain is unknown cannot lengthen it.
+fn read_attempt<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    use serde::Deserialize;
+    let value = serde_json::Value::deserialize(deserializer)?;
+    let number = match &value {
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map(|n| n as f64)
+            .or_else(|| n.as_u64().map(|n| n as f64))
+            .or_else(|| n.as_f64()),
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    Ok(match number {
+        Some(n) if n.is_finite() => n.floor().clamp(1.0, f64::from(MAX_ATTEMPTS)) as u32,
+        Some(n) if n == f64::INFINITY => MAX_ATTEMPTS,
+        Some(_) => 1,
+        None => MAX_ATTEMPTS,
+    })
 }
 
 /// Where the rest of a run is handed on.

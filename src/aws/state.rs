@@ -5,7 +5,7 @@
 
 use super::AwsError;
 use crate::messages::{Audience, Event, Message, Severity};
-use crate::ports::{FailureSet, StateStore, StoredMessage};
+use crate::ports::{Claim, FailureSet, StateStore, StoredMessage};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -50,11 +50,39 @@ fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn expires_in(ttl: Duration) -> AttributeValue {
-    let now = SystemTime::now()
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn since_epoch() -> Duration {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    AttributeValue::N((now + ttl).as_secs().to_string())
+        .unwrap_or_default()
+}
+
+fn expires_in(ttl: Duration) -> AttributeValue {
+    n((since_epoch() + ttl).as_secs())
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The attribute that holds the claim on message `index` of an outbox: a map `{holder, until}`.
+/// A top-level attribute rather than an entry of a map, so that items stored before claims
+/// existed take one too.
+fn claim_attribute(index: usize) -> String {
+    format!("claim{index}")
+}
+
+/// Whether a write was refused by its condition.
+fn refused<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
 }
 
 fn corrupt(what: &str) -> AwsError {
@@ -64,10 +92,13 @@ fn corrupt(what: &str) -> AwsError {
     )
 }
 
-#[async_trait]
-impl StateStore for StateTable {
-    async fn outbox(&self, key: &str) -> Result<Vec<StoredMessage>, AwsError> {
-        let item = self
+impl StateTable {
+    /// The outbox item of `key`, read consistently.
+    async fn outbox_item(
+        &self,
+        key: &str,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, AwsError> {
+        Ok(self
             .client
             .get_item()
             .table_name(&self.name)
@@ -76,8 +107,14 @@ impl StateStore for StateTable {
             .consistent_read(true)
             .send()
             .await?
-            .item;
-        let Some(item) = item else {
+            .item)
+    }
+}
+
+#[async_trait]
+impl StateStore for StateTable {
+    async fn outbox(&self, key: &str) -> Result<Vec<StoredMessage>, AwsError> {
+        let Some(item) = self.outbox_item(key).await? else {
             return Ok(Vec::new());
         };
         let kept: Vec<Kept> = item
@@ -137,13 +174,92 @@ impl StateStore for StateTable {
             .await;
         match stored {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
+            Err(e) if refused(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn claim(
+        &self,
+        key: &str,
+        index: usize,
+        holder: &str,
+        lease: Duration,
+    ) -> Result<Claim, AwsError> {
+        let now = millis(since_epoch());
+        let claim = HashMap::from([
+            ("holder".to_string(), s(holder)),
+            ("until".to_string(), n(now.saturating_add(millis(lease)))),
+        ]);
+        let claimed = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .key("pk", s(format!("outbox#{key}")))
+            .key("sk", s("messages"))
+            .update_expression("SET #c = :claim")
+            // Not published, and no live claim of another invocation: one conditional write, so
+            // that of two invocations at the same moment exactly one holds the message.
+            .condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(published.#i) \
+                 AND (attribute_not_exists(#c) OR #c.#until < :now OR #c.#holder = :me)",
+            )
+            .expression_attribute_names("#i", index.to_string())
+            .expression_attribute_names("#c", claim_attribute(index))
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_names("#holder", "holder")
+            .expression_attribute_values(":claim", AttributeValue::M(claim))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":me", s(holder))
+            .send()
+            .await;
+        match claimed {
+            Ok(_) => Ok(Claim::Held),
+            Err(e) if refused(&e) => {
+                let item = self
+                    .outbox_item(key)
+                    .await?
+                    .ok_or_else(|| corrupt("outbox"))?;
+                let published = item
+                    .get("published")
+                    .and_then(|v| v.as_m().ok())
+                    .and_then(|p| p.get(&index.to_string()))
+                    .and_then(|v| v.as_s().ok());
+                if let Some(id) = published {
+                    return Ok(Claim::Published(id.clone()));
+                }
+                let claim = item
+                    .get(&claim_attribute(index))
+                    .and_then(|v| v.as_m().ok())
+                    .ok_or_else(|| corrupt("claim"))?;
+                let field = |name: &str| claim.get(name).and_then(|v| v.as_s().or(v.as_n()).ok());
+                Ok(Claim::Busy {
+                    holder: field("holder").cloned().unwrap_or_default(),
+                    until_ms: field("until").and_then(|u| u.parse().ok()).unwrap_or(0),
+                })
             }
             Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn release(&self, key: &str, index: usize, holder: &str) -> Result<(), AwsError> {
+        let released = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .key("pk", s(format!("outbox#{key}")))
+            .key("sk", s("messages"))
+            .update_expression("REMOVE #c")
+            .condition_expression("#c.#holder = :me")
+            .expression_attribute_names("#c", claim_attribute(index))
+            .expression_attribute_names("#holder", "holder")
+            .expression_attribute_values(":me", s(holder))
+            .send()
+            .await;
+        match released {
+            // Taken over already: the claim is no longer ours to give up.
+            Err(e) if refused(&e) => Ok(()),
+            other => other.map(|_| ()).map_err(AwsError::from),
         }
     }
 
@@ -153,8 +269,9 @@ impl StateStore for StateTable {
             .table_name(&self.name)
             .key("pk", s(format!("outbox#{key}")))
             .key("sk", s("messages"))
-            .update_expression("SET published.#i = :id")
+            .update_expression("SET published.#i = :id REMOVE #c")
             .expression_attribute_names("#i", index.to_string())
+            .expression_attribute_names("#c", claim_attribute(index))
             .expression_attribute_values(":id", s(message_id))
             .send()
             .await?;
@@ -172,23 +289,40 @@ impl StateStore for StateTable {
             .send()
             .await?
             .item;
-        match item.as_ref().and_then(|i| i.get("set")).map(|v| v.as_s()) {
-            None => Ok(FailureSet::default()),
-            Some(Ok(text)) => serde_json::from_str(text).map_err(|_| corrupt("failure set")),
-            Some(Err(_)) => Err(corrupt("failure set")),
-        }
+        let version = item
+            .as_ref()
+            .and_then(|i| i.get("version"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let set: FailureSet = match item.as_ref().and_then(|i| i.get("set")).map(|v| v.as_s()) {
+            None => FailureSet::default(),
+            Some(Ok(text)) => serde_json::from_str(text).map_err(|_| corrupt("failure set"))?,
+            Some(Err(_)) => return Err(corrupt("failure set")),
+        };
+        Ok(FailureSet { version, ..set })
     }
 
     async fn save_failures(&self, set: &FailureSet) -> Result<(), AwsError> {
-        let text =
-            serde_json::to_string(set).map_err(|e| AwsError::new("InvalidState", e.to_string()))?;
+        let next = FailureSet {
+            version: set.version.saturating_add(1),
+            ..set.clone()
+        };
+        let text = serde_json::to_string(&next)
+            .map_err(|e| AwsError::new("InvalidState", e.to_string()))?;
         self.client
             .put_item()
             .table_name(&self.name)
             .item("pk", s("failures"))
             .item("sk", s("sweep"))
             .item("set", s(text))
+            .item("version", n(next.version))
             .item("expiresAt", expires_in(FAILURES_TTL))
+            // Over the version this sweep read, or over nothing: a sweep that saved in between
+            // makes this one fail rather than be overwritten unseen.
+            .condition_expression("attribute_not_exists(#v) OR #v = :read")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":read", n(set.version))
             .send()
             .await?;
         Ok(())

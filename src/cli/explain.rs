@@ -129,10 +129,15 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
         }
         Trigger::AccountJoined {
             account_id,
+            method,
             origin: o,
         } => {
             origin(&mut e, o);
-            e.what = Some(format!("account {account_id} joined the organization"));
+            let how = method
+                .as_ref()
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default();
+            e.what = Some(format!("account {account_id} joined the organization{how}"));
             e.looks_at = Looks::Account {
                 account: account_id.clone(),
                 departed: false,
@@ -143,9 +148,10 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
             ));
         }
         Trigger::MemberRoleDeployed {
-            account_id,
+            account_id: Some(account_id),
             succeeded,
             reason,
+            ..
         } => {
             e.what = Some(if *succeeded {
                 format!("the member-role StackSet deployed the member role to account {account_id}")
@@ -164,6 +170,25 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
                 "whether {account_id} is an ACTIVE member and trusted access is enabled: then its \
                  role is created and the Organizations administrator told once"
             ));
+        }
+        Trigger::MemberRoleDeployed {
+            account_id: None,
+            reason,
+            stack_set,
+            ..
+        } => {
+            e.what = Some(format!(
+                "the member-role StackSet {} could not deploy the member role, to an account its \
+                 event does not name: {}",
+                stack_set.as_deref().unwrap_or("(unnamed)"),
+                reason.as_deref().unwrap_or("no reason given")
+            ));
+            e.looks_at = Looks::Listed {
+                accounts: Vec::new(),
+            };
+            e.at_run_time.push(
+                "nothing to reconcile; the Organizations administrator is warned once".to_string(),
+            );
         }
         Trigger::Continuation(request) => {
             e.dry_run = request.dry_run;

@@ -13,12 +13,12 @@ use std::time::Duration;
 
 const PRINCIPAL: &str = "license-management.marketplace.amazonaws.com";
 
-fn root() -> &'static Path {
+pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// `cargo-lambda` from the project's venv (installed by `.ci/setup`), else from PATH.
-fn cargo_lambda() -> PathBuf {
+pub fn cargo_lambda() -> PathBuf {
     let venv = root().join(".venv/bin/cargo-lambda");
     if venv.exists() {
         venv
@@ -59,7 +59,7 @@ async fn wait_for_port(port: u16) {
 }
 
 /// `cargo lambda invoke --data-file`, bounded in time; `log` is the function's output, shown on failure.
-async fn invoke_raw(port: u16, file: &Path, log: &Path) -> std::process::Output {
+pub async fn invoke_raw(port: u16, file: &Path, log: &Path) -> std::process::Output {
     let run = tokio::process::Command::new(cargo_lambda())
         .args([
             "lambda",
@@ -86,7 +86,7 @@ async fn invoke_raw(port: u16, file: &Path, log: &Path) -> std::process::Output 
 }
 
 /// An invocation that must succeed; its JSON report.
-async fn invoke(port: u16, file: &Path, log: &Path) -> Value {
+pub async fn invoke(port: u16, file: &Path, log: &Path) -> Value {
     let out = invoke_raw(port, file, log).await;
     assert!(
         out.status.success(),
@@ -107,15 +107,15 @@ async fn invoke(port: u16, file: &Path, log: &Path) -> Value {
 
 /// `cargo lambda watch` serving the runtime API, and the function binary running against it and
 /// the emulator, with `env` added to its environment. Both are killed when this is dropped.
-struct Function {
-    port: u16,
-    log: PathBuf,
+pub struct Function {
+    pub port: u16,
+    pub log: PathBuf,
     _watch: Killed,
     _function: Killed,
 }
 
 impl Function {
-    async fn start(emulator: &Emulator, env: &[(&str, &str)]) -> Function {
+    pub async fn start(emulator: &Emulator, env: &[(&str, &str)]) -> Function {
         let port = free_port();
         let log = std::env::temp_dir().join(format!("marketplace-trusted-access-e2e-{port}.log"));
         let log_file = std::fs::File::create(&log).unwrap();
@@ -174,7 +174,7 @@ impl Function {
     }
 
     /// The report lines the function logged, parsed.
-    fn logged_reports(&self) -> Vec<Value> {
+    pub fn logged_reports(&self) -> Vec<Value> {
         read(&self.log)
             .lines()
             .filter_map(|line| line.find("{\"trigger\"").map(|at| &line[at..]))
@@ -183,7 +183,7 @@ impl Function {
     }
 }
 
-fn read(path: &Path) -> String {
+pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 

@@ -158,9 +158,15 @@ async fn explain_reads_every_sample_as_the_function_does() {
                         json!({"kind": "account", "account": account_id, "departed": true})
                     }
                     Trigger::AccountJoined { account_id, .. }
-                    | Trigger::MemberRoleDeployed { account_id, .. } => {
+                    | Trigger::MemberRoleDeployed {
+                        account_id: Some(account_id),
+                        ..
+                    } => {
                         json!({"kind": "account", "account": account_id, "departed": false})
                     }
+                    Trigger::MemberRoleDeployed {
+                        account_id: None, ..
+                    } => json!({"kind": "listed", "accounts": []}),
                     Trigger::Continuation(request) => {
                         json!({"kind": "listed", "accounts": request.accounts})
                     }

@@ -1,7 +1,7 @@
 //! Every file in `events/` parses into the trigger it stands for, and no mutation of any of them
 //! makes the parser panic.
 
-use marketplace_trusted_access::intake::{Kind, Trigger, parse};
+use marketplace_trusted_access::intake::{JoinedMethod, Kind, Trigger, parse};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -96,14 +96,45 @@ fn expectations() -> Vec<(&'static str, &'static str, Expect)> {
             "stackset-instance-succeeded.json",
             "StackSetInstanceStatusChange",
             Handle(
-                |t| matches!(t, Trigger::MemberRoleDeployed { account_id, succeeded: true, .. } if account_id == "210987654321"),
+                |t| matches!(t, Trigger::MemberRoleDeployed { account_id: Some(id), succeeded: true, .. } if id == "210987654321"),
             ),
         ),
         (
             "stackset-instance-failed.json",
             "StackSetInstanceStatusChange",
             Handle(
-                |t| matches!(t, Trigger::MemberRoleDeployed { account_id, succeeded: false, reason: Some(r) } if account_id == "555566667777" && r.contains("service control policy")),
+                |t| matches!(t, Trigger::MemberRoleDeployed { account_id: Some(id), succeeded: false, reason: Some(r), .. } if id == "555566667777" && r.contains("service control policy")),
+            ),
+        ),
+        (
+            "stackset-instance-succeeded-documented.json",
+            "StackSetInstanceStatusChange",
+            Handle(
+                |t| matches!(t, Trigger::MemberRoleDeployed { account_id: Some(id), succeeded: true, .. } if id == "444455556666"),
+            ),
+        ),
+        (
+            "stackset-instance-failed-no-stack.json",
+            "StackSetInstanceStatusChange",
+            Handle(
+                |t| matches!(t, Trigger::MemberRoleDeployed { account_id: None, succeeded: false, reason: Some(r), stack_set: Some(arn) } if r.contains("AWSCloudFormationStackSetExecutionRole") && arn.contains("stackset/marketplace-trusted-access-member-role")),
+            ),
+        ),
+        (
+            "ignored-stackset-instance-skipped.json",
+            "StackSetInstanceStatusChange",
+            Ignore("SKIPPED_SUSPENDED_ACCOUNT calls for nothing"),
+        ),
+        (
+            "account-closed-cleaned.json",
+            "AccountDepartedOrganization",
+            Handle(|t| departed(t, "777788889999", "Closed")),
+        ),
+        (
+            "account-joined-invited.json",
+            "AccountJoinedOrganization",
+            Handle(
+                |t| matches!(t, Trigger::AccountJoined { account_id, method: Some(JoinedMethod::Invited), .. } if account_id == "888899990000"),
             ),
         ),
         (

@@ -307,10 +307,10 @@ async fn transient_failures_are_retried_with_a_growing_delay_and_told_at_the_end
     });
     let mut payload = sample("scheduled.json");
     let mut delays = Vec::new();
-    for attempt in 1..=marketplace_trusted_access::handler::MAX_ATTEMPTS {
+    for attempt in 1..=marketplace_trusted_access::ports::MAX_ATTEMPTS {
         let report = run(&cloud, &payload).await;
         let handed = cloud.world().handed_on.clone();
-        if attempt < marketplace_trusted_access::handler::MAX_ATTEMPTS {
+        if attempt < marketplace_trusted_access::ports::MAX_ATTEMPTS {
             // Still in progress: no warning yet.
             assert!(report.notifications.is_empty(), "{}", report.to_json_line());
             let (request, delay) = handed.last().unwrap().clone();
@@ -327,4 +327,155 @@ async fn transient_failures_are_retried_with_a_growing_delay_and_told_at_the_end
         }
     }
     assert_eq!(delays, [30, 60, 120, 240]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_invocations_of_the_same_event_at_once_publish_each_message_once() {
+    // GIVEN AWS-like latency, so that the two invocations interleave at every call: both find the
+    // outbox empty, both compose, and both reach the publish
+    let cloud = organization(true);
+    cloud.world().latency = Duration::from_millis(40);
+    let event = sample("disable-by-cli.json");
+    cloud.set_trusted_access(false);
+    let (one, two) = (app(&cloud), app(&cloud));
+    let (a, b) = (
+        Invocation::until(Instant::now() + Duration::from_secs(900)),
+        Invocation::until(Instant::now() + Duration::from_secs(900)),
+    );
+
+    // WHEN both handle the same event at the same moment
+    let (first, second) = tokio::join!(one.handle(&event, &a), two.handle(&event, &b));
+
+    // THEN each message went out once: one invocation published it, the other waited for its
+    // claim and found it published
+    let sent = published(&cloud);
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    let mut statuses: Vec<DeliveryStatus> = deliveries(&first)
+        .into_iter()
+        .chain(deliveries(&second))
+        .collect();
+    statuses.sort_by_key(|s| format!("{s:?}"));
+    assert_eq!(
+        statuses,
+        [
+            DeliveryStatus::AlreadyPublished,
+            DeliveryStatus::AlreadyPublished,
+            DeliveryStatus::Published,
+            DeliveryStatus::Published
+        ]
+    );
+    assert!(first.failure.is_none() && second.failure.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_claim_whose_holder_died_is_taken_over_and_a_live_one_is_waited_for_then_retried() {
+    let cloud = organization(true);
+    let event = sample("enable-by-cli-iamuser.json");
+    // GIVEN an earlier invocation stored the hand-off, claimed it and died before publishing
+    let key = event["detail"]["eventID"].as_str().unwrap().to_string();
+    let live = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+            + 60_000
+    };
+    let first = {
+        // Composed and stored by a run whose publish failed, then claimed by a holder still alive.
+        cloud
+            .world()
+            .publish_failures
+            .push_back(AwsError::new("InternalError", "x"));
+        let report = run(&cloud, &event).await;
+        assert_eq!(deliveries(&report), [DeliveryStatus::Failed]);
+        cloud
+            .world()
+            .claims
+            .insert((key.clone(), 0), ("a-live-invocation".into(), live()));
+        report
+    };
+    assert!(first.failure.is_some());
+
+    // WHEN a retry comes while that holder is alive: it waits, then fails, publishing nothing
+    let waiting = run(&cloud, &event).await;
+    assert_eq!(deliveries(&waiting), [DeliveryStatus::Failed]);
+    assert!(
+        waiting.notifications[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("a-live-invocation")),
+        "{}",
+        waiting.to_json_line()
+    );
+    assert!(published(&cloud).is_empty());
+
+    // …and once its lease has lapsed (the holder died), the next retry takes the claim over
+    cloud
+        .world()
+        .claims
+        .insert((key, 0), ("a-dead-invocation".into(), 0));
+    let retried = run(&cloud, &event).await;
+    assert_eq!(deliveries(&retried), [DeliveryStatus::Published]);
+    assert_eq!(published(&cloud).len(), 1);
+}
+
+#[tokio::test]
+async fn continuations_with_any_attempt_hand_on_within_the_chain_and_stop_after_five_runs() {
+    let cloud = organization(true);
+    for id in cloud.members() {
+        cloud.with_account(&id, |a| a.role = true);
+    }
+    let slow = cloud.members()[0].clone();
+    cloud.with_account(&slow, |a| {
+        a.errors
+            .insert("iam:GetRole", AwsError::new("Throttling", "Rate exceeded"));
+    });
+    let queued = |attempt: Value| {
+        let body = json!({"continuation": {
+            "trigger": "schedule", "eventId": "chain-1", "attempt": attempt,
+            "accounts": [slow], "dryRun": false,
+        }});
+        json!({"Records": [{"eventSource": "aws:sqs", "body": body.to_string()}]})
+    };
+    let max = marketplace_trusted_access::ports::MAX_ATTEMPTS;
+    for attempt in [
+        json!(0),
+        json!(-1),
+        json!(4_294_967_295u64),
+        serde_json::from_str::<Value>("18446744073709551616").unwrap(),
+        json!(1.5),
+        json!("2"),
+        Value::Null,
+    ] {
+        let report = run(&cloud, &queued(attempt.clone())).await;
+        let handover = report
+            .continuation
+            .as_ref()
+            .expect("the account still fails");
+        assert!(handover.attempt <= max, "{attempt}: {handover:?}");
+        assert!(
+            handover.delay_seconds.is_none_or(|d| d <= 240),
+            "{attempt}: {handover:?}"
+        );
+        assert!(
+            ["handed-on", "exhausted"].contains(&handover.status.as_str()),
+            "{attempt}: {handover:?}"
+        );
+    }
+    // A chain begun by a message with attempt 0 still ends after five runs.
+    cloud.world().handed_on.clear();
+    let mut payload = queued(json!(0));
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let report = run(&cloud, &payload).await;
+        if report.continuation.as_ref().unwrap().status == "exhausted" {
+            break;
+        }
+        let (request, _) = cloud.world().handed_on.last().unwrap().clone();
+        payload = json!({"Records": [{"eventSource": "aws:sqs",
+            "body": json!({"continuation": request}).to_string()}]});
+        assert!(runs < 10, "the chain does not end");
+    }
+    assert_eq!(runs, max);
 }

@@ -9,8 +9,11 @@
 //! - `cargo_lambda`: every sample event through the real Lambda runtime;
 //! - `events`, `notifications_doc`, `template_actions`: the samples, the rendered messages and the
 //!   template, checked offline;
-//! - `sns`: hand-offs through the emulator's SNS to per-audience subscriptions.
+//! - `sns`: hand-offs through the emulator's SNS to per-audience subscriptions;
+//! - `properties` (with the generators of `payloads`): intake, configuration and composition for
+//!   any input.
 
+mod as_aws_sends;
 mod aws_runs;
 mod cargo_lambda;
 mod cli;
@@ -22,6 +25,8 @@ mod handoffs;
 mod least_privilege;
 mod notifications;
 mod notifications_doc;
+mod payloads;
+mod properties;
 mod reconcile;
 mod scale;
 mod sns;

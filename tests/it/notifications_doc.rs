@@ -4,7 +4,9 @@
 
 use marketplace_trusted_access::config::Removal;
 use marketplace_trusted_access::decision::{Action, Membership, Policy, RoleState};
-use marketplace_trusted_access::intake::{DepartureMethod, MARKETPLACE_PRINCIPAL, Origin, Trigger};
+use marketplace_trusted_access::intake::{
+    DepartureMethod, JoinedMethod, MARKETPLACE_PRINCIPAL, Origin, Trigger,
+};
 use marketplace_trusted_access::messages::{Context, compose};
 use marketplace_trusted_access::outcome::{AccountResult, ActionResult, Failure, Outcome, Step};
 use marketplace_trusted_access::ports::{AccountState, AwsError, OrgIdentity};
@@ -177,6 +179,7 @@ fn render() -> String {
         title: "An account joined",
         trigger: Trigger::AccountJoined {
             account_id: "444455556666".into(),
+            method: Some(JoinedMethod::Created),
             origin: organizations,
         },
         name: "CreateAccountResult",
@@ -234,7 +237,8 @@ fn render() -> String {
     cases.push(case(
         "The member role could not be deployed to a new account",
         Trigger::MemberRoleDeployed {
-            account_id: "555566667777".into(),
+            account_id: Some("555566667777".into()),
+            stack_set: None,
             succeeded: false,
             reason: Some(
                 "ResourceLogicalId:MemberRole, ResourceType:AWS::IAM::Role, ResourceStatusReason:User: \
@@ -262,6 +266,59 @@ fn render() -> String {
             unreached: Vec::new(),
         },
     ));
+    cases.push(case(
+        "The member-role StackSet failed before its stack was named",
+        Trigger::MemberRoleDeployed {
+            account_id: None,
+            stack_set: Some(
+                "arn:aws:cloudformation:us-east-1:123456789012:stackset/marketplace-trusted-access-member-role:5f2b9c1e-8d4a-4e6b-9a3c-1d2e3f4a5b6c"
+                    .into(),
+            ),
+            succeeded: false,
+            reason: Some(
+                "Account 666677778888 should have 'AWSCloudFormationStackSetExecutionRole' role with \
+                 trust relationship to Role 'AWSCloudFormationStackSetAdministrationRole'."
+                    .into(),
+            ),
+        },
+        "StackSetInstanceStatusChange",
+        Outcome {
+            trusted_access: true,
+            accounts: Vec::new(),
+            unreached: Vec::new(),
+        },
+    ));
+    cases.push(Case {
+        title: "A closed account was removed for good",
+        trigger: Trigger::AccountDeparted {
+            account_id: "777788889999".into(),
+            method: DepartureMethod::parse("CLEANED"),
+            origin: Origin {
+                actor: "organizations.amazonaws.com".into(),
+                service: Some("organizations.amazonaws.com".into()),
+                event_time: Some("2026-09-14T03:12:40Z".into()),
+                source_ip: Some("organizations.amazonaws.com".into()),
+                user_agent: Some("organizations.amazonaws.com".into()),
+            },
+        },
+        name: "AccountDepartedOrganization",
+        event_id: "7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d0e",
+        outcome: Outcome {
+            trusted_access: true,
+            accounts: vec![AccountResult {
+                state: None,
+                ..account(
+                    "777788889999",
+                    Action::Keep,
+                    ActionResult::Done,
+                    Membership::Departed,
+                    None,
+                )
+            }],
+            unreached: Vec::new(),
+        },
+        recovered: Vec::new(),
+    });
     cases.push(Case {
         recovered: vec!["444455556666".into()],
         ..case(

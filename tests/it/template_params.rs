@@ -966,7 +966,9 @@ fn the_stackset_rule_forwards_its_instance_events_and_nothing_else() {
     assert_eq!(
         forwarded,
         [
+            "stackset-instance-failed-no-stack.json",
             "stackset-instance-failed.json",
+            "stackset-instance-succeeded-documented.json",
             "stackset-instance-succeeded.json"
         ]
     );
