@@ -537,7 +537,8 @@ fn scope_of(trigger: &Trigger) -> Scope {
     }
 }
 
-/// The largest report logged as one line: CloudWatch Logs takes events of up to 256 KB.
+/// The largest report logged as one line: under the 256 KiB that Lambda's log capture keeps whole
+/// (docs/design.md, "The report"; CloudWatch Logs' 1 MB applies to `PutLogEvents` callers only).
 pub const LOG_LINE_LIMIT: usize = 200_000;
 
 /// Logs the report as one JSON line or, when that would be too long for CloudWatch Logs, as one
