@@ -5,7 +5,7 @@
 //! What only AWS or the emulator can show (the SDK's retries, IAM's answers, SNS's limits) is tested
 //! against the emulator and with mocked SDK clients, not here.
 
-use crate::messages::Message;
+use crate::messages::message::Message;
 use crate::ports::{
     AccountRole, AccountState, AwsError, Caller, Claim, Continuation, ContinuationRequest,
     Deletion, Directory, FailureSet, MemberAccount, OrgIdentity, Publisher, RoleStore, StateStore,

@@ -8,18 +8,18 @@ use crate::aws::state::StateTable;
 use crate::aws::topic::Topic;
 use crate::config::Config;
 use crate::decision::{Policy, Scope, targets};
-use crate::intake::{self, Intake, Kind, MARKETPLACE_PRINCIPAL, Trigger};
-use crate::messages::{self, Audience, Context, Event};
+use crate::intake::{self, Intake, Kind, Trigger};
+use crate::messages::{self, Context};
 use crate::notify::{self, Deduplication, Outbox, PUBLISH_TIMEOUT};
 use crate::outcome::Outcome;
 use crate::ports::{
-    AwsError, Continuation, ContinuationRequest, Directory, FailureSet, MAX_ATTEMPTS, Publisher,
-    RoleStore, StateStore,
+    Continuation, ContinuationRequest, Directory, FailureSet, MAX_ATTEMPTS, Publisher, RoleStore,
+    StateStore,
 };
 use crate::reconcile::{Reconciler, Session, known_accounts};
 use crate::report::{Ending, Handover, Report};
+use crate::service::MARKETPLACE;
 use aws_config::SdkConfig;
-use lambda_runtime::Diagnostic;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,40 +37,7 @@ const REPORT_MARGIN: Duration = Duration::from_secs(2);
 pub const RESERVE: Duration =
     Duration::from_secs(PUBLISH_TIMEOUT.as_secs() * MAX_MESSAGES as u64 + REPORT_MARGIN.as_secs());
 
-/// Why an invocation fails. Lambda retries a failed asynchronous invocation and, at last, leaves it
-/// in the dead-letter queue. The report has been logged before; the error carries only its reason.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum InvocationError {
-    #[error("could not read {what}: {source}")]
-    Unreadable {
-        what: &'static str,
-        source: AwsError,
-    },
-    #[error(
-        "the function must run in the organization's management account {management}, not {actual}"
-    )]
-    WrongAccount { management: String, actual: String },
-    #[error("notification {} for {} could not be published: {source}", .event.as_str(), .audience.as_str())]
-    Notification {
-        audience: Audience,
-        event: Event,
-        source: AwsError,
-    },
-}
-
-impl From<InvocationError> for Diagnostic {
-    fn from(err: InvocationError) -> Diagnostic {
-        let error_type = match &err {
-            InvocationError::Unreadable { .. } => "AwsUnreadable",
-            InvocationError::WrongAccount { .. } => "NotManagementAccount",
-            InvocationError::Notification { .. } => "NotificationNotPublished",
-        };
-        Diagnostic {
-            error_type: error_type.into(),
-            error_message: err.to_string(),
-        }
-    }
-}
+pub use crate::error::InvocationError;
 
 /// One invocation's context: the Lambda request id, which names the session in member accounts'
 /// CloudTrail, and the time Lambda stops the invocation.
@@ -210,7 +177,7 @@ impl App {
             return Report::build(intake, dry_run, Ending::Ignored(reason));
         }
         let scope = scope_of(trigger);
-        let trusted_access = match directory.trusted_access(MARKETPLACE_PRINCIPAL).await {
+        let trusted_access = match directory.trusted_access(MARKETPLACE.principal).await {
             Ok(enabled) => enabled,
             Err(e) => return stopped(None, unreadable("the organization", e)),
         };

@@ -6,12 +6,10 @@
 //! method two ways, and the parser must accept all of them and never panic on anything.
 
 use crate::ports::ContinuationRequest;
+use crate::service::MARKETPLACE;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::Deserialize;
 use serde_json::Value;
-
-/// The service principal whose trusted access this function manages.
-pub const MARKETPLACE_PRINCIPAL: &str = "license-management.marketplace.amazonaws.com";
 
 /// An invocation, understood.
 #[derive(Debug, Clone, PartialEq)]
@@ -455,12 +453,13 @@ fn parse_cloudtrail(detail: &Value, resources: &[String], intake: &mut Intake) {
     intake.kind = match name.as_str() {
         "EnableAWSServiceAccess" | "DisableAWSServiceAccess" => {
             match text(&["requestParameters", "servicePrincipal"]) {
-                Some(p) if p == MARKETPLACE_PRINCIPAL => Kind::Handle(Trigger::TrustedAccess {
+                Some(p) if p == MARKETPLACE.principal => Kind::Handle(Trigger::TrustedAccess {
                     enabled: name == "EnableAWSServiceAccess",
                     origin,
                 }),
                 Some(p) => Kind::Ignore(format!(
-                    "service principal {p} is not managed by this function (it manages {MARKETPLACE_PRINCIPAL})"
+                    "service principal {p} is not managed by this function (it manages {})",
+                    MARKETPLACE.principal
                 )),
                 None => Kind::Ignore("the record has no requestParameters.servicePrincipal".into()),
             }
@@ -636,6 +635,7 @@ pub fn is_account_id(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    const MARKETPLACE_PRINCIPAL: &str = MARKETPLACE.principal;
     use serde_json::json;
 
     fn cloudtrail(detail: Value) -> Value {

@@ -16,9 +16,9 @@
 //! - [`config`]: the environment, validated once.
 
 pub mod aws;
-pub mod cli;
 pub mod config;
 pub mod decision;
+pub mod error;
 pub mod fake;
 pub mod handler;
 pub mod intake;
@@ -29,3 +29,4 @@ pub mod outcome;
 pub mod ports;
 pub mod reconcile;
 pub mod report;
+pub mod service;

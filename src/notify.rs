@@ -2,7 +2,7 @@
 //! log it when there is no topic or the run is a dry run, and say what became of each. With a state
 //! table, a trigger's messages go through its outbox, so that each is published once.
 
-use crate::messages::{Audience, Event, Message};
+use crate::messages::message::{Audience, Event, Message};
 use crate::ports::{AwsError, Claim, Publisher, StateStore, StoredMessage};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -2,82 +2,11 @@
 //! (docs/design.md, "Architecture"). `aws/` implements them with the AWS SDK; `fake` implements them in
 //! memory for tests and benchmarks.
 
-use crate::messages::Message;
+pub use crate::error::{AwsError, ErrorKind};
+use crate::messages::message::Message;
 use async_trait::async_trait;
 use std::fmt;
 use std::time::Instant;
-
-/// Whether retrying later may succeed. The SDK has already retried what it retries when an error
-/// reaches the reconciler, so this tells the report and the continuation what is worth another go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ErrorKind {
-    /// Throttling, timeouts, connection failures and 5xx answers.
-    Transient,
-    /// Everything else: AccessDenied, a missing member role, validation errors.
-    Permanent,
-}
-
-/// An AWS error answer, reduced to what the report and the notifications show: `code: message`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct AwsError {
-    pub code: String,
-    pub message: String,
-    pub kind: ErrorKind,
-}
-
-/// Error codes AWS services use for throttling, and for failures on their side that a later try may
-/// not meet.
-const TRANSIENT_CODES: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "TooManyRequests",
-    "ProvisionedThroughputExceededException",
-    "TransactionInProgressException",
-    "RequestLimitExceeded",
-    "BandwidthLimitExceeded",
-    "LimitExceededException",
-    "RequestThrottled",
-    "SlowDown",
-    "PriorRequestNotComplete",
-    "EC2ThrottledException",
-    "ConcurrentModificationException",
-    "ServiceUnavailable",
-    "ServiceUnavailableException",
-    "ServiceFailureException",
-    "InternalError",
-    "InternalFailure",
-    "InternalServerError",
-    "RequestTimeout",
-    "RequestTimeoutException",
-];
-
-impl AwsError {
-    /// An error whose kind follows from its code.
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        let code = code.into();
-        let kind = if TRANSIENT_CODES.contains(&code.as_str()) {
-            ErrorKind::Transient
-        } else {
-            ErrorKind::Permanent
-        };
-        AwsError {
-            code,
-            message: message.into(),
-            kind,
-        }
-    }
-
-    /// The same error, of the given kind.
-    pub fn of_kind(mut self, kind: ErrorKind) -> Self {
-        self.kind = kind;
-        self
-    }
-}
 
 /// An organization's identity.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,9 +7,9 @@
 use crate::decision::{
     Action, Facts, Membership, Policy, RoleState, Scope, Target, decide, needs_observation,
 };
-use crate::intake::MARKETPLACE_PRINCIPAL;
 use crate::outcome::{AccountResult, ActionResult, Failure, Outcome, Step};
 use crate::ports::{AwsError, Caller, Deletion, Directory, ErrorKind, MemberAccount, RoleStore};
+use crate::service::MARKETPLACE;
 use futures::StreamExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -239,7 +239,7 @@ impl Reconciler<'_> {
     ) -> Result<bool, AwsError> {
         match membership {
             Membership::Departed => Ok(self.directory.account(account_id).await?.is_none()),
-            _ => Ok(!self.directory.trusted_access(MARKETPLACE_PRINCIPAL).await?),
+            _ => Ok(!self.directory.trusted_access(MARKETPLACE.principal).await?),
         }
     }
 }

@@ -3,12 +3,13 @@
 //! what the invocation learned; nothing else writes it.
 
 use crate::decision::Action;
-use crate::handler::InvocationError;
-use crate::intake::{Intake, MARKETPLACE_PRINCIPAL};
+use crate::error::InvocationError;
+use crate::intake::Intake;
 use crate::messages::{Audience, Event};
 use crate::notify::{Deduplication, Delivery, DeliveryStatus};
 use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, Status, TrustedAccess};
 use crate::ports::ErrorKind;
+use crate::service::MARKETPLACE;
 use serde::{Deserialize, Serialize};
 
 /// How the invocation ended.
@@ -162,7 +163,7 @@ impl Report {
             event_id: intake.event_id.clone(),
             outcome: ReportOutcome::Reconciled,
             reason: None,
-            service_principal: MARKETPLACE_PRINCIPAL.to_string(),
+            service_principal: MARKETPLACE.principal.to_string(),
             trusted_access: None,
             dry_run,
             accounts: Counts::default(),

@@ -3,8 +3,8 @@
 
 use super::AwsError;
 use super::role::{DeletionPolling, ServiceLinkedRole};
-use crate::intake::MARKETPLACE_PRINCIPAL;
 use crate::ports::{AccountRole, Caller, RoleStore};
+use crate::service::MARKETPLACE;
 use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_sdk_iam::config::Credentials;
@@ -102,7 +102,7 @@ impl RoleStore for AccountAccess {
         Ok(Box::new(ServiceLinkedRole::new(
             self.iam.clone(),
             credentials,
-            MARKETPLACE_PRINCIPAL,
+            MARKETPLACE.principal,
             self.polling,
         )))
     }

@@ -3,6 +3,7 @@
 
 use super::AwsError;
 use crate::ports::{AccountRole, Deletion};
+use crate::service::MARKETPLACE;
 use async_trait::async_trait;
 use aws_sdk_iam::Client;
 use aws_sdk_iam::config::{Credentials, IdentityCache};
@@ -11,7 +12,7 @@ use aws_sdk_iam::types::DeletionTaskStatusType;
 use std::time::{Duration, Instant};
 
 /// The role AWS Marketplace needs in every account while trusted access is enabled.
-pub const ROLE_NAME: &str = "AWSServiceRoleForMarketplaceLicenseManagement";
+const ROLE_NAME: &str = MARKETPLACE.role.name;
 
 /// How long to wait for an asynchronous deletion, and how often to look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,10 +198,13 @@ impl AccountRole for ServiceLinkedRole {
 #[cfg(test)]
 pub(crate) fn role_found() -> aws_sdk_iam::operation::get_role::GetRoleOutput {
     let role = aws_sdk_iam::types::Role::builder()
-        .path("/aws-service-role/license-management.marketplace.amazonaws.com/")
+        .path(MARKETPLACE.role.path)
         .role_name(ROLE_NAME)
         .role_id("AROAEXAMPLE")
-        .arn("arn:aws:iam::123456789012:role/aws-service-role/license-management.marketplace.amazonaws.com/AWSServiceRoleForMarketplaceLicenseManagement")
+        .arn(format!(
+            "arn:aws:iam::123456789012:role{}{ROLE_NAME}",
+            MARKETPLACE.role.path
+        ))
         .create_date(aws_smithy_types::DateTime::from_secs(0))
         .build()
         .expect("every required field is set");

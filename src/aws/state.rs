@@ -4,7 +4,7 @@
 //! Keys: `pk` (S) and `sk` (S). Items expire through the table's TTL on `expiresAt`.
 
 use super::AwsError;
-use crate::messages::{Audience, Event, Message, Severity};
+use crate::messages::message::{Audience, Event, Message, Severity};
 use crate::ports::{Claim, FailureSet, StateStore, StoredMessage};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;

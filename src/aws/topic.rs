@@ -1,7 +1,7 @@
 //! The SNS topic that carries every hand-off (docs/design.md, "Notifications").
 
 use super::AwsError;
-use crate::messages::Message;
+use crate::messages::message::Message;
 use crate::ports::Publisher;
 use async_trait::async_trait;
 use aws_sdk_sns::Client;

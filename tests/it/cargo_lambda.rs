@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-const PRINCIPAL: &str = "license-management.marketplace.amazonaws.com";
+const PRINCIPAL: &str = crate::common::MARKETPLACE_PRINCIPAL;
 
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

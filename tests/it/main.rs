@@ -22,6 +22,7 @@ mod connections;
 mod emulator;
 mod events;
 mod handoffs;
+mod layout;
 mod least_privilege;
 mod notifications;
 mod notifications_doc;

@@ -2,11 +2,10 @@
 //! words them. This test renders them again and fails when the committed file is stale; run
 //! `UPDATE_DOCS=1 cargo test --test it notifications_doc` to rewrite it.
 
+use crate::common::MARKETPLACE_PRINCIPAL;
 use marketplace_trusted_access::config::Removal;
 use marketplace_trusted_access::decision::{Action, Membership, Policy, RoleState};
-use marketplace_trusted_access::intake::{
-    DepartureMethod, JoinedMethod, MARKETPLACE_PRINCIPAL, Origin, Trigger,
-};
+use marketplace_trusted_access::intake::{DepartureMethod, JoinedMethod, Origin, Trigger};
 use marketplace_trusted_access::messages::{Context, compose};
 use marketplace_trusted_access::outcome::{AccountResult, ActionResult, Failure, Outcome, Step};
 use marketplace_trusted_access::ports::{AccountState, AwsError, OrgIdentity};

@@ -82,7 +82,7 @@ const WORDS: &[&str] = &[
     "AccountJoinedOrganization",
     "CreateAccountResult",
     "AcceptHandshake",
-    "license-management.marketplace.amazonaws.com",
+    marketplace_trusted_access::service::MARKETPLACE.principal,
     "sso.amazonaws.com",
     "SUCCEEDED",
     "FAILED",

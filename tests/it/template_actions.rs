@@ -11,8 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::common::policies::{self, statements, strings};
-use marketplace_trusted_access::aws::role::ROLE_NAME;
-use marketplace_trusted_access::intake::MARKETPLACE_PRINCIPAL;
+use crate::common::{MARKETPLACE_PRINCIPAL, MARKETPLACE_ROLE as ROLE_NAME};
 use serde_json::{Value, json};
 
 /// The services the code may use: an SDK crate `aws_sdk_<name>` whose IAM prefix is `<name>`.

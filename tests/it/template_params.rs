@@ -428,11 +428,17 @@ fn every_alarm_watches_its_metric_and_notifies_the_alarm_topic() {
             "{queue}"
         );
     }
-    // The function: Errors and AsyncEventsDropped.
+    // The function: Errors, AsyncEventsDropped and RecursiveInvocationsDropped.
     assert!(has("AWS/Lambda", "Errors", "FunctionName", &function));
     assert!(has(
         "AWS/Lambda",
         "AsyncEventsDropped",
+        "FunctionName",
+        &function
+    ));
+    assert!(has(
+        "AWS/Lambda",
+        "RecursiveInvocationsDropped",
         "FunctionName",
         &function
     ));
@@ -468,7 +474,7 @@ fn every_alarm_watches_its_metric_and_notifies_the_alarm_topic() {
         }
     }
     // Nothing else, nothing twice.
-    assert_eq!(alarms.len(), queues.len() + 2 + rules.len() + 1);
+    assert_eq!(alarms.len(), queues.len() + 3 + rules.len() + 1);
     assert_eq!(watched.len(), alarms.len());
 
     // The alarm topic takes CloudWatch's messages, and an optional e-mail subscription.

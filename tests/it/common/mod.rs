@@ -45,12 +45,13 @@ use marketplace_trusted_access::aws::accounts::AccountAccess;
 use marketplace_trusted_access::aws::role::DeletionPolling;
 use marketplace_trusted_access::config::Config;
 use marketplace_trusted_access::handler::{App, Invocation, Ports};
+use marketplace_trusted_access::service::MARKETPLACE;
 
 /// moto's default account, which the static test credentials map to: the organization's management account.
 pub const MANAGEMENT_ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
-pub const MARKETPLACE_PRINCIPAL: &str = "license-management.marketplace.amazonaws.com";
-pub const MARKETPLACE_ROLE: &str = "AWSServiceRoleForMarketplaceLicenseManagement";
+pub const MARKETPLACE_PRINCIPAL: &str = MARKETPLACE.principal;
+pub const MARKETPLACE_ROLE: &str = MARKETPLACE.role.name;
 /// The role Organizations creates in every account made with CreateAccount.
 pub const MEMBER_ROLE: &str = "OrganizationAccountAccessRole";
 

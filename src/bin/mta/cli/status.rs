@@ -7,9 +7,11 @@
 
 use super::session::Truth;
 use super::table::Table;
-use crate::decision::{Action, Membership, RoleState, Target};
-use crate::intake::MARKETPLACE_PRINCIPAL;
-use crate::outcome::{AccountResult, ActionResult, Outcome, Step, TrustedAccess};
+use marketplace_trusted_access::decision::{Action, Membership, RoleState, Target};
+use marketplace_trusted_access::outcome::{
+    AccountResult, ActionResult, Outcome, Step, TrustedAccess,
+};
+use marketplace_trusted_access::service::MARKETPLACE;
 use serde::Serialize;
 
 /// Whether the member role could be assumed in an account.
@@ -131,7 +133,7 @@ impl StatusView {
         StatusView {
             organization_id: truth.organization.organization_id.clone(),
             management_account_id: truth.organization.management_account_id.clone(),
-            service_principal: MARKETPLACE_PRINCIPAL,
+            service_principal: MARKETPLACE.principal,
             trusted_access: truth.trusted_access.into(),
             member_role_name: member_role_name.to_string(),
             in_place: accounts.iter().all(|a| a.verdict.in_place()),

@@ -2,9 +2,9 @@
 //! field for field as the function logs it.
 
 use super::table::Table;
-use crate::decision::Action;
-use crate::outcome::ActionResult;
-use crate::report::{Report, ReportOutcome};
+use marketplace_trusted_access::decision::Action;
+use marketplace_trusted_access::outcome::ActionResult;
+use marketplace_trusted_access::report::{Report, ReportOutcome};
 
 /// Which run a report comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

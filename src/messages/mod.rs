@@ -7,16 +7,16 @@
 
 use crate::config::Removal;
 use crate::decision::{Action, Membership, Policy};
-use crate::intake::{DepartureMethod, JoinedMethod, MARKETPLACE_PRINCIPAL, Origin, Trigger};
+use crate::intake::{DepartureMethod, JoinedMethod, Origin, Trigger};
 use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, TrustedAccess};
 use crate::ports::{ErrorKind, OrgIdentity};
+use crate::service::MARKETPLACE;
+pub mod message;
+
+pub use message::{Audience, Event, MESSAGE_LIMIT, Message, SUBJECT_LIMIT, Severity};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
-/// SNS allows 100 characters in a subject.
-pub const SUBJECT_LIMIT: usize = 100;
-/// SNS allows 256 KiB in a message, attributes included.
-pub const MESSAGE_LIMIT: usize = 256 * 1024;
 /// The line that opens the JSON block at the end of every body.
 pub const FACTS_HEADER: &str = "Facts (JSON):";
 /// Accounts a person reads in a list before the rest is summed up.
@@ -24,90 +24,12 @@ pub const TEXT_LIST_CAP: usize = 50;
 /// Accounts listed in the facts block before the rest is counted only.
 pub const FACTS_LIST_CAP: usize = 500;
 
-const MARKETPLACE_CONSOLE: &str = "AWS Marketplace console (https://console.aws.amazon.com/marketplace/) > Settings > \
-     AWS Organizations integration";
+// The service's facts, as the wording names them.
+const MARKETPLACE_PRINCIPAL: &str = MARKETPLACE.principal;
+const MARKETPLACE_CONSOLE: &str = MARKETPLACE.console;
+const ROLE: &str = MARKETPLACE.role.name;
 const ORGANIZATIONS_CONSOLE: &str =
     "AWS Organizations console (https://console.aws.amazon.com/organizations/v2/home/services)";
-
-/// Who a message is for (the `audience` attribute that subscriptions filter on).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Audience {
-    OrganizationsAdmin,
-    MarketplaceAdmin,
-    AccountAdmin,
-}
-
-/// What happened (the `event` attribute).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Event {
-    TrustedAccessEnabled,
-    TrustedAccessDisabled,
-    AccountDeparted,
-    AccountJoined,
-    DriftCorrected,
-    ReconcileFailed,
-    /// Every account a sweep had found failing is reconciled again.
-    ReconcileRecovered,
-}
-
-/// How urgent (the `severity` attribute).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Severity {
-    Info,
-    ActionRequired,
-    Warning,
-}
-
-impl Audience {
-    /// The attribute value.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Audience::OrganizationsAdmin => "organizations-admin",
-            Audience::MarketplaceAdmin => "marketplace-admin",
-            Audience::AccountAdmin => "account-admin",
-        }
-    }
-}
-
-impl Event {
-    /// The attribute value.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Event::TrustedAccessEnabled => "trusted-access-enabled",
-            Event::TrustedAccessDisabled => "trusted-access-disabled",
-            Event::AccountDeparted => "account-departed",
-            Event::AccountJoined => "account-joined",
-            Event::DriftCorrected => "drift-corrected",
-            Event::ReconcileFailed => "reconcile-failed",
-            Event::ReconcileRecovered => "reconcile-recovered",
-        }
-    }
-}
-
-impl Severity {
-    /// The attribute value.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::ActionRequired => "action-required",
-            Severity::Warning => "warning",
-        }
-    }
-}
-
-/// One notification, ready to publish.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    pub audience: Audience,
-    pub event: Event,
-    pub severity: Severity,
-    pub organization: String,
-    pub subject: String,
-    pub body: String,
-}
 
 /// The facts block that ends every message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -506,12 +428,14 @@ fn departed(
              nothing from anyone."
         ),
         Some((_, ActionResult::Failed, failure)) => format!(
-            "Deleting the role in account {account_id} failed: {}. {HOW_TO_DELETE}",
-            failure.map_or_else(|| "unknown error".to_string(), ToString::to_string)
+            "Deleting the role in account {account_id} failed: {}. {}",
+            failure.map_or_else(|| "unknown error".to_string(), ToString::to_string),
+            how_to_delete()
         ),
         _ => format!(
-            "The role AWSServiceRoleForMarketplaceLicenseManagement in account {account_id}, if present, was kept \
-             (ON_DEPARTURE=retain). Now that the account is outside the organization, {HOW_TO_DELETE}"
+            "The role {ROLE} in account {account_id}, if present, was kept \
+             (ON_DEPARTURE=retain). Now that the account is outside the organization, {}",
+            how_to_delete()
         ),
     };
     let severity = match cx.failures().next() {
@@ -650,9 +574,13 @@ fn sweep(cx: Context<'_>) -> Vec<Message> {
     )]
 }
 
-const HOW_TO_DELETE: &str = "that account's administrator may delete it: IAM console > Roles > \
-     AWSServiceRoleForMarketplaceLicenseManagement > Delete, or \
-     `aws iam delete-service-linked-role --role-name AWSServiceRoleForMarketplaceLicenseManagement`.";
+/// How an account's administrator deletes the role.
+fn how_to_delete() -> String {
+    format!(
+        "that account's administrator may delete it: IAM console > Roles > {ROLE} > Delete, or \
+         `aws iam delete-service-linked-role --role-name {ROLE}`."
+    )
+}
 
 fn message(cx: Context<'_>, h: Header<'_>, mut body: Body) -> Message {
     let o = cx.outcome;
@@ -773,13 +701,13 @@ impl Body {
     fn role_policy(&mut self, removal: Removal, when: &str) {
         self.para(&match removal {
             Removal::Retain => format!(
-                "The service-linked role AWSServiceRoleForMarketplaceLicenseManagement was kept in every account \
+                "The service-linked role {ROLE} was kept in every account \
                  (ON_DISABLE=retain). Now that {when}, each account's administrator may delete it once AWS \
                  Marketplace no longer uses it."
             ),
             Removal::Delete => format!(
                 "Since {when} and ON_DISABLE=delete, the function deleted the service-linked role \
-                 AWSServiceRoleForMarketplaceLicenseManagement where it was present."
+                 {ROLE} where it was present."
             ),
         });
     }

@@ -3,9 +3,9 @@
 //! `intake::is_account_id`), so that a bad value stops `mta` before any AWS call, with clap's usage
 //! error and exit code 2.
 
-use crate::config::{self, Config, Removal};
-use crate::intake::is_account_id;
 use clap::{Args, Parser, Subcommand};
+use marketplace_trusted_access::config::{self, Config, Removal};
+use marketplace_trusted_access::intake::is_account_id;
 use std::path::PathBuf;
 
 /// Keeps the AWS Marketplace service-linked role where AWS Organizations trusted access says it must

@@ -16,16 +16,16 @@ pub mod session;
 pub mod status;
 pub mod table;
 
-use crate::config::Removal;
-use crate::decision::{Policy, Scope, Target};
-use crate::intake::{self, Kind};
-use crate::messages::{self, Context};
-use crate::notify::{self, Deduplication};
-use crate::outcome::{AccountResult, Failure, Outcome, Step};
-use crate::ports::AwsError;
-use crate::reconcile::{Reconciler, Session};
-use crate::report::{Ending, Report, ReportOutcome};
 use args::{ApplyArgs, Cli, Command, ExplainArgs, RunArgs, StatusArgs};
+use marketplace_trusted_access::config::Removal;
+use marketplace_trusted_access::decision::{Policy, Scope, Target};
+use marketplace_trusted_access::intake::{self, Kind};
+use marketplace_trusted_access::messages::{self, Context};
+use marketplace_trusted_access::notify::{self, Deduplication};
+use marketplace_trusted_access::outcome::{AccountResult, Failure, Outcome, Step};
+use marketplace_trusted_access::ports::AwsError;
+use marketplace_trusted_access::reconcile::{Reconciler, Session};
+use marketplace_trusted_access::report::{Ending, Report, ReportOutcome};
 use progress::{Interrupt, Progress};
 use render::Run;
 use session::{Ports, Truth};
@@ -33,7 +33,7 @@ use status::StatusView;
 use std::io::{IsTerminal, Read};
 use std::time::{Duration, Instant};
 
-/// How `mta` exits. Documented under every `--help` ([`args::EXIT_CODES`]) and in README.md.
+/// How `mta` exits. Documented under every `--help` ([`args::EXIT_CODES`]) and in docs/cli.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// 0: everything in place, or every account reconciled; an event the function handles.
@@ -484,7 +484,7 @@ async fn apply(args: ApplyArgs) -> Result<Exit, CliError> {
             let creates = plan
                 .actions
                 .iter()
-                .filter(|a| a.action == crate::decision::Action::Create)
+                .filter(|a| a.action == marketplace_trusted_access::decision::Action::Create)
                 .count();
             let question = format!(
                 "\nApply {changes} change(s) to organization {} ({creates} create, {} delete)?",
@@ -601,8 +601,8 @@ fn explain(args: ExplainArgs) -> Result<Exit, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::Counts;
-    use crate::ports::ErrorKind;
+    use marketplace_trusted_access::outcome::Counts;
+    use marketplace_trusted_access::ports::ErrorKind;
 
     fn report(outcome: ReportOutcome, planned: usize) -> Report {
         let intake = intake::parse(&serde_json::json!({"command": "reconcile"}));
@@ -712,7 +712,7 @@ mod tests {
         let intake = intake::parse(&command_payload(&run, true));
         assert!(matches!(
             intake.kind,
-            Kind::Handle(crate::intake::Trigger::Command { dry_run: true, accounts: Some(ref a) })
+            Kind::Handle(marketplace_trusted_access::intake::Trigger::Command { dry_run: true, accounts: Some(ref a) })
                 if a == &["111111111111", "222222222222"]
         ));
         assert_eq!(

@@ -5,25 +5,25 @@
 
 use super::CliError;
 use super::args::Common;
-use crate::aws::accounts::AccountAccess;
-use crate::aws::organization::Organization;
-use crate::decision::{Scope, Target, targets};
-use crate::intake::MARKETPLACE_PRINCIPAL;
-use crate::ports::{Caller, Directory, MemberAccount, OrgIdentity, RoleStore};
-use crate::reconcile::known_accounts;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_iam::config::ProvideCredentials;
+use marketplace_trusted_access::aws::accounts::AccountAccess;
+use marketplace_trusted_access::aws::organization::Organization;
+use marketplace_trusted_access::decision::{Scope, Target, targets};
+use marketplace_trusted_access::ports::{Caller, Directory, MemberAccount, OrgIdentity, RoleStore};
+use marketplace_trusted_access::reconcile::known_accounts;
+use marketplace_trusted_access::service::MARKETPLACE;
 
 /// The SDK configuration from the standard chain, with the function's retry and timeout settings.
 pub async fn sdk_config(common: &Common) -> SdkConfig {
-    let mut loader = crate::aws::sdk_loader();
+    let mut loader = marketplace_trusted_access::aws::sdk_loader();
     if let Some(profile) = &common.profile {
         loader = loader.profile_name(profile);
     }
     if let Some(region) = &common.region {
         loader = loader.region(Region::new(region.clone()));
     }
-    crate::aws::load(loader).await
+    marketplace_trusted_access::aws::load(loader).await
 }
 
 /// Fails with a message saying how to sign in when the chain finds no credentials, before any call.
@@ -125,7 +125,7 @@ pub async fn read_truth(ports: &Ports, scopes: &[Scope]) -> Result<Truth, CliErr
         .map_err(failed("organizations:DescribeOrganization"))?;
     let trusted_access = ports
         .directory
-        .trusted_access(MARKETPLACE_PRINCIPAL)
+        .trusted_access(MARKETPLACE.principal)
         .await
         .map_err(failed("organizations:ListAWSServiceAccessForOrganization"))?;
     let mut known = Vec::new();

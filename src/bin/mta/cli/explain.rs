@@ -2,7 +2,8 @@
 //! is `intake::parse`, the function's own; this module only words it and says which accounts the
 //! trigger looks at (`decision::Scope`).
 
-use crate::intake::{self, DepartureMethod, Intake, Kind, MARKETPLACE_PRINCIPAL, Origin, Trigger};
+use marketplace_trusted_access::intake::{self, DepartureMethod, Intake, Kind, Origin, Trigger};
+use marketplace_trusted_access::service::MARKETPLACE;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -92,7 +93,8 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
         Trigger::TrustedAccess { enabled, origin: o } => {
             origin(&mut e, o);
             e.what = Some(format!(
-                "trusted access for {MARKETPLACE_PRINCIPAL} was {} {}",
+                "trusted access for {} was {} {}",
+                MARKETPLACE.principal,
                 if *enabled { "enabled" } else { "disabled" },
                 if o.is_marketplace() {
                     "by AWS Marketplace itself"

@@ -2,8 +2,8 @@
 //! failures), drawn only on a terminal and never with `--quiet`; and Ctrl-C, which stops starting
 //! accounts, lets those in flight finish, and leaves the partial result to be printed.
 
-use crate::outcome::{AccountResult, ActionResult};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use marketplace_trusted_access::outcome::{AccountResult, ActionResult};
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

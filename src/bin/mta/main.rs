@@ -1,8 +1,10 @@
-//! `mta`, the operator's command line: wiring only (the logic is in `marketplace_trusted_access::cli`).
+//! `mta`, the operator's command line: wiring only (the commands are in `cli`, on the library's public API).
 
 use clap::Parser;
-use marketplace_trusted_access::cli::{self, args::Cli};
+use cli::args::Cli;
 use std::process::ExitCode;
+
+mod cli;
 
 fn main() -> ExitCode {
     // No code path is meant to panic; should one, say so in one line rather than with a trace.

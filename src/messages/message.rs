@@ -1,0 +1,89 @@
+//! A message as it is published: its audience, event and severity (the attributes subscriptions
+//! filter on), subject and body, and the limits SNS puts on them. A leaf: it imports nothing of the
+//! crate, so that the seams and the adapters can speak of messages without the wording.
+
+use serde::{Deserialize, Serialize};
+
+/// SNS allows 100 characters in a subject.
+pub const SUBJECT_LIMIT: usize = 100;
+/// SNS allows 256 KiB in a message, attributes included.
+pub const MESSAGE_LIMIT: usize = 256 * 1024;
+/// Who a message is for (the `audience` attribute that subscriptions filter on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Audience {
+    OrganizationsAdmin,
+    MarketplaceAdmin,
+    AccountAdmin,
+}
+
+/// What happened (the `event` attribute).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Event {
+    TrustedAccessEnabled,
+    TrustedAccessDisabled,
+    AccountDeparted,
+    AccountJoined,
+    DriftCorrected,
+    ReconcileFailed,
+    /// Every account a sweep had found failing is reconciled again.
+    ReconcileRecovered,
+}
+
+/// How urgent (the `severity` attribute).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Info,
+    ActionRequired,
+    Warning,
+}
+
+impl Audience {
+    /// The attribute value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Audience::OrganizationsAdmin => "organizations-admin",
+            Audience::MarketplaceAdmin => "marketplace-admin",
+            Audience::AccountAdmin => "account-admin",
+        }
+    }
+}
+
+impl Event {
+    /// The attribute value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Event::TrustedAccessEnabled => "trusted-access-enabled",
+            Event::TrustedAccessDisabled => "trusted-access-disabled",
+            Event::AccountDeparted => "account-departed",
+            Event::AccountJoined => "account-joined",
+            Event::DriftCorrected => "drift-corrected",
+            Event::ReconcileFailed => "reconcile-failed",
+            Event::ReconcileRecovered => "reconcile-recovered",
+        }
+    }
+}
+
+impl Severity {
+    /// The attribute value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::ActionRequired => "action-required",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One notification, ready to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub audience: Audience,
+    pub event: Event,
+    pub severity: Severity,
+    pub organization: String,
+    pub subject: String,
+    pub body: String,
+}
