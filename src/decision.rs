@@ -5,6 +5,7 @@
 //! checked as properties over all of them.
 
 use crate::config::Removal;
+use crate::intake::Trigger;
 use crate::ports::{AccountState, MemberAccount};
 use serde::{Deserialize, Serialize};
 
@@ -184,6 +185,45 @@ pub fn targets(management_account_id: &str, known: &[MemberAccount], scope: &Sco
                 joining: *joining,
                 ..target
             }]
+        }
+    }
+}
+
+impl Trigger {
+    /// Which accounts the trigger asks to look at.
+    pub fn scope(&self) -> Scope {
+        match self {
+            Trigger::TrustedAccess { .. }
+            | Trigger::Sweep
+            | Trigger::Command { accounts: None, .. } => Scope::Organization,
+            Trigger::Command {
+                accounts: Some(ids),
+                ..
+            } => Scope::Listed(ids.clone()),
+            Trigger::Continuation(request) => Scope::Listed(request.accounts.clone()),
+            Trigger::AccountDeparted { account_id, .. } => Scope::Named {
+                account_id: account_id.clone(),
+                departed: true,
+                joining: false,
+            },
+            Trigger::AccountJoined { account_id, .. } => Scope::Named {
+                account_id: account_id.clone(),
+                departed: false,
+                joining: true,
+            },
+            Trigger::MemberRoleDeployed {
+                account_id: Some(account_id),
+                ..
+            } => Scope::Named {
+                account_id: account_id.clone(),
+                departed: false,
+                joining: false,
+            },
+            // A deployment that failed before its stack was named: no account to look at, only the
+            // failure to tell.
+            Trigger::MemberRoleDeployed {
+                account_id: None, ..
+            } => Scope::Listed(Vec::new()),
         }
     }
 }

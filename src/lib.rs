@@ -17,6 +17,7 @@
 
 pub mod aws;
 pub mod config;
+pub mod continuation;
 pub mod decision;
 pub mod error;
 pub mod fake;
@@ -30,3 +31,4 @@ pub mod ports;
 pub mod reconcile;
 pub mod report;
 pub mod service;
+pub mod sweep_memory;

@@ -2,6 +2,7 @@
 //! log it when there is no topic or the run is a dry run, and say what became of each. With a state
 //! table, a trigger's messages go through its outbox, so that each is published once.
 
+use crate::intake::{Intake, Trigger};
 use crate::messages::message::{Audience, Event, Message};
 use crate::ports::{AwsError, Claim, Publisher, StateStore, StoredMessage};
 use serde::{Deserialize, Serialize};
@@ -253,5 +254,24 @@ async fn outbox(
     } else {
         // Another delivery of the same trigger stored its messages first: those are the ones.
         state.outbox(key).await
+    }
+}
+
+/// The identity of the fact a trigger's hand-offs are about: the same for every delivery of it.
+/// `None` for a command, which has no identity: its messages go out at least once.
+pub fn outbox_key(intake: &Intake, trigger: &Trigger) -> Option<String> {
+    match trigger {
+        // One departure, one hand-off, whether it comes as RemoveAccountFromOrganization,
+        // AccountDepartedOrganization or both; likewise for a join and its member role.
+        Trigger::AccountDeparted { account_id, .. } => Some(format!("departed#{account_id}")),
+        Trigger::AccountJoined { account_id, .. }
+        | Trigger::MemberRoleDeployed {
+            account_id: Some(account_id),
+            succeeded: true,
+            ..
+        } => Some(format!("joined#{account_id}")),
+        Trigger::Continuation(request) => Some(format!("{}#{}", request.event_id, request.attempt)),
+        Trigger::Command { .. } => None,
+        _ => intake.event_id.clone(),
     }
 }

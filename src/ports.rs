@@ -6,6 +6,7 @@ pub use crate::error::{AwsError, ErrorKind};
 use crate::messages::message::Message;
 use async_trait::async_trait;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// An organization's identity.
@@ -255,6 +256,19 @@ pub trait Continuation: Send + Sync {
         request: &ContinuationRequest,
         delay: std::time::Duration,
     ) -> Result<(), AwsError>;
+}
+
+/// The adapters an invocation works through: the AWS ones (`aws`), or in-memory fakes.
+#[derive(Clone)]
+pub struct Ports {
+    pub directory: Arc<dyn Directory>,
+    pub roles: Arc<dyn RoleStore>,
+    /// `None`: notifications are logged, not published.
+    pub publisher: Option<Arc<dyn Publisher>>,
+    /// `None`: hand-offs are sent at least once, and sweep failures told every time.
+    pub state: Option<Arc<dyn StateStore>>,
+    /// `None`: what a run leaves is left to the next sweep.
+    pub continuation: Option<Arc<dyn Continuation>>,
 }
 
 #[cfg(test)]

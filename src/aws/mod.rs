@@ -8,7 +8,17 @@ pub mod role;
 pub mod state;
 pub mod topic;
 
+use crate::config::Config;
+use crate::notify::PUBLISH_TIMEOUT;
 pub use crate::ports::AwsError;
+use crate::ports::{Continuation, Ports, Publisher, StateStore};
+use accounts::AccountAccess;
+use aws_config::SdkConfig;
+use organization::Organization;
+use queue::ContinuationQueue;
+use state::StateTable;
+use std::sync::Arc;
+use topic::Topic;
 
 /// The SDK's configuration loader with the settings every client here uses: the standard retry mode,
 /// which retries throttling with backoff (never hand-written loops), and a bound on every call,
@@ -99,6 +109,37 @@ impl HttpStatus for aws_smithy_runtime_api::http::Response {
 
 /// The error families the SDK can answer with, once its retries are spent: each keeps its kind.
 /// (Service answers, throttling among them, are tested with mocked clients in `role`.)
+impl Ports {
+    /// The AWS adapters, from one SDK configuration, with `roles` for the accounts' roles.
+    pub fn aws(sdk: &SdkConfig, config: &Config, roles: AccountAccess) -> Ports {
+        let publisher = config.topic_arn.as_deref().map(|arn| {
+            let sns = aws_sdk_sns::config::Builder::from(sdk)
+                .timeout_config(
+                    aws_config::timeout::TimeoutConfig::builder()
+                        .operation_timeout(PUBLISH_TIMEOUT)
+                        .build(),
+                )
+                .build();
+            Arc::new(Topic::new(aws_sdk_sns::Client::from_conf(sns), arn)) as Arc<dyn Publisher>
+        });
+        let state = config.state_table.as_deref().map(|name| {
+            Arc::new(StateTable::new(aws_sdk_dynamodb::Client::new(sdk), name))
+                as Arc<dyn StateStore>
+        });
+        let continuation = config.continuation_queue_url.as_deref().map(|url| {
+            Arc::new(ContinuationQueue::new(aws_sdk_sqs::Client::new(sdk), url))
+                as Arc<dyn Continuation>
+        });
+        Ports {
+            directory: Arc::new(Organization::new(aws_sdk_organizations::Client::new(sdk))),
+            roles: Arc::new(roles),
+            publisher,
+            state,
+            continuation,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 use crate::common::sample;
 use crate::reconcile::{far, naming, organization};
 use marketplace_trusted_access::config::Config;
+use marketplace_trusted_access::continuation::HandoverStatus;
 use marketplace_trusted_access::fake::FakeCloud;
 use marketplace_trusted_access::handler::{App, Invocation, RESERVE};
 use marketplace_trusted_access::messages::Message;
@@ -320,7 +321,10 @@ async fn transient_failures_are_retried_with_a_growing_delay_and_told_at_the_end
             payload = json!({"Records": [{"eventSource": "aws:sqs", "body": body}]});
         } else {
             // The chain's end: the failure goes through the normal warning.
-            assert_eq!(report.continuation.as_ref().unwrap().status, "exhausted");
+            assert_eq!(
+                report.continuation.as_ref().unwrap().status,
+                HandoverStatus::Exhausted
+            );
             let sent = published(&cloud);
             assert_eq!(sent.len(), 1);
             assert_eq!(sent[0].2, "reconcile-failed");
@@ -458,7 +462,7 @@ async fn continuations_with_any_attempt_hand_on_within_the_chain_and_stop_after_
             "{attempt}: {handover:?}"
         );
         assert!(
-            ["handed-on", "exhausted"].contains(&handover.status.as_str()),
+            [HandoverStatus::HandedOn, HandoverStatus::Exhausted].contains(&handover.status),
             "{attempt}: {handover:?}"
         );
     }
@@ -469,7 +473,7 @@ async fn continuations_with_any_attempt_hand_on_within_the_chain_and_stop_after_
     loop {
         runs += 1;
         let report = run(&cloud, &payload).await;
-        if report.continuation.as_ref().unwrap().status == "exhausted" {
+        if report.continuation.as_ref().unwrap().status == HandoverStatus::Exhausted {
             break;
         }
         let (request, _) = cloud.world().handed_on.last().unwrap().clone();

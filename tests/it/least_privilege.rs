@@ -31,6 +31,7 @@ use crate::common::*;
 use aws_config::SdkConfig;
 use aws_sdk_iam::config::{Credentials, SharedCredentialsProvider};
 use marketplace_trusted_access::config::{Config, Removal};
+use marketplace_trusted_access::continuation::HandoverStatus;
 use marketplace_trusted_access::decision::Action;
 use marketplace_trusted_access::handler::{App, Invocation, InvocationError};
 use marketplace_trusted_access::outcome::ActionResult;
@@ -535,7 +536,12 @@ async fn the_templates_grant_enough_for_every_run_and_the_run_uses_every_grant()
     let cut = report(answer);
     assert_eq!(cut.outcome, Outcome::Incomplete, "{}", cut.to_json_line());
     let handover = cut.continuation.as_ref().expect("a continuation");
-    assert_eq!(handover.status, "handed-on", "{}", cut.to_json_line());
+    assert_eq!(
+        handover.status,
+        HandoverStatus::HandedOn,
+        "{}",
+        cut.to_json_line()
+    );
 
     // AND the runs called exactly the actions the execution role is granted: none is missing (they
     // all succeeded) and none is granted for nothing. sts:GetCallerIdentity needs no permission.

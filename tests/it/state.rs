@@ -12,6 +12,7 @@ use marketplace_trusted_access::aws::queue::ContinuationQueue;
 use marketplace_trusted_access::aws::state::StateTable;
 use marketplace_trusted_access::aws::topic::Topic;
 use marketplace_trusted_access::config::{Config, Removal};
+use marketplace_trusted_access::continuation::HandoverStatus;
 use marketplace_trusted_access::fake::FakeCloud;
 use marketplace_trusted_access::handler::{App, Invocation, Ports, RESERVE, report_lines};
 use marketplace_trusted_access::messages::{MESSAGE_LIMIT, Message, SUBJECT_LIMIT};
@@ -348,7 +349,10 @@ async fn a_run_cut_short_finishes_through_its_continuation_and_each_hand_off_is_
         )
         .await;
     assert_eq!(first.outcome, ReportOutcome::Incomplete);
-    assert_eq!(first.continuation.as_ref().unwrap().status, "handed-on");
+    assert_eq!(
+        first.continuation.as_ref().unwrap().status,
+        HandoverStatus::HandedOn
+    );
 
     // WHEN the queue delivers the continuation (the test receives it as Lambda's poller would)
     let sqs = aws_sdk_sqs::Client::new(&stage.emulator.management_config());

@@ -3,6 +3,9 @@
 //! what the invocation learned; nothing else writes it.
 
 use crate::decision::Action;
+pub mod log;
+
+pub use crate::continuation::{Handover, HandoverStatus};
 use crate::error::InvocationError;
 use crate::intake::Intake;
 use crate::messages::{Audience, Event};
@@ -117,22 +120,6 @@ pub struct Report {
     /// Why the invocation must fail (Lambda then retries it), if it must.
     #[serde(skip)]
     pub failure: Option<InvocationError>,
-}
-
-/// The rest of a run, handed on (or not) to a later invocation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Handover {
-    /// `handed-on`, `failed` (the queue refused it: the next sweep finishes the accounts) or
-    /// `exhausted` (the chain's last attempt).
-    pub status: String,
-    /// The attempt that was handed on, or the last one made.
-    pub attempt: u32,
-    pub accounts: usize,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delay_seconds: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
 }
 
 /// How far an invocation got.
