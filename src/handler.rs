@@ -4,17 +4,17 @@
 use crate::aws::accounts::AccountAccess;
 use crate::config::Config;
 use crate::continuation::{self, HandoverStatus};
-use crate::decision::{Policy, targets};
+use crate::decision::Policy;
 use crate::intake::{self, Intake, Kind, Trigger};
 use crate::messages::{self, Context};
 use crate::notify::{self, Deduplication, Outbox, PUBLISH_TIMEOUT};
 use crate::ports::ContinuationRequest;
 pub use crate::ports::Ports;
-use crate::reconcile::{Reconciler, Session, known_accounts};
+use crate::reconcile::{Reconciler, Session};
 pub use crate::report::log::report_lines;
 use crate::report::{self, Ending, Report};
-use crate::service::MARKETPLACE;
 use crate::sweep_memory::{self, SweepMemory};
+use crate::truth;
 use aws_config::SdkConfig;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -137,13 +137,12 @@ impl App {
                 },
             )
         };
-        let unreadable = |what, source| InvocationError::Unreadable { what, source };
         let directory = self.ports.directory.as_ref();
         // Who the management account is comes first: an event recorded anywhere else is ignored
         // before anything else is read.
-        let organization = match directory.identity().await {
+        let organization = match truth::identity(directory).await {
             Ok(organization) => organization,
-            Err(e) => return stopped(None, unreadable("the organization", e)),
+            Err(e) => return stopped(None, e.into()),
         };
         if let Some(recorded) = intake
             .recorded_in
@@ -157,30 +156,12 @@ impl App {
             return Report::build(intake, dry_run, Ending::Ignored(reason));
         }
         let scope = trigger.scope();
-        let trusted_access = match directory.trusted_access(MARKETPLACE.principal).await {
-            Ok(enabled) => enabled,
-            Err(e) => return stopped(None, unreadable("the organization", e)),
-        };
-        let known = match known_accounts(directory, &scope).await {
-            Ok(known) => known,
-            Err(e) => return stopped(Some(trusted_access), unreadable("the organization", e)),
-        };
-        let caller = match self.ports.roles.caller().await {
-            Ok(caller) => caller,
-            Err(e) => {
-                return stopped(
-                    Some(trusted_access),
-                    unreadable("the function's own identity", e),
-                );
-            }
-        };
-        if caller.account_id != organization.management_account_id {
-            let error = InvocationError::WrongAccount {
-                management: organization.management_account_id.clone(),
-                actual: caller.account_id.clone(),
+        let roles = self.ports.roles.as_ref();
+        let truth =
+            match truth::read(directory, roles, organization, std::slice::from_ref(&scope)).await {
+                Ok(truth) => truth,
+                Err(e) => return stopped(e.trusted_access(), e.into()),
             };
-            return stopped(Some(trusted_access), error);
-        }
         let policy = Policy {
             on_disable: self.config.on_disable,
             on_departure: self.config.on_departure,
@@ -196,12 +177,12 @@ impl App {
         };
         let session_name = invocation.session_name();
         let session = Session {
-            caller: &caller,
+            caller: &truth.caller,
             name: &session_name,
         };
-        let targets = targets(&organization.management_account_id, &known, &scope);
+        let targets = truth.targets(std::slice::from_ref(&scope));
         let outcome = reconciler
-            .run(trusted_access, &session, targets, invocation.cutoff())
+            .run(truth.trusted_access, &session, targets, invocation.cutoff())
             .await;
         let run = continuation::Run {
             intake,
@@ -226,7 +207,7 @@ impl App {
             trigger,
             trigger_name: &intake.name,
             event_id: intake.event_id.as_deref(),
-            organization: &organization,
+            organization: &truth.organization,
             outcome: &outcome,
             dry_run,
             policy,

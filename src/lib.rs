@@ -16,6 +16,7 @@
 //! - [`config`]: the environment, validated once.
 
 pub mod aws;
+pub mod catalog;
 pub mod config;
 pub mod continuation;
 pub mod decision;
@@ -32,3 +33,4 @@ pub mod reconcile;
 pub mod report;
 pub mod service;
 pub mod sweep_memory;
+pub mod truth;

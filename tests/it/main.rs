@@ -16,6 +16,7 @@
 mod as_aws_sends;
 mod aws_runs;
 mod cargo_lambda;
+mod catalog;
 mod cli;
 mod common;
 mod connections;

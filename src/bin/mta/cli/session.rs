@@ -9,10 +9,9 @@ use aws_config::{Region, SdkConfig};
 use aws_sdk_iam::config::ProvideCredentials;
 use marketplace_trusted_access::aws::accounts::AccountAccess;
 use marketplace_trusted_access::aws::organization::Organization;
-use marketplace_trusted_access::decision::{Scope, Target, targets};
-use marketplace_trusted_access::ports::{Caller, Directory, MemberAccount, OrgIdentity, RoleStore};
-use marketplace_trusted_access::reconcile::known_accounts;
-use marketplace_trusted_access::service::MARKETPLACE;
+use marketplace_trusted_access::decision::Scope;
+pub use marketplace_trusted_access::truth::Truth;
+use marketplace_trusted_access::truth::{self, Unread};
 
 /// The SDK configuration from the standard chain, with the function's retry and timeout settings.
 pub async fn sdk_config(common: &Common) -> SdkConfig {
@@ -79,82 +78,30 @@ impl Ports {
     }
 }
 
-/// What Organizations says, read once before reconciling.
-#[derive(Debug, Clone)]
-pub struct Truth {
-    pub organization: OrgIdentity,
-    pub trusted_access: bool,
-    /// The accounts Organizations lists for the scope.
-    pub known: Vec<MemberAccount>,
-    pub caller: Caller,
-}
-
-impl Truth {
-    /// The accounts to reconcile, each with its membership, in the function's order.
-    pub fn targets(&self, scopes: &[Scope]) -> Vec<Target> {
-        scopes
-            .iter()
-            .flat_map(|scope| targets(&self.organization.management_account_id, &self.known, scope))
-            .collect()
-    }
-
-    /// An account's name, when Organizations listed it.
-    pub fn name_of(&self, account_id: &str) -> Option<&str> {
-        self.known
-            .iter()
-            .find(|a| a.id == account_id)
-            .map(|a| a.name.as_str())
-    }
-}
-
-/// Reads the organization as the function does: its identity, trusted access, the accounts of the
-/// scopes (`ListAccounts` for the whole organization, `DescribeAccount` for named ones) and the
-/// caller, which must be the management account.
+/// Reads the organization as the function does (the library's `truth`), each failure naming the
+/// AWS action that failed.
 pub async fn read_truth(ports: &Ports, scopes: &[Scope]) -> Result<Truth, CliError> {
-    let failed = |action: &'static str| {
-        move |source| CliError::Aws {
+    let unread = |unread: Unread| match unread {
+        Unread::Call {
             action,
-            what: "the organization",
+            what,
             source,
-        }
+            ..
+        } => CliError::Aws {
+            action,
+            // On a laptop, the caller is the operator's credentials, not the function.
+            what: match action {
+                "sts:GetCallerIdentity" => "who the credentials belong to",
+                _ => what,
+            },
+            source,
+        },
+        Unread::NotManagement {
+            management, actual, ..
+        } => CliError::NotManagement { management, actual },
     };
-    let organization = ports
-        .directory
-        .identity()
+    let organization = truth::identity(&ports.directory).await.map_err(unread)?;
+    truth::read(&ports.directory, &ports.roles, organization, scopes)
         .await
-        .map_err(failed("organizations:DescribeOrganization"))?;
-    let trusted_access = ports
-        .directory
-        .trusted_access(MARKETPLACE.principal)
-        .await
-        .map_err(failed("organizations:ListAWSServiceAccessForOrganization"))?;
-    let mut known = Vec::new();
-    for scope in scopes {
-        let action = match scope {
-            Scope::Organization => "organizations:ListAccounts",
-            _ => "organizations:DescribeAccount",
-        };
-        known.extend(
-            known_accounts(&ports.directory, scope)
-                .await
-                .map_err(failed(action))?,
-        );
-    }
-    let caller = ports.roles.caller().await.map_err(|source| CliError::Aws {
-        action: "sts:GetCallerIdentity",
-        what: "who the credentials belong to",
-        source,
-    })?;
-    if caller.account_id != organization.management_account_id {
-        return Err(CliError::NotManagement {
-            management: organization.management_account_id,
-            actual: caller.account_id,
-        });
-    }
-    Ok(Truth {
-        organization,
-        trusted_access,
-        known,
-        caller,
-    })
+        .map_err(unread)
 }

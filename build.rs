@@ -1,0 +1,248 @@
+//! Turns the catalog of services that work with AWS Organizations, `src/catalog/services.toml`, into
+//! Rust constants (`$OUT_DIR/catalog.rs`, included by `src/catalog.rs`).
+//!
+//! The catalog is data because it is a list of facts taken from AWS's pages, one entry per page:
+//! whoever checks it against AWS reads and edits one plain file, and every principal and role name
+//! is spelled there and nowhere else. It is checked here, at build time, so that a missing field, a
+//! duplicate principal, an entry out of order or a source that is not AWS's documentation stops the
+//! build with the entry named, rather than reaching a running function; and the code gets `const`
+//! values with nothing to parse at run time.
+
+use serde::Deserialize;
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+const CATALOG: &str = "src/catalog/services.toml";
+const DOCS: &str = "https://docs.aws.amazon.com/";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Catalog {
+    service: Vec<Entry>,
+}
+
+/// One `[[service]]` table. Strings default to empty so that a missing field and an empty one get
+/// the same message, naming the entry.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct Entry {
+    id: String,
+    name: String,
+    principals: Vec<String>,
+    source: String,
+    enable_with: String,
+    console_url: String,
+    delegated_admin: Option<bool>,
+    console_finishes_setup: Option<bool>,
+    after_enable_organizations_admin: String,
+    after_enable_service_admin: String,
+    after_disable_organizations_admin: String,
+    after_disable_service_admin: String,
+    disable_breaks: String,
+    note: String,
+    roles: Vec<Role>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct Role {
+    name: String,
+    created_in: String,
+    path: Option<String>,
+    policy: Option<String>,
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed={CATALOG}");
+    let text = std::fs::read_to_string(CATALOG).unwrap_or_else(|e| panic!("{CATALOG}: {e}"));
+    let catalog: Catalog = toml::from_str(&text).unwrap_or_else(|e| panic!("{CATALOG}: {e}"));
+    validate(&catalog.service);
+    let out = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("catalog.rs");
+    std::fs::write(&out, render(&catalog.service))
+        .unwrap_or_else(|e| panic!("{}: {e}", out.display()));
+}
+
+/// Stops the build, naming the entry by its position, its id and its name (whichever it has).
+fn stop(index: usize, entry: &Entry, problem: &str) -> ! {
+    panic!(
+        "{CATALOG}, [[service]] #{} (id {:?}, name {:?}): {problem}",
+        index + 1,
+        entry.id,
+        entry.name
+    )
+}
+
+fn validate(entries: &[Entry]) {
+    assert!(!entries.is_empty(), "{CATALOG}: no [[service]] entries");
+    let mut ids = BTreeSet::new();
+    let mut principals = BTreeSet::new();
+    let mut previous: Option<&str> = None;
+    for (index, entry) in entries.iter().enumerate() {
+        let fail = |problem: String| stop(index, entry, &problem);
+        for (field, value) in [
+            ("id", &entry.id),
+            ("name", &entry.name),
+            ("source", &entry.source),
+            ("enable_with", &entry.enable_with),
+            ("console_url", &entry.console_url),
+            (
+                "after_enable_organizations_admin",
+                &entry.after_enable_organizations_admin,
+            ),
+            (
+                "after_enable_service_admin",
+                &entry.after_enable_service_admin,
+            ),
+            (
+                "after_disable_organizations_admin",
+                &entry.after_disable_organizations_admin,
+            ),
+            (
+                "after_disable_service_admin",
+                &entry.after_disable_service_admin,
+            ),
+        ] {
+            if value.trim().is_empty() {
+                fail(format!("`{field}` is missing or empty"));
+            }
+        }
+        if entry.delegated_admin.is_none() || entry.console_finishes_setup.is_none() {
+            fail("`delegated_admin` and `console_finishes_setup` must both be set".into());
+        }
+        let kebab = entry.id.starts_with(|c: char| c.is_ascii_lowercase())
+            && !entry.id.ends_with('-')
+            && entry
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !kebab {
+            fail(format!("id {:?} is not kebab-case", entry.id));
+        }
+        if !ids.insert(entry.id.as_str()) {
+            fail(format!("duplicate id {:?}", entry.id));
+        }
+        if entry.principals.is_empty() {
+            fail("`principals` is missing or empty".into());
+        }
+        for principal in &entry.principals {
+            let spelled = !principal.is_empty()
+                && !principal.ends_with('.')
+                && principal
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-.".contains(c));
+            if !spelled {
+                fail(format!(
+                    "principal {principal:?} is not a lowercase DNS name without a trailing dot"
+                ));
+            }
+            if !principals.insert(principal.as_str()) {
+                fail(format!("duplicate principal {principal:?}"));
+            }
+        }
+        let first = entry.principals[0].as_str();
+        if let Some(before) = previous
+            && before >= first
+        {
+            fail(format!(
+                "not sorted by first principal: {first:?} comes after {before:?}"
+            ));
+        }
+        previous = Some(first);
+        if !entry.source.starts_with(DOCS) {
+            fail(format!(
+                "source {:?} is not a page under {DOCS}",
+                entry.source
+            ));
+        }
+        if !["service-console", "organizations", "either"].contains(&entry.enable_with.as_str()) {
+            fail(format!(
+                "enable_with {:?} is not one of service-console, organizations, either",
+                entry.enable_with
+            ));
+        }
+        for role in &entry.roles {
+            if role.name.trim().is_empty() || role.created_in.trim().is_empty() {
+                fail("a [[service.roles]] entry needs `name` and `created_in`".into());
+            }
+            if role
+                .path
+                .as_deref()
+                .is_some_and(|p| !p.starts_with('/') || !p.ends_with('/'))
+            {
+                fail(format!(
+                    "role {:?}: path must start and end with '/'",
+                    role.name
+                ));
+            }
+            if role.policy.as_deref().is_some_and(|p| p.trim().is_empty()) {
+                fail(format!("role {:?}: policy is empty", role.name));
+            }
+        }
+    }
+}
+
+/// `marketplace` is `MARKETPLACE`, `security-hub` is `SECURITY_HUB`.
+fn constant(id: &str) -> String {
+    id.to_ascii_uppercase().replace('-', "_")
+}
+
+fn render(entries: &[Entry]) -> String {
+    let mut out = format!("// Generated by build.rs from {CATALOG}; edit that file instead.\n");
+    for e in entries {
+        let enable_with = match e.enable_with.as_str() {
+            "service-console" => "ServiceConsole",
+            "organizations" => "Organizations",
+            _ => "Either",
+        };
+        let roles: String = e
+            .roles
+            .iter()
+            .map(|r| {
+                let path = r
+                    .path
+                    .clone()
+                    .unwrap_or_else(|| format!("/aws-service-role/{}/", e.principals[0]));
+                let policy = match &r.policy {
+                    Some(p) => format!("Some({p:?})"),
+                    None => "None".into(),
+                };
+                format!(
+                    "Role {{ name: {:?}, created_in: {:?}, path: {path:?}, policy: {policy} }}, ",
+                    r.name, r.created_in
+                )
+            })
+            .collect();
+        let _ = write!(
+            out,
+            "\n/// {name}: <{source}>\npub const {constant}: Service = Service {{\n    id: {id:?},\n    \
+             name: {name:?},\n    principal: {principal:?},\n    principals: &{principals:?},\n    \
+             source: {source:?},\n    enable_with: EnableWith::{enable_with},\n    console_url: {console:?},\n    \
+             delegated_admin: {delegated},\n    console_finishes_setup: {finishes},\n    roles: &[{roles}],\n    \
+             after_enable: Steps {{ organizations_admin: {eo:?}, service_admin: {es:?} }},\n    \
+             after_disable: Steps {{ organizations_admin: {do_:?}, service_admin: {ds:?} }},\n    \
+             disable_breaks: {breaks:?},\n    note: {note:?},\n}};\n",
+            constant = constant(&e.id),
+            id = e.id,
+            name = e.name,
+            principal = e.principals[0],
+            principals = e.principals,
+            source = e.source,
+            console = e.console_url,
+            delegated = e.delegated_admin.unwrap(),
+            finishes = e.console_finishes_setup.unwrap(),
+            eo = e.after_enable_organizations_admin,
+            es = e.after_enable_service_admin,
+            do_ = e.after_disable_organizations_admin,
+            ds = e.after_disable_service_admin,
+            breaks = e.disable_breaks,
+            note = e.note,
+        );
+    }
+    let all: Vec<String> = entries.iter().map(|e| constant(&e.id)).collect();
+    let _ = writeln!(
+        out,
+        "\n/// Every service of the catalog, sorted by first principal.\npub static SERVICES: &[Service] = &[{}];",
+        all.join(", ")
+    );
+    out
+}

@@ -1,0 +1,117 @@
+//! The AWS services that work with AWS Organizations through trusted access, one per page of the
+//! AWS Organizations User Guide: their principals, where trusted access is turned on, their
+//! service-linked roles, what each administrator does after an enable or a disable, and what a
+//! disable breaks.
+//!
+//! The facts are data, in `src/catalog/services.toml`; `build.rs` checks that file and turns every
+//! entry into a constant below (`MARKETPLACE`, `SSO`, …) and the whole list into [`SERVICES`].
+//! `docs/catalog.md` renders it. No principal or role name is written in this file.
+
+/// Where AWS says to turn trusted access on for a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnableWith {
+    /// The service's own console or tools, which also do the service's setup.
+    ServiceConsole,
+    /// Organizations tools only (console, CLI or API).
+    Organizations,
+    /// Either the service's tools or Organizations tools.
+    Either,
+}
+
+impl EnableWith {
+    /// The spelling of the data file: `service-console`, `organizations` or `either`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EnableWith::ServiceConsole => "service-console",
+            EnableWith::Organizations => "organizations",
+            EnableWith::Either => "either",
+        }
+    }
+}
+
+/// A service-linked role that a service's page names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Role {
+    /// The role's name, as IAM spells it.
+    pub name: &'static str,
+    /// Which accounts get it, and when, in the page's words.
+    pub created_in: &'static str,
+    /// Its IAM path, `/aws-service-role/<principal>/`.
+    pub path: &'static str,
+    /// The AWS managed policy attached to it, where known.
+    pub policy: Option<&'static str>,
+}
+
+/// What each administrator does next, in one or two sentences each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Steps {
+    /// The Organizations administrator, in the management account.
+    pub organizations_admin: &'static str,
+    /// The service's administrator.
+    pub service_admin: &'static str,
+}
+
+/// A service that integrates with AWS Organizations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Service {
+    /// Short and unique, in kebab-case: the entry's anchor in `docs/catalog.md`.
+    pub id: &'static str,
+    /// The service's name, as AWS writes it.
+    pub name: &'static str,
+    /// The main service principal: the first of [`Service::principals`].
+    pub principal: &'static str,
+    /// Every service principal whose trusted access belongs to this service, the main one first.
+    pub principals: &'static [&'static str],
+    /// The service's page in the AWS Organizations User Guide.
+    pub source: &'static str,
+    /// Where AWS says to turn trusted access on.
+    pub enable_with: EnableWith,
+    /// The console where the service's administrator works.
+    pub console_url: &'static str,
+    /// Whether the service supports a delegated administrator.
+    pub delegated_admin: bool,
+    /// Whether the service's administrator still finishes the integration in the service's
+    /// console once trusted access is on.
+    pub console_finishes_setup: bool,
+    /// The service-linked roles the page names, if any.
+    pub roles: &'static [Role],
+    /// What each administrator does after trusted access is enabled.
+    pub after_enable: Steps,
+    /// What each administrator does after trusted access is disabled.
+    pub after_disable: Steps,
+    /// What stops working when trusted access is disabled; empty when AWS's page says nothing
+    /// specific (see [`Service::what_a_disable_breaks`]).
+    pub disable_breaks: &'static str,
+    /// Caveats: what the page leaves unclear, or what changed since earlier versions of it.
+    pub note: &'static str,
+}
+
+include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
+
+/// Said of a service whose page doesn't say what a disable breaks.
+const DISABLE_BREAKS_IN_GENERAL: &str = "The service can no longer act across the organization's \
+    accounts: it stops seeing the accounts that join, and its organization-wide features may stop. \
+    The service's own page says what it keeps.";
+
+/// The service that a principal belongs to, matched against every principal of every service,
+/// ignoring ASCII case and one trailing dot (`name.amazonaws.com.` is `name.amazonaws.com`).
+pub fn find(principal: &str) -> Option<&'static Service> {
+    let principal = principal.strip_suffix('.').unwrap_or(principal);
+    SERVICES.iter().find(|service| {
+        service
+            .principals
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(principal))
+    })
+}
+
+impl Service {
+    /// What a disable breaks: [`Service::disable_breaks`], or a general sentence when the page
+    /// says nothing specific.
+    pub fn what_a_disable_breaks(&self) -> &'static str {
+        match self.disable_breaks {
+            "" => DISABLE_BREAKS_IN_GENERAL,
+            specific => specific,
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! The catalog of services that work with AWS Organizations (`src/catalog/services.toml`, checked
+//! by `build.rs`): every entry complete and sourced from AWS's pages, every principal the emulator
+//! accepts found, `find` exact, and `docs/catalog.md` what the catalog renders. Run
+//! `UPDATE_DOCS=1 cargo test --test it catalog` to rewrite that document.
+
+use marketplace_trusted_access::catalog::{self, EnableWith, SERVICES, Service};
+use marketplace_trusted_access::service;
+use std::collections::BTreeSet;
+use std::fmt::Write;
+use std::path::Path;
+
+/// The principals the emulator (moto) accepts for EnableAWSServiceAccess, spelled as moto spells
+/// them, the stray trailing dot of one included.
+const EMULATOR_PRINCIPALS: &[&str] = &[
+    "access-analyzer.amazonaws.com",
+    "account.amazonaws.com",
+    "auditmanager.amazonaws.com",
+    "aws-artifact-account-sync.amazonaws.com",
+    "backup.amazonaws.com",
+    "cloudtrail.amazonaws.com",
+    "compute-optimizer.amazonaws.com",
+    "config.amazonaws.com",
+    "config-multiaccountsetup.amazonaws.com",
+    "controltower.amazonaws.com",
+    "detective.amazonaws.com",
+    "devops-guru.amazonaws.com",
+    "ds.amazonaws.com",
+    "fms.amazonaws.com",
+    "guardduty.amazonaws.com",
+    "health.amazonaws.com",
+    "inspector2.amazonaws.com",
+    "ipam.amazonaws.com",
+    "license-manager.amazonaws.com",
+    "license-manager.member-account.amazonaws.com.",
+    "license-manager-linux-subscriptions.amazonaws.com",
+    "license-management.marketplace.amazonaws.com",
+    "macie.amazonaws.com",
+    "member.org.stacksets.cloudformation.amazonaws.com",
+    "mgn.amazonaws.com",
+    "ram.amazonaws.com",
+    "reporting.trustedadvisor.amazonaws.com",
+    "reachabilityanalyzer.networkinsights.amazonaws.com",
+    "securityhub.amazonaws.com",
+    "storage-lens.s3.amazonaws.com",
+    "securitylake.amazonaws.com",
+    "servicecatalog.amazonaws.com",
+    "servicequotas.amazonaws.com",
+    "stacksets.cloudformation.amazonaws.com",
+    "sso.amazonaws.com",
+    "ssm.amazonaws.com",
+    "tagpolicies.tag.amazonaws.com",
+    "wellarchitected.amazonaws.com",
+];
+
+const ORGANIZATIONS_GUIDE: &str = "https://docs.aws.amazon.com/organizations/latest/userguide/";
+
+#[test]
+fn every_entry_is_complete_and_sourced_from_the_organizations_user_guide() {
+    assert!(SERVICES.len() >= 40, "{} services", SERVICES.len());
+    let mut ids = BTreeSet::new();
+    let mut principals = BTreeSet::new();
+    for s in SERVICES {
+        assert!(
+            s.source.starts_with(ORGANIZATIONS_GUIDE) && s.source.ends_with(".html"),
+            "{}: {}",
+            s.id,
+            s.source
+        );
+        for (field, value) in [
+            ("id", s.id),
+            ("name", s.name),
+            ("console_url", s.console_url),
+            (
+                "after_enable.organizations_admin",
+                s.after_enable.organizations_admin,
+            ),
+            ("after_enable.service_admin", s.after_enable.service_admin),
+            (
+                "after_disable.organizations_admin",
+                s.after_disable.organizations_admin,
+            ),
+            ("after_disable.service_admin", s.after_disable.service_admin),
+        ] {
+            assert!(!value.trim().is_empty(), "{}: {field} is empty", s.id);
+        }
+        assert!(s.console_url.starts_with("https://"), "{}", s.id);
+        assert_eq!(s.principals.first(), Some(&s.principal), "{}", s.id);
+        assert!(ids.insert(s.id), "duplicate id {}", s.id);
+        for p in s.principals {
+            assert!(p.ends_with(".amazonaws.com"), "{}: {p}", s.id);
+            assert!(principals.insert(*p), "duplicate principal {p}");
+        }
+        for role in s.roles {
+            assert!(
+                !role.name.is_empty() && !role.created_in.is_empty(),
+                "{}",
+                s.id
+            );
+            assert!(
+                role.path.starts_with("/aws-service-role/")
+                    && role.path.ends_with(".amazonaws.com/"),
+                "{}: {} at {}",
+                s.id,
+                role.name,
+                role.path
+            );
+        }
+    }
+    let firsts: Vec<&str> = SERVICES.iter().map(|s| s.principal).collect();
+    assert!(firsts.is_sorted(), "sorted by first principal");
+    // One entry per page of the guide.
+    let sources: BTreeSet<&str> = SERVICES.iter().map(|s| s.source).collect();
+    assert_eq!(sources.len(), SERVICES.len(), "two entries share a page");
+}
+
+#[test]
+fn every_principal_the_emulator_accepts_is_in_the_catalog() {
+    let missing: Vec<&str> = EMULATOR_PRINCIPALS
+        .iter()
+        .map(|p| p.strip_suffix('.').unwrap_or(p))
+        .filter(|p| catalog::find(p).is_none())
+        .collect();
+    assert!(missing.is_empty(), "not in the catalog: {missing:?}");
+    // `find` takes the emulator's spelling as it is, too.
+    for p in EMULATOR_PRINCIPALS {
+        assert!(catalog::find(p).is_some(), "{p}");
+    }
+}
+
+#[test]
+fn the_services_whose_disable_hurts_most_say_what_it_breaks() {
+    for (service, words) in [
+        (&catalog::SSO, "sign-in"),
+        (&catalog::CLOUDTRAIL, "organization trails"),
+        (&catalog::CONFIG, "aggregator"),
+        (&catalog::GUARDDUTY, "delegated administrator"),
+        (&catalog::SECURITY_HUB, "delegated administrator"),
+        (&catalog::STACKSETS, "service-managed permissions"),
+    ] {
+        assert!(!service.disable_breaks.is_empty(), "{}", service.id);
+        assert_eq!(service.what_a_disable_breaks(), service.disable_breaks);
+        assert!(
+            service.disable_breaks.contains(words),
+            "{}: {:?} does not mention {words:?}",
+            service.id,
+            service.disable_breaks
+        );
+    }
+    let general = SERVICES
+        .iter()
+        .find(|s| s.disable_breaks.is_empty())
+        .expect("a service without a specific sentence");
+    assert!(!general.what_a_disable_breaks().is_empty());
+    assert!(
+        SERVICES
+            .iter()
+            .filter(|s| !s.disable_breaks.is_empty())
+            .all(|s| s.what_a_disable_breaks() != general.what_a_disable_breaks()),
+        "the general sentence is not a specific one"
+    );
+}
+
+#[test]
+fn find_is_exact_but_ignores_case_and_one_trailing_dot() {
+    for s in SERVICES {
+        for p in s.principals {
+            assert_eq!(catalog::find(p), Some(s), "{p}");
+        }
+    }
+    assert_eq!(catalog::find("SSO.amazonaws.com."), Some(&catalog::SSO));
+    assert_eq!(catalog::find("sso.amazonaws.com"), Some(&catalog::SSO));
+    for unknown in [
+        "",
+        ".",
+        "sso.amazonaws.com..",
+        " sso.amazonaws.com",
+        "sso.amazonaws",
+        "sso",
+        "example.amazonaws.com",
+        "organizations.amazonaws.com",
+        "marketplace.amazonaws.com",
+    ] {
+        assert_eq!(catalog::find(unknown), None, "{unknown:?}");
+    }
+}
+
+#[test]
+fn the_marketplace_entry_is_the_service_this_function_keeps() {
+    let entry = catalog::find(service::MARKETPLACE.principal).expect("AWS Marketplace");
+    assert_eq!(entry, &catalog::MARKETPLACE);
+    assert_eq!(entry.principal, service::MARKETPLACE.principal);
+    let role = entry.roles.first().expect("a role");
+    assert_eq!(role.name, service::MARKETPLACE.role.name);
+    assert_eq!(role.path, service::MARKETPLACE.role.path);
+    assert_eq!(role.policy, Some(service::MARKETPLACE.role.policy));
+}
+
+fn yes(value: bool) -> &'static str {
+    if value { "yes" } else { "no" }
+}
+
+fn where_to_enable(with: EnableWith) -> &'static str {
+    match with {
+        EnableWith::ServiceConsole => "the service's console or tools",
+        EnableWith::Organizations => "Organizations tools only",
+        EnableWith::Either => "either",
+    }
+}
+
+/// Text for a table cell: no line breaks, no column separators.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn code_list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn section(out: &mut String, s: &Service) {
+    let _ = write!(
+        out,
+        "\n<a id=\"{id}\"></a>\n\n## {name}\n\n\
+         - Principals: {principals}\n\
+         - Trusted access is turned on with: {with} (`{enable_with}`)\n\
+         - Delegated administrator: {delegated}\n\
+         - The service's console finishes the setup: {finishes}\n\
+         - Console: <{console}>\n\
+         - Source: [AWS Organizations User Guide]({source})\n",
+        id = s.id,
+        name = s.name,
+        principals = code_list(s.principals),
+        with = where_to_enable(s.enable_with),
+        enable_with = s.enable_with.as_str(),
+        delegated = yes(s.delegated_admin),
+        finishes = yes(s.console_finishes_setup),
+        console = s.console_url,
+        source = s.source,
+    );
+    out.push_str("\n### Service-linked roles\n\n");
+    if s.roles.is_empty() {
+        out.push_str("The page names no service-linked role.\n");
+    } else {
+        out.push_str("| Role | Created in | Path | Policy |\n| --- | --- | --- | --- |\n");
+        for r in s.roles {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | `{}` | {} |",
+                r.name,
+                cell(r.created_in),
+                r.path,
+                r.policy
+                    .map_or_else(|| "—".to_string(), |p| format!("`{p}`"))
+            );
+        }
+    }
+    for (title, steps) in [
+        ("After trusted access is enabled", s.after_enable),
+        ("After trusted access is disabled", s.after_disable),
+    ] {
+        let _ = write!(
+            out,
+            "\n### {title}\n\n\
+             - **Organizations administrator:** {}\n\
+             - **Service administrator:** {}\n",
+            steps.organizations_admin, steps.service_admin
+        );
+    }
+    let _ = write!(
+        out,
+        "\n### What a disable breaks\n\n{}{}\n",
+        s.what_a_disable_breaks(),
+        if s.disable_breaks.is_empty() {
+            " *(General: the page says nothing specific.)*"
+        } else {
+            ""
+        }
+    );
+    if !s.note.is_empty() {
+        let _ = write!(out, "\n### Note\n\n{}\n", s.note);
+    }
+}
+
+fn render() -> String {
+    let principals: usize = SERVICES.iter().map(|s| s.principals.len()).sum();
+    let mut out = format!(
+        "# Services that work with AWS Organizations\n\n\
+         The AWS services that integrate with AWS Organizations through trusted access, one per page of \
+         the AWS Organizations User Guide: {} services, {principals} service principals. Rendered from \
+         `src/catalog/services.toml` (the `catalog` module) by `tests/it/catalog.rs`; do not edit by \
+         hand (`UPDATE_DOCS=1 cargo test --test it catalog` rewrites it).\n\n\
+         | Service | Principals | Turn trusted access on with | Delegated admin | Console finishes setup | Source |\n\
+         | --- | --- | --- | --- | --- | --- |\n",
+        SERVICES.len()
+    );
+    for s in SERVICES {
+        let _ = writeln!(
+            out,
+            "| [{}](#{}) | {} | {} | {} | {} | [page]({}) |",
+            cell(s.name),
+            s.id,
+            code_list(s.principals),
+            where_to_enable(s.enable_with),
+            yes(s.delegated_admin),
+            yes(s.console_finishes_setup),
+            s.source
+        );
+    }
+    for s in SERVICES {
+        section(&mut out, s);
+    }
+    out
+}
+
+#[test]
+fn the_committed_catalog_document_is_what_the_catalog_renders() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/catalog.md");
+    let rendered = render();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &rendered).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == rendered,
+        "docs/catalog.md is stale: run `UPDATE_DOCS=1 cargo test --test it catalog`"
+    );
+    for s in SERVICES {
+        assert!(
+            rendered.contains(&format!("<a id=\"{}\"></a>\n\n## {}\n", s.id, s.name)),
+            "{}",
+            s.id
+        );
+        assert!(
+            rendered.contains(&format!("[{}](#{})", cell(s.name), s.id)),
+            "{}",
+            s.id
+        );
+        for p in s.principals {
+            assert!(rendered.contains(&format!("`{p}`")), "{p}");
+        }
+        for r in s.roles {
+            assert!(rendered.contains(&format!("`{}`", r.name)), "{}", r.name);
+        }
+    }
+}
