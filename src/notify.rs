@@ -102,6 +102,18 @@ pub async fn deliver(publisher: Option<&dyn Publisher>, messages: &[Message]) ->
     deliveries
 }
 
+/// How hand-offs were delivered, as the report's `deduplication` says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeduplicationMode {
+    /// Each hand-off published once, through the state table.
+    On,
+    /// At least once.
+    Off,
+    /// The table failed: at least once; `deduplicationError` says how.
+    Unavailable,
+}
+
 /// Whether the hand-offs were de-duplicated through the state table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Deduplication {
@@ -119,6 +131,17 @@ pub struct Outbox<'a> {
     pub state: &'a dyn StateStore,
     pub key: &'a str,
     pub holder: &'a str,
+}
+
+impl Deduplication {
+    /// The report's word for it.
+    pub fn mode(&self) -> DeduplicationMode {
+        match self {
+            Deduplication::Off => DeduplicationMode::Off,
+            Deduplication::On => DeduplicationMode::On,
+            Deduplication::Unavailable(_) => DeduplicationMode::Unavailable,
+        }
+    }
 }
 
 /// Delivers `messages` through the outbox: the first composition of a trigger's messages is

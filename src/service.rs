@@ -1,41 +1,12 @@
-//! A service that works with AWS Organizations through trusted access, described as data
-//! (docs/design.md, "The service as data"): its principal, its name, the service-linked role it
-//! needs and its console. AWS Marketplace is the service whose role this function keeps; no other
-//! file names its principal or its role.
+//! AWS Marketplace, the one service whose role this function keeps in every account
+//! (docs/design.md, "The service as data"). Its facts are its entry in the catalog, like every
+//! other service's; this names the entry and the role the code writes.
 
-/// A service-linked role, as IAM names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServiceLinkedRole {
-    pub name: &'static str,
-    /// The path IAM gives it: `/aws-service-role/<principal>/`.
-    pub path: &'static str,
-    /// The AWS managed policy attached to it.
-    pub policy: &'static str,
-}
+pub use crate::catalog::{Role, Service};
 
-/// A service that integrates with AWS Organizations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Service {
-    /// The service principal whose trusted access Organizations enables.
-    pub principal: &'static str,
-    /// The service's name, as AWS writes it.
-    pub name: &'static str,
-    /// The role that must be in every ACTIVE account while trusted access is enabled.
-    pub role: ServiceLinkedRole,
-    /// Where the service's administrator finishes or undoes the integration.
-    pub console: &'static str,
-}
+/// AWS Marketplace's entry in the catalog.
+pub const MARKETPLACE: Service = crate::catalog::MARKETPLACE;
 
-/// AWS Marketplace: its page in the Organizations User Guide is
-/// https://docs.aws.amazon.com/organizations/latest/userguide/services-that-can-integrate-marketplace.html.
-pub const MARKETPLACE: Service = Service {
-    principal: "license-management.marketplace.amazonaws.com",
-    name: "AWS Marketplace",
-    role: ServiceLinkedRole {
-        name: "AWSServiceRoleForMarketplaceLicenseManagement",
-        path: "/aws-service-role/license-management.marketplace.amazonaws.com/",
-        policy: "AWSMarketplaceLicenseManagementServiceRolePolicy",
-    },
-    console: "AWS Marketplace console (https://console.aws.amazon.com/marketplace/) > Settings > \
-              AWS Organizations integration",
-};
+/// The role AWS Marketplace needs in every ACTIVE account while trusted access is enabled: the
+/// first its entry names (`build.rs` keeps it first).
+pub const MARKETPLACE_ROLE: Role = MARKETPLACE.roles[0];

@@ -3,7 +3,7 @@
 
 use super::AwsError;
 use crate::ports::{AccountRole, Deletion};
-use crate::service::MARKETPLACE;
+use crate::service::MARKETPLACE_ROLE;
 use async_trait::async_trait;
 use aws_sdk_iam::Client;
 use aws_sdk_iam::config::{Credentials, IdentityCache};
@@ -12,7 +12,7 @@ use aws_sdk_iam::types::DeletionTaskStatusType;
 use std::time::{Duration, Instant};
 
 /// The role AWS Marketplace needs in every account while trusted access is enabled.
-const ROLE_NAME: &str = MARKETPLACE.role.name;
+const ROLE_NAME: &str = MARKETPLACE_ROLE.name;
 
 /// How long to wait for an asynchronous deletion, and how often to look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,12 +198,12 @@ impl AccountRole for ServiceLinkedRole {
 #[cfg(test)]
 pub(crate) fn role_found() -> aws_sdk_iam::operation::get_role::GetRoleOutput {
     let role = aws_sdk_iam::types::Role::builder()
-        .path(MARKETPLACE.role.path)
+        .path(MARKETPLACE_ROLE.path)
         .role_name(ROLE_NAME)
         .role_id("AROAEXAMPLE")
         .arn(format!(
             "arn:aws:iam::123456789012:role{}{ROLE_NAME}",
-            MARKETPLACE.role.path
+            MARKETPLACE_ROLE.path
         ))
         .create_date(aws_smithy_types::DateTime::from_secs(0))
         .build()

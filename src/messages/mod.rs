@@ -10,7 +10,7 @@ use crate::decision::{Action, Membership, Policy};
 use crate::intake::{DepartureMethod, JoinedMethod, Origin, Trigger};
 use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, TrustedAccess};
 use crate::ports::{ErrorKind, OrgIdentity};
-use crate::service::MARKETPLACE;
+use crate::service::{MARKETPLACE, MARKETPLACE_ROLE};
 mod body;
 mod membership;
 pub mod message;
@@ -35,8 +35,7 @@ pub const FACTS_LIST_CAP: usize = 500;
 
 // The service's facts, as the wording names them.
 const MARKETPLACE_PRINCIPAL: &str = MARKETPLACE.principal;
-const MARKETPLACE_CONSOLE: &str = MARKETPLACE.console;
-const ROLE: &str = MARKETPLACE.role.name;
+const ROLE: &str = MARKETPLACE_ROLE.name;
 const ORGANIZATIONS_CONSOLE: &str =
     "AWS Organizations console (https://console.aws.amazon.com/organizations/v2/home/services)";
 

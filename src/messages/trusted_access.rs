@@ -12,7 +12,7 @@ pub(super) fn enabled_by_person(cx: Context<'_>, origin: &Origin) -> Message {
     ));
     b.who(origin);
     b.todo(&[
-        format!("Open the {MARKETPLACE_CONSOLE}."),
+        format!("Open the {}.", marketplace_console()),
         "Enable (create) the integration with AWS Organizations there.".to_string(),
     ]);
     b.para(
@@ -89,7 +89,10 @@ pub(super) fn disabled(cx: Context<'_>, origin: &Origin) -> Vec<Message> {
     to_marketplace.para(&headline);
     to_marketplace.who(origin);
     to_marketplace.todo(&[
-        format!("Disable the integration in the {MARKETPLACE_CONSOLE}, if it is still shown as enabled."),
+        format!(
+            "Disable the integration in the {}, if it is still shown as enabled.",
+            marketplace_console()
+        ),
         "Clean up what AWS Marketplace set up for the organization (shared licenses and grants).".into(),
         "Tell the AWS Organizations administrator when that is done: AWS asks them to wait for your \
          confirmation."
@@ -105,8 +108,9 @@ pub(super) fn disabled(cx: Context<'_>, origin: &Origin) -> Vec<Message> {
          before trusted access is disabled."
             .into(),
         format!(
-            "If that confirmation had not been given, re-enable trusted access from the {MARKETPLACE_CONSOLE} \
-             and disable it from there once they agree."
+            "If that confirmation had not been given, re-enable trusted access from the {} \
+             and disable it from there once they agree.",
+            marketplace_console()
         ),
     ]);
     to_organizations.role_policy(cx.policy.on_disable, "trusted access is disabled");
@@ -123,4 +127,12 @@ pub(super) fn disabled(cx: Context<'_>, origin: &Origin) -> Vec<Message> {
         message(cx, header(Audience::MarketplaceAdmin), to_marketplace),
         message(cx, header(Audience::OrganizationsAdmin), to_organizations),
     ]
+}
+
+/// Where the Marketplace administrator turns the integration on or off.
+fn marketplace_console() -> String {
+    format!(
+        "AWS Marketplace console ({}) > Settings > AWS Organizations integration",
+        MARKETPLACE.console_url
+    )
 }

@@ -9,7 +9,7 @@ pub use crate::continuation::{Handover, HandoverStatus};
 use crate::error::InvocationError;
 use crate::intake::Intake;
 use crate::messages::{Audience, Event};
-use crate::notify::{Deduplication, Delivery, DeliveryStatus};
+use crate::notify::{Deduplication, DeduplicationMode, Delivery, DeliveryStatus};
 use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, Status, TrustedAccess};
 use crate::ports::ErrorKind;
 use crate::service::MARKETPLACE;
@@ -111,7 +111,7 @@ pub struct Report {
     /// `on` (each hand-off published once, through the state table), `off` (at least once), or
     /// `unavailable` (the table failed; `deduplicationError` says how).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deduplication: Option<String>,
+    pub deduplication: Option<DeduplicationMode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deduplication_error: Option<String>,
     /// What was handed on to a later invocation.
@@ -182,14 +182,7 @@ impl Report {
                 deduplication,
                 continuation,
             } => {
-                report.deduplication = Some(
-                    match deduplication {
-                        Deduplication::Off => "off",
-                        Deduplication::On => "on",
-                        Deduplication::Unavailable(_) => "unavailable",
-                    }
-                    .into(),
-                );
+                report.deduplication = Some(deduplication.mode());
                 if let Deduplication::Unavailable(e) = deduplication {
                     report.deduplication_error = Some(e.to_string());
                 }
@@ -251,7 +244,7 @@ impl Report {
             actions: Vec::new(),
             unreached: Vec::new(),
             notifications: self.notifications.clone(),
-            deduplication: self.deduplication.clone(),
+            deduplication: self.deduplication,
             deduplication_error: self.deduplication_error.clone(),
             continuation: self.continuation.clone(),
             failure: self.failure.clone(),

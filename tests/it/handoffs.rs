@@ -4,6 +4,7 @@
 
 use crate::common::sample;
 use crate::reconcile::{far, naming, organization};
+use marketplace_trusted_access::notify::DeduplicationMode;
 use marketplace_trusted_access::config::Config;
 use marketplace_trusted_access::continuation::HandoverStatus;
 use marketplace_trusted_access::fake::FakeCloud;
@@ -51,7 +52,7 @@ async fn the_same_enable_event_delivered_twice_gives_one_message_per_audience() 
         first.notifications[0].message_id
     );
     assert_eq!(published(&cloud).len(), 1);
-    assert_eq!(again.deduplication.as_deref(), Some("on"));
+    assert_eq!(again.deduplication, Some(DeduplicationMode::On));
     // The duplicate still reconciled: it only sent nothing new.
     assert_eq!(again.accounts.checked, first.accounts.checked);
 }
@@ -241,7 +242,7 @@ async fn with_the_state_table_down_the_hand_offs_still_go_out_and_the_report_say
     cloud.world().state_down = Some(AwsError::new("ResourceNotFoundException", "no such table"));
     let report = run(&cloud, &sample("enable-by-cli-iamuser.json")).await;
     assert_eq!(deliveries(&report), [DeliveryStatus::Published]);
-    assert_eq!(report.deduplication.as_deref(), Some("unavailable"));
+    assert_eq!(report.deduplication, Some(DeduplicationMode::Unavailable));
     assert!(
         report
             .deduplication_error

@@ -30,6 +30,7 @@ use crate::common::policies::{self, MemberRole};
 use crate::common::*;
 use aws_config::SdkConfig;
 use aws_sdk_iam::config::{Credentials, SharedCredentialsProvider};
+use marketplace_trusted_access::notify::DeduplicationMode;
 use marketplace_trusted_access::config::{Config, Removal};
 use marketplace_trusted_access::continuation::HandoverStatus;
 use marketplace_trusted_access::decision::Action;
@@ -522,8 +523,8 @@ async fn the_templates_grant_enough_for_every_run_and_the_run_uses_every_grant()
     assert!(!stage.emulator.marketplace_role_exists(&departed).await);
     // AND every hand-off went through the state table
     assert_eq!(
-        removed.deduplication.as_deref(),
-        Some("on"),
+        removed.deduplication,
+        Some(DeduplicationMode::On),
         "{}",
         removed.to_json_line()
     );

@@ -8,6 +8,7 @@ use crate::common::{
 use crate::reconcile::naming;
 use crate::sns::{Subscribers, pairs, who_got_what};
 use async_trait::async_trait;
+use marketplace_trusted_access::notify::DeduplicationMode;
 use marketplace_trusted_access::aws::queue::ContinuationQueue;
 use marketplace_trusted_access::aws::state::StateTable;
 use marketplace_trusted_access::aws::topic::Topic;
@@ -311,7 +312,7 @@ async fn with_the_state_table_unreachable_hand_offs_are_published_and_the_report
     let report = stage
         .handle(config, &sample("enable-by-cli-iamuser.json"))
         .await;
-    assert_eq!(report.deduplication.as_deref(), Some("unavailable"));
+    assert_eq!(report.deduplication, Some(DeduplicationMode::Unavailable));
     assert!(
         report
             .deduplication_error

@@ -51,7 +51,7 @@ use marketplace_trusted_access::service::MARKETPLACE;
 pub const MANAGEMENT_ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
 pub const MARKETPLACE_PRINCIPAL: &str = MARKETPLACE.principal;
-pub const MARKETPLACE_ROLE: &str = MARKETPLACE.role.name;
+pub const MARKETPLACE_ROLE: &str = marketplace_trusted_access::service::MARKETPLACE_ROLE.name;
 /// The role Organizations creates in every account made with CreateAccount.
 pub const MEMBER_ROLE: &str = "OrganizationAccountAccessRole";
 
