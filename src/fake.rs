@@ -9,7 +9,7 @@ use crate::messages::message::Message;
 use crate::ports::{
     AccountRole, AccountState, AwsError, Caller, Claim, Continuation, ContinuationRequest,
     Deletion, Directory, FailureSet, MemberAccount, OrgIdentity, Publisher, RoleStore, StateStore,
-    StoredMessage,
+    StoredMessage, epoch_millis,
 };
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -212,12 +212,6 @@ impl FakeCloud {
 /// `100000000000` + n.
 pub fn member_id(n: usize) -> String {
     format!("{:012}", 100_000_000_000usize + n)
-}
-
-fn epoch_millis() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Whether `service:Action` changes something (reads and STS do not).
@@ -490,9 +484,9 @@ impl Continuation for FakeCloud {
 
 impl FakeCloud {
     /// Every port, on this cloud: organization, roles, topic, state table and continuation queue.
-    pub fn ports(&self) -> crate::handler::Ports {
+    pub fn ports(&self) -> crate::ports::Ports {
         let c = Arc::new(self.clone());
-        crate::handler::Ports {
+        crate::ports::Ports {
             directory: c.clone(),
             roles: c.clone(),
             publisher: Some(c.clone()),

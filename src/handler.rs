@@ -7,7 +7,7 @@ use crate::continuation::{self, HandoverStatus};
 use crate::decision::Policy;
 use crate::intake::{self, Intake, Kind, Trigger};
 use crate::messages::{self, Context};
-use crate::notify::{self, Deduplication, Outbox, PUBLISH_TIMEOUT};
+use crate::notify::{self, Deduplication, Outbox};
 use crate::ports::ContinuationRequest;
 pub use crate::ports::Ports;
 use crate::reconcile::{Reconciler, Session};
@@ -17,60 +17,10 @@ use crate::sweep_memory::{self, SweepMemory};
 use crate::truth;
 use aws_config::SdkConfig;
 use serde_json::Value;
-use std::time::{Duration, Instant};
-
-/// Hand-offs one invocation may send: the trigger's own (at most two), a failure summary and a
-/// recovery.
-const MAX_MESSAGES: u32 = 4;
-/// The delay before the first continuation; each next one waits twice as long.
-/// Time kept back for logging the report and answering.
-const REPORT_MARGIN: Duration = Duration::from_secs(2);
-/// Time kept back from the deadline for the hand-offs and the report: no account runs later than
-/// the deadline less this.
-pub const RESERVE: Duration =
-    Duration::from_secs(PUBLISH_TIMEOUT.as_secs() * MAX_MESSAGES as u64 + REPORT_MARGIN.as_secs());
+use std::time::Instant;
 
 pub use crate::error::InvocationError;
-
-/// One invocation's context: the Lambda request id, which names the session in member accounts'
-/// CloudTrail, and the time Lambda stops the invocation.
-#[derive(Debug, Clone)]
-pub struct Invocation {
-    pub request_id: String,
-    pub deadline: Instant,
-}
-
-impl Invocation {
-    /// An invocation outside Lambda (`mta`, tests) that must end by `deadline`. Its id is unique
-    /// in this process and across processes, as a Lambda request id is: it names the invocation's
-    /// claims on hand-offs.
-    pub fn until(deadline: Instant) -> Invocation {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Invocation {
-            request_id: format!("local-{}-{n}", std::process::id()),
-            deadline,
-        }
-    }
-
-    /// The session name AssumeRole records in member accounts: at most 64 characters of
-    /// `[\w+=,.@-]`.
-    fn session_name(&self) -> String {
-        let id: String = self
-            .request_id
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(*c))
-            .take(60)
-            .collect();
-        format!("mta-{id}")
-    }
-
-    /// When the last account must be done: the deadline less the time the hand-offs and the report
-    /// need.
-    fn cutoff(&self) -> Instant {
-        self.deadline.checked_sub(RESERVE).unwrap_or(self.deadline)
-    }
-}
+pub use crate::invocation::{Invocation, RESERVE};
 
 /// Everything an invocation needs, built once at start-up: the configuration and the adapters.
 pub struct App {

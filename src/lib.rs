@@ -21,9 +21,11 @@ pub mod config;
 pub mod continuation;
 pub mod decision;
 pub mod error;
+#[cfg(feature = "test-util")]
 pub mod fake;
 pub mod handler;
 pub mod intake;
+pub mod invocation;
 pub mod messages;
 pub mod metrics;
 pub mod notify;

@@ -4,9 +4,9 @@
 
 use crate::intake::{Intake, Trigger};
 use crate::messages::message::{Audience, Event, Message};
-use crate::ports::{AwsError, Claim, Publisher, StateStore, StoredMessage};
+use crate::ports::{AwsError, Claim, Publisher, StateStore, StoredMessage, epoch_millis};
 use serde::{Deserialize, Serialize};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tracing::{info, warn};
 
 /// The SNS client's operation timeout: the longest one publish may take. The invocation keeps
@@ -244,13 +244,6 @@ async fn claim(
         let lapses_in = Duration::from_millis(until_ms.saturating_sub(epoch_millis()));
         tokio::time::sleep(WAIT_STEP.min(lapses_in).min(waited_until - now)).await;
     }
-}
-
-fn epoch_millis() -> u64 {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The trigger's outbox: the one stored, or `messages`, stored now.

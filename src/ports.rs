@@ -159,6 +159,14 @@ pub struct FailureSet {
     pub version: u64,
 }
 
+/// Now, in milliseconds since the Unix epoch: the unit of a claim's lease.
+pub fn epoch_millis() -> u64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// What an attempt to claim a stored message for publishing found (docs/design.md, "State").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {

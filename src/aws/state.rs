@@ -5,7 +5,7 @@
 
 use super::AwsError;
 use crate::messages::message::{Audience, Event, Message, Severity};
-use crate::ports::{Claim, FailureSet, StateStore, StoredMessage};
+use crate::ports::{Claim, FailureSet, StateStore, StoredMessage, epoch_millis};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -186,7 +186,7 @@ impl StateStore for StateTable {
         holder: &str,
         lease: Duration,
     ) -> Result<Claim, AwsError> {
-        let now = millis(since_epoch());
+        let now = epoch_millis();
         let claim = HashMap::from([
             ("holder".to_string(), s(holder)),
             ("until".to_string(), n(now.saturating_add(millis(lease)))),

@@ -4,12 +4,12 @@
 
 use crate::common::sample;
 use crate::reconcile::{far, naming, organization};
-use marketplace_trusted_access::notify::DeduplicationMode;
 use marketplace_trusted_access::config::Config;
 use marketplace_trusted_access::continuation::HandoverStatus;
 use marketplace_trusted_access::fake::FakeCloud;
 use marketplace_trusted_access::handler::{App, Invocation, RESERVE};
 use marketplace_trusted_access::messages::Message;
+use marketplace_trusted_access::notify::DeduplicationMode;
 use marketplace_trusted_access::notify::DeliveryStatus;
 use marketplace_trusted_access::outcome::ActionResult;
 use marketplace_trusted_access::ports::AwsError;

@@ -8,7 +8,6 @@ use crate::common::{
 use crate::reconcile::naming;
 use crate::sns::{Subscribers, pairs, who_got_what};
 use async_trait::async_trait;
-use marketplace_trusted_access::notify::DeduplicationMode;
 use marketplace_trusted_access::aws::queue::ContinuationQueue;
 use marketplace_trusted_access::aws::state::StateTable;
 use marketplace_trusted_access::aws::topic::Topic;
@@ -17,6 +16,7 @@ use marketplace_trusted_access::continuation::HandoverStatus;
 use marketplace_trusted_access::fake::FakeCloud;
 use marketplace_trusted_access::handler::{App, Invocation, Ports, RESERVE, report_lines};
 use marketplace_trusted_access::messages::{MESSAGE_LIMIT, Message, SUBJECT_LIMIT};
+use marketplace_trusted_access::notify::DeduplicationMode;
 use marketplace_trusted_access::notify::DeliveryStatus;
 use marketplace_trusted_access::outcome::ActionResult;
 use marketplace_trusted_access::ports::{AwsError, Publisher};

@@ -12,26 +12,23 @@ pub mod confirm;
 pub mod explain;
 pub mod progress;
 pub mod render;
+pub mod run;
 pub mod session;
 pub mod status;
 pub mod table;
 
 use args::{ApplyArgs, Cli, Command, ExplainArgs, RunArgs, StatusArgs};
 use marketplace_trusted_access::config::Removal;
-use marketplace_trusted_access::decision::{Policy, Scope, Target};
-use marketplace_trusted_access::intake::{self, Kind};
-use marketplace_trusted_access::messages::{self, Context};
-use marketplace_trusted_access::notify::{self, Deduplication};
-use marketplace_trusted_access::outcome::{AccountResult, Failure, Outcome, Step};
+use marketplace_trusted_access::decision::{Policy, Scope};
+use marketplace_trusted_access::outcome::{Failure, Outcome, Step};
 use marketplace_trusted_access::ports::AwsError;
-use marketplace_trusted_access::reconcile::{Reconciler, Session};
-use marketplace_trusted_access::report::{Ending, Report, ReportOutcome};
+use marketplace_trusted_access::report::{Report, ReportOutcome};
 use progress::{Interrupt, Progress};
 use render::Run;
+use run::{Pass, RunContext};
 use session::{Ports, Truth};
 use status::StatusView;
 use std::io::{IsTerminal, Read};
-use std::time::{Duration, Instant};
 
 /// How `mta` exits. Documented under every `--help` ([`args::EXIT_CODES`]) and in docs/cli.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,56 +207,6 @@ pub fn apply_exit(report: &Report, interrupted: bool) -> Exit {
     }
 }
 
-/// No deadline but the operator's patience: Ctrl-C stops a run.
-const NO_DEADLINE: Duration = Duration::from_secs(24 * 3600);
-
-/// The session name the member accounts' CloudTrail shows: `mta-cli-<unix time>`.
-fn session_name() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    format!("mta-cli-{now}")
-}
-
-/// One reconciliation over `targets`, with the progress bar and Ctrl-C.
-#[allow(clippy::too_many_arguments)]
-async fn reconcile(
-    ports: &Ports,
-    truth: &Truth,
-    targets: Vec<Target>,
-    policy: Policy,
-    max_concurrency: usize,
-    dry_run: bool,
-    progress: &Progress,
-    interrupt: &Interrupt,
-    label: &'static str,
-) -> Outcome {
-    progress.start(label, targets.len());
-    let tell = |r: &AccountResult| progress.account_done(r);
-    let reconciler = Reconciler {
-        directory: &ports.directory,
-        roles: &ports.roles,
-        policy,
-        max_concurrency,
-        dry_run,
-        on_account: Some(&tell),
-        stop: Some(interrupt.flag()),
-    };
-    let name = session_name();
-    let session = Session {
-        caller: &truth.caller,
-        name: &name,
-    };
-    reconciler
-        .run(
-            truth.trusted_access,
-            &session,
-            targets,
-            Instant::now() + NO_DEADLINE,
-        )
-        .await
-}
-
 /// Reads the configuration, checks the credentials and reads the organization.
 async fn connect(
     common: &args::Common,
@@ -287,18 +234,17 @@ async fn status(args: StatusArgs) -> Result<Exit, CliError> {
             on_disable: Removal::Retain,
             on_departure: Removal::Retain,
         };
-        let outcome = reconcile(
-            &ports,
-            &truth,
-            targets.clone(),
-            policy,
-            c.concurrency,
-            true,
-            &progress,
-            &interrupt,
-            "status",
-        )
-        .await;
+        let cx = RunContext {
+            ports: &ports,
+            truth: &truth,
+            progress: &progress,
+            interrupt: &interrupt,
+        };
+        let pass = Pass {
+            dry_run: true,
+            label: "status",
+        };
+        let outcome = run::reconcile(&cx, targets.clone(), policy, c.concurrency, pass).await;
         Ok::<_, CliError>((truth, targets, outcome))
     }
     .await;
@@ -314,113 +260,6 @@ async fn status(args: StatusArgs) -> Result<Exit, CliError> {
     Ok(status_exit(&view, interrupt.interrupted()))
 }
 
-/// The scopes of `--account` and `--departed`: every account when neither is given.
-fn scopes_of(run: &RunArgs) -> Vec<Scope> {
-    let mut listed: Vec<String> = Vec::new();
-    for id in &run.accounts {
-        if !listed.contains(id) {
-            listed.push(id.clone());
-        }
-    }
-    let mut scopes = Vec::new();
-    if !listed.is_empty() {
-        scopes.push(Scope::Listed(listed));
-    }
-    let mut departed: Vec<&String> = Vec::new();
-    for id in &run.departed {
-        if !departed.contains(&id) {
-            departed.push(id);
-            scopes.push(Scope::Named {
-                account_id: id.clone(),
-                departed: true,
-                joining: false,
-            });
-        }
-    }
-    if scopes.is_empty() {
-        scopes.push(Scope::Organization);
-    }
-    scopes
-}
-
-/// The command the function would be invoked with for this run, read by the function's intake.
-fn command_payload(run: &RunArgs, dry_run: bool) -> serde_json::Value {
-    let ids: Vec<&String> = run.accounts.iter().chain(&run.departed).collect();
-    serde_json::json!({
-        "command": "reconcile",
-        "dryRun": dry_run,
-        "accounts": if ids.is_empty() { serde_json::Value::Null } else { serde_json::json!(ids) },
-    })
-}
-
-/// A reconciliation and its report, built as the function builds it.
-#[allow(clippy::too_many_arguments)]
-async fn reconcile_and_report(
-    run: &RunArgs,
-    ports: &Ports,
-    truth: &Truth,
-    scopes: &[Scope],
-    dry_run: bool,
-    progress: &Progress,
-    interrupt: &Interrupt,
-    label: &'static str,
-) -> Report {
-    let intake = intake::parse(&command_payload(run, dry_run));
-    let policy = Policy {
-        on_disable: run.on_disable,
-        on_departure: run.on_departure,
-    };
-    let outcome = reconcile(
-        ports,
-        truth,
-        truth.targets(scopes),
-        policy,
-        run.common.concurrency,
-        dry_run,
-        progress,
-        interrupt,
-        label,
-    )
-    .await;
-    let Kind::Handle(trigger) = &intake.kind else {
-        // The payload is made above from checked values: the intake always handles it.
-        return Report::build(
-            &intake,
-            dry_run,
-            Ending::Ran {
-                outcome: &outcome,
-                deliveries: &[],
-                deduplication: &Deduplication::Off,
-                continuation: None,
-            },
-        );
-    };
-    let messages = messages::compose(Context {
-        trigger,
-        trigger_name: &intake.name,
-        event_id: intake.event_id.as_deref(),
-        organization: &truth.organization,
-        outcome: &outcome,
-        dry_run,
-        policy,
-        continuing: false,
-        failures_told: false,
-        recovered: &[],
-    });
-    // mta publishes nothing: the hand-offs are the function's to send, and are listed as logged.
-    let deliveries = notify::deliver(None, &messages).await;
-    Report::build(
-        &intake,
-        dry_run,
-        Ending::Ran {
-            outcome: &outcome,
-            deliveries: &deliveries,
-            deduplication: &Deduplication::Off,
-            continuation: None,
-        },
-    )
-}
-
 fn print_report(report: &Report, json: bool, run: Run) {
     if json {
         let text = serde_json::to_string_pretty(report).unwrap_or_else(|_| report.to_json_line());
@@ -434,15 +273,20 @@ async fn plan(run: RunArgs) -> Result<Exit, CliError> {
     run.check().map_err(CliError::Input)?;
     let progress = Progress::new(Progress::visible(run.common.quiet));
     let interrupt = Interrupt::install(progress.clone());
-    let scopes = scopes_of(&run);
+    let scopes = run::scopes_of(&run);
     let ran = async {
         let (ports, truth) = connect(&run.common, &scopes, &progress).await?;
-        Ok::<_, CliError>(
-            reconcile_and_report(
-                &run, &ports, &truth, &scopes, true, &progress, &interrupt, "plan",
-            )
-            .await,
-        )
+        let cx = RunContext {
+            ports: &ports,
+            truth: &truth,
+            progress: &progress,
+            interrupt: &interrupt,
+        };
+        let pass = Pass {
+            dry_run: true,
+            label: "plan",
+        };
+        Ok::<_, CliError>(run::reconcile_and_report(&run, &cx, &scopes, pass).await)
     }
     .await;
     progress.clear();
@@ -464,14 +308,21 @@ async fn apply(args: ApplyArgs) -> Result<Exit, CliError> {
     }
     let progress = Progress::new(Progress::visible(run.common.quiet));
     let interrupt = Interrupt::install(progress.clone());
-    let scopes = scopes_of(run);
+    let scopes = run::scopes_of(run);
     let ran = async {
         let (ports, mut truth) = connect(&run.common, &scopes, &progress).await?;
         if !args.yes {
-            let plan = reconcile_and_report(
-                run, &ports, &truth, &scopes, true, &progress, &interrupt, "plan",
-            )
-            .await;
+            let cx = RunContext {
+                ports: &ports,
+                truth: &truth,
+                progress: &progress,
+                interrupt: &interrupt,
+            };
+            let pass = Pass {
+                dry_run: true,
+                label: "plan",
+            };
+            let plan = run::reconcile_and_report(run, &cx, &scopes, pass).await;
             progress.clear();
             if interrupt.interrupted() {
                 return Ok(Some((plan, Run::Plan)));
@@ -499,10 +350,17 @@ async fn apply(args: ApplyArgs) -> Result<Exit, CliError> {
             progress.reading("the organization");
             truth = session::read_truth(&ports, &scopes).await?;
         }
-        let report = reconcile_and_report(
-            run, &ports, &truth, &scopes, false, &progress, &interrupt, "apply",
-        )
-        .await;
+        let cx = RunContext {
+            ports: &ports,
+            truth: &truth,
+            progress: &progress,
+            interrupt: &interrupt,
+        };
+        let pass = Pass {
+            dry_run: false,
+            label: "apply",
+        };
+        let report = run::reconcile_and_report(run, &cx, &scopes, pass).await;
         Ok(Some((report, Run::Apply)))
     }
     .await;
@@ -601,8 +459,11 @@ fn explain(args: ExplainArgs) -> Result<Exit, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use marketplace_trusted_access::intake::{self, Kind};
     use marketplace_trusted_access::outcome::Counts;
     use marketplace_trusted_access::ports::ErrorKind;
+    use marketplace_trusted_access::report::Ending;
+    use run::command_payload;
 
     fn report(outcome: ReportOutcome, planned: usize) -> Report {
         let intake = intake::parse(&serde_json::json!({"command": "reconcile"}));
@@ -716,7 +577,7 @@ mod tests {
                 if a == &["111111111111", "222222222222"]
         ));
         assert_eq!(
-            scopes_of(&run),
+            run::scopes_of(&run),
             [
                 Scope::Listed(vec!["111111111111".into()]),
                 Scope::Named {

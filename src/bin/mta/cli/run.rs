@@ -1,0 +1,181 @@
+//! One reconciliation as `mta` runs it: on the function's engine (intake, truth, reconciler,
+//! messages, report), with a progress bar and Ctrl-C, publishing nothing.
+
+use super::args::RunArgs;
+use super::progress::{Interrupt, Progress};
+use super::session::{Ports, Truth};
+use marketplace_trusted_access::decision::{Policy, Scope, Target};
+use marketplace_trusted_access::intake::{self, Kind};
+use marketplace_trusted_access::messages::{self, Context};
+use marketplace_trusted_access::notify::{self, Deduplication};
+use marketplace_trusted_access::outcome::{AccountResult, Outcome};
+use marketplace_trusted_access::reconcile::{Reconciler, Session};
+use marketplace_trusted_access::report::{Ending, Report};
+use std::time::{Duration, Instant};
+
+/// No deadline but the operator's patience: Ctrl-C stops a run.
+const NO_DEADLINE: Duration = Duration::from_secs(24 * 3600);
+
+/// What a run of `mta` works with, from the connection on: the adapters, the truth read, the
+/// progress bar and the Ctrl-C flag.
+#[derive(Clone, Copy)]
+pub struct RunContext<'a> {
+    pub ports: &'a Ports,
+    pub truth: &'a Truth,
+    pub progress: &'a Progress,
+    pub interrupt: &'a Interrupt,
+}
+
+/// One pass over the accounts: a plan (`dry_run`) or the changes, named on the progress bar.
+#[derive(Debug, Clone, Copy)]
+pub struct Pass {
+    pub dry_run: bool,
+    pub label: &'static str,
+}
+
+/// The session name the member accounts' CloudTrail shows: `mta-cli-<unix time>`.
+fn session_name() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format!("mta-cli-{now}")
+}
+
+/// One reconciliation over `targets`, with the progress bar and Ctrl-C.
+pub async fn reconcile(
+    cx: &RunContext<'_>,
+    targets: Vec<Target>,
+    policy: Policy,
+    max_concurrency: usize,
+    pass: Pass,
+) -> Outcome {
+    let RunContext {
+        ports,
+        truth,
+        progress,
+        interrupt,
+    } = *cx;
+    progress.start(pass.label, targets.len());
+    let tell = |r: &AccountResult| progress.account_done(r);
+    let reconciler = Reconciler {
+        directory: &ports.directory,
+        roles: &ports.roles,
+        policy,
+        max_concurrency,
+        dry_run: pass.dry_run,
+        on_account: Some(&tell),
+        stop: Some(interrupt.flag()),
+    };
+    let name = session_name();
+    let session = Session {
+        caller: &truth.caller,
+        name: &name,
+    };
+    reconciler
+        .run(
+            truth.trusted_access,
+            &session,
+            targets,
+            Instant::now() + NO_DEADLINE,
+        )
+        .await
+}
+
+/// The scopes of `--account` and `--departed`: every account when neither is given.
+pub fn scopes_of(run: &RunArgs) -> Vec<Scope> {
+    let mut listed: Vec<String> = Vec::new();
+    for id in &run.accounts {
+        if !listed.contains(id) {
+            listed.push(id.clone());
+        }
+    }
+    let mut scopes = Vec::new();
+    if !listed.is_empty() {
+        scopes.push(Scope::Listed(listed));
+    }
+    let mut departed: Vec<&String> = Vec::new();
+    for id in &run.departed {
+        if !departed.contains(&id) {
+            departed.push(id);
+            scopes.push(Scope::Named {
+                account_id: id.clone(),
+                departed: true,
+                joining: false,
+            });
+        }
+    }
+    if scopes.is_empty() {
+        scopes.push(Scope::Organization);
+    }
+    scopes
+}
+
+/// The command the function would be invoked with for this run, read by the function's intake.
+pub fn command_payload(run: &RunArgs, dry_run: bool) -> serde_json::Value {
+    let ids: Vec<&String> = run.accounts.iter().chain(&run.departed).collect();
+    serde_json::json!({
+        "command": "reconcile",
+        "dryRun": dry_run,
+        "accounts": if ids.is_empty() { serde_json::Value::Null } else { serde_json::json!(ids) },
+    })
+}
+
+/// A reconciliation and its report, built as the function builds it.
+pub async fn reconcile_and_report(
+    run: &RunArgs,
+    cx: &RunContext<'_>,
+    scopes: &[Scope],
+    pass: Pass,
+) -> Report {
+    let (truth, dry_run) = (cx.truth, pass.dry_run);
+    let intake = intake::parse(&command_payload(run, dry_run));
+    let policy = Policy {
+        on_disable: run.on_disable,
+        on_departure: run.on_departure,
+    };
+    let outcome = reconcile(
+        cx,
+        truth.targets(scopes),
+        policy,
+        run.common.concurrency,
+        pass,
+    )
+    .await;
+    let Kind::Handle(trigger) = &intake.kind else {
+        // The payload is made above from checked values: the intake always handles it.
+        return Report::build(
+            &intake,
+            dry_run,
+            Ending::Ran {
+                outcome: &outcome,
+                deliveries: &[],
+                deduplication: &Deduplication::Off,
+                continuation: None,
+            },
+        );
+    };
+    let messages = messages::compose(Context {
+        trigger,
+        trigger_name: &intake.name,
+        event_id: intake.event_id.as_deref(),
+        organization: &truth.organization,
+        outcome: &outcome,
+        dry_run,
+        policy,
+        continuing: false,
+        failures_told: false,
+        recovered: &[],
+    });
+    // mta publishes nothing: the hand-offs are the function's to send, and are listed as logged.
+    let deliveries = notify::deliver(None, &messages).await;
+    Report::build(
+        &intake,
+        dry_run,
+        Ending::Ran {
+            outcome: &outcome,
+            deliveries: &deliveries,
+            deduplication: &Deduplication::Off,
+            continuation: None,
+        },
+    )
+}
