@@ -1,6 +1,6 @@
 # The two set-up commands (see README.md): each installs what it needs first.
 
-.PHONY: demo test bench fuzz
+.PHONY: demo test check bench fuzz
 
 EVENT ?= events/enable-by-cli-iamuser.json
 
@@ -9,6 +9,9 @@ demo: ## run the function through cargo lambda against the emulator's demo organ
 
 test: ## the whole test suite (what CI runs)
 	.ci/test
+
+check: ## the fast loop: fmt, clippy and the unit tests
+	.ci/check
 
 bench: ## reconciliation speed and memory against the emulator
 	.ci/bench
