@@ -36,6 +36,9 @@ pub struct Config {
     pub continuation_queue_url: Option<String>,
     /// How often an unchanged sweep failure is told again.
     pub remind_after: Duration,
+    /// The service principals whose trusted access the organization means to have; `None`: no
+    /// comparison, only changes are told.
+    pub expected_services: Option<Vec<String>>,
 }
 
 impl Default for Config {
@@ -50,6 +53,7 @@ impl Default for Config {
             state_table: None,
             continuation_queue_url: None,
             remind_after: Duration::from_secs(24 * 3600),
+            expected_services: None,
         }
     }
 }
@@ -106,6 +110,9 @@ impl Config {
                 .map(|v| check_queue_url(v).map(str::to_string))
                 .transpose()?,
             remind_after: get("REMIND_AFTER").map_or(Ok(defaults.remind_after), parse_duration)?,
+            expected_services: get("EXPECTED_SERVICES")
+                .map(parse_expected_services)
+                .transpose()?,
         })
     }
 }
@@ -172,6 +179,28 @@ pub fn parse_duration(value: &str) -> Result<Duration, ConfigError> {
         Some(s) if n > 0 => Ok(Duration::from_secs(s)),
         _ => Err(error()),
     }
+}
+
+/// `EXPECTED_SERVICES`: service principals separated by commas (`sso.amazonaws.com,
+/// cloudtrail.amazonaws.com`), each once. A principal the catalog does not know is accepted: AWS
+/// adds services.
+pub fn parse_expected_services(value: &str) -> Result<Vec<String>, ConfigError> {
+    let error = || ConfigError {
+        variable: "EXPECTED_SERVICES",
+        value: value.to_string(),
+        expected: "service principals separated by commas (sso.amazonaws.com,cloudtrail.amazonaws.com)",
+    };
+    let mut principals: Vec<String> = Vec::new();
+    for item in value.split(',').map(str::trim) {
+        let principal = item.strip_suffix('.').unwrap_or(item).to_ascii_lowercase();
+        if !crate::intake::is_principal(&principal) {
+            return Err(error());
+        }
+        if !principals.contains(&principal) {
+            principals.push(principal);
+        }
+    }
+    Ok(principals)
 }
 
 fn check_table_name(value: &str) -> Result<&str, ConfigError> {
@@ -277,6 +306,10 @@ mod tests {
                 "https://sqs.us-east-1.amazonaws.com/123456789012/continuation",
             ),
             ("REMIND_AFTER", "12h"),
+            (
+                "EXPECTED_SERVICES",
+                "sso.amazonaws.com, CloudTrail.amazonaws.com,sso.amazonaws.com",
+            ),
         ]))
         .unwrap();
         assert_eq!(
@@ -293,6 +326,10 @@ mod tests {
                     "https://sqs.us-east-1.amazonaws.com/123456789012/continuation".into()
                 ),
                 remind_after: Duration::from_secs(12 * 3600),
+                expected_services: Some(vec![
+                    "sso.amazonaws.com".into(),
+                    "cloudtrail.amazonaws.com".into()
+                ]),
             }
         );
     }
@@ -319,6 +356,11 @@ mod tests {
             ("MAX_CONCURRENCY", "４"),
             ("MEMBER_ROLE_NAME", "rôle"),
             ("STATE_TABLE_NAME", "tablé"),
+            (
+                "EXPECTED_SERVICES",
+                "sso.amazonaws.com,,config.amazonaws.com",
+            ),
+            ("EXPECTED_SERVICES", "not a principal"),
         ] {
             let err = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
             assert_eq!(err.variable, name);

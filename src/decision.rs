@@ -201,6 +201,10 @@ impl Trigger {
                 ..
             } => Scope::Listed(ids.clone()),
             Trigger::Continuation(request) => Scope::Listed(request.accounts.clone()),
+            // Services other than Marketplace are observed: no account to reconcile.
+            Trigger::ServiceAccess { .. } | Trigger::DelegatedAdmin { .. } => {
+                Scope::Listed(Vec::new())
+            }
             Trigger::AccountDeparted { account_id, .. } => Scope::Named {
                 account_id: account_id.clone(),
                 departed: true,

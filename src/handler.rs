@@ -5,9 +5,12 @@ use crate::aws::accounts::AccountAccess;
 use crate::config::Config;
 use crate::continuation::{self, HandoverStatus};
 use crate::decision::Policy;
+use crate::drift;
+use crate::guardian;
 use crate::intake::{self, Intake, Kind, Trigger};
+use crate::messages::guardian::Observed;
 use crate::messages::{self, Context};
-use crate::notify::{self, Deduplication, Outbox};
+use crate::notify::{self, Channel, Deduplication};
 use crate::ports::ContinuationRequest;
 pub use crate::ports::Ports;
 use crate::reconcile::{Reconciler, Session};
@@ -105,6 +108,21 @@ impl App {
             );
             return Report::build(intake, dry_run, Ending::Ignored(reason));
         }
+        let live = !dry_run && self.ports.publisher.is_some();
+        let state = self.ports.state.as_deref().filter(|_| live);
+        let channel = Channel {
+            publisher: self.ports.publisher.as_deref().filter(|_| !dry_run),
+            state,
+            holder: &invocation.request_id,
+        };
+        let seen = guardian::Seen {
+            intake,
+            trigger,
+            dry_run,
+        };
+        if let Some(report) = guardian::observe(directory, &channel, seen, &organization).await {
+            return report;
+        }
         let scope = trigger.scope();
         let roles = self.ports.roles.as_ref();
         let truth =
@@ -145,15 +163,26 @@ impl App {
         let continuing = handover
             .as_ref()
             .is_some_and(|h| h.status == HandoverStatus::HandedOn);
-        let live = !dry_run && self.ports.publisher.is_some();
-        let state = self.ports.state.as_deref().filter(|_| live);
         let (memory, mut deduplication) = match (state, trigger) {
             (Some(state), Trigger::Sweep) => {
                 sweep_memory::recall(state, &outcome, continuing, self.config.remind_after).await
             }
             _ => (SweepMemory::default(), Deduplication::Off),
         };
-        let messages = messages::compose(Context {
+        let watched = match (&self.config.expected_services, trigger) {
+            (Some(expected), Trigger::Sweep) => {
+                let o = Observed {
+                    trigger,
+                    trigger_name: &intake.name,
+                    event_id: intake.event_id.as_deref(),
+                    organization: &truth.organization,
+                };
+                let remind = self.config.remind_after;
+                Some(drift::watch(directory, state, expected, o, remind).await)
+            }
+            _ => None,
+        };
+        let mut messages = messages::compose(Context {
             trigger,
             trigger_name: &intake.name,
             event_id: intake.event_id.as_deref(),
@@ -165,22 +194,12 @@ impl App {
             failures_told: memory.told,
             recovered: &memory.recovered,
         });
-        let publisher = self.ports.publisher.as_deref().filter(|_| !dry_run);
-        let deliveries = match (publisher, state, notify::outbox_key(intake, trigger)) {
-            (Some(publisher), Some(state), Some(key)) => {
-                let at = Outbox {
-                    state,
-                    key: &key,
-                    holder: &invocation.request_id,
-                };
-                let (deliveries, outbox) = notify::deliver_once(publisher, &at, &messages).await;
-                if !matches!(deduplication, Deduplication::Unavailable(_)) {
-                    deduplication = outbox;
-                }
-                deliveries
-            }
-            _ => notify::deliver(publisher, &messages).await,
-        };
+        messages.extend(watched.iter().flat_map(|w| w.messages.iter().cloned()));
+        let key = notify::outbox_key(intake, trigger);
+        let (deliveries, outbox) = notify::send(&channel, key.as_deref(), &messages).await;
+        if !matches!(deduplication, Deduplication::Unavailable(_)) {
+            deduplication = outbox;
+        }
         if let Some(state) = state
             && let Some(set) = memory.save
             && let Err(e) = state.save_failures(&set).await
@@ -188,7 +207,14 @@ impl App {
             tracing::warn!(error = %e, "the sweep's failure set could not be saved");
             deduplication = Deduplication::Unavailable(e);
         }
-        Report::build(
+        if let Some(state) = state
+            && let Some(set) = watched.as_ref().and_then(|w| w.save.as_ref())
+            && let Err(e) = state.save_drift(set).await
+        {
+            tracing::warn!(error = %e, "the sweep's drift set could not be saved");
+            deduplication = Deduplication::Unavailable(e);
+        }
+        let mut report = Report::build(
             intake,
             dry_run,
             Ending::Ran {
@@ -197,6 +223,8 @@ impl App {
                 deduplication: &deduplication,
                 continuation: handover,
             },
-        )
+        );
+        report.services = watched.map(|w| w.seen);
+        report
     }
 }

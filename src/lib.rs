@@ -20,9 +20,11 @@ pub mod catalog;
 pub mod config;
 pub mod continuation;
 pub mod decision;
+pub mod drift;
 pub mod error;
 #[cfg(feature = "test-util")]
 pub mod fake;
+pub mod guardian;
 pub mod handler;
 pub mod intake;
 pub mod invocation;

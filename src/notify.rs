@@ -144,6 +144,35 @@ impl Deduplication {
     }
 }
 
+/// Where an invocation's messages go: the topic (none in a dry run, or without one), the state
+/// table (none without one), and the invocation that delivers, whose request id names its claims.
+#[derive(Clone, Copy)]
+pub struct Channel<'a> {
+    pub publisher: Option<&'a dyn Publisher>,
+    pub state: Option<&'a dyn StateStore>,
+    pub holder: &'a str,
+}
+
+/// Delivers a trigger's messages: exactly once through its outbox when there is a topic, a state
+/// table and an identity of the fact (`key`), and otherwise at least once, or logged.
+pub async fn send(
+    channel: &Channel<'_>,
+    key: Option<&str>,
+    messages: &[Message],
+) -> (Vec<Delivery>, Deduplication) {
+    match (channel.publisher, channel.state, key) {
+        (Some(publisher), Some(state), Some(key)) => {
+            let at = Outbox {
+                state,
+                key,
+                holder: channel.holder,
+            };
+            deliver_once(publisher, &at, messages).await
+        }
+        (publisher, _, _) => (deliver(publisher, messages).await, Deduplication::Off),
+    }
+}
+
 /// Delivers `messages` through the outbox: the first composition of a trigger's messages is
 /// stored before anything is published, and a retry or a duplicate publishes only what is not
 /// published yet, with the content first composed. Each message is claimed before it is

@@ -90,13 +90,41 @@ pub enum Deletion {
     },
 }
 
+/// A service whose trusted access is enabled (`ListAWSServiceAccessForOrganization`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnabledService {
+    pub principal: String,
+    /// When it was enabled, as RFC 3339, when Organizations says.
+    pub enabled_at: Option<String>,
+}
+
+/// A delegated administrator account and the service principals it administers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelegatedAdmin {
+    pub account_id: String,
+    pub name: String,
+    pub principals: Vec<String>,
+}
+
 /// Organizations: the source of truth.
 #[async_trait]
 pub trait Directory: Send + Sync {
     /// `DescribeOrganization`.
     async fn identity(&self) -> Result<OrgIdentity, AwsError>;
     /// Whether trusted access is enabled for `principal` now.
-    async fn trusted_access(&self, principal: &str) -> Result<bool, AwsError>;
+    async fn trusted_access(&self, principal: &str) -> Result<bool, AwsError> {
+        Ok(self
+            .enabled_services()
+            .await?
+            .iter()
+            .any(|s| s.principal == principal))
+    }
+    /// Every service whose trusted access is enabled, every page.
+    async fn enabled_services(&self) -> Result<Vec<EnabledService>, AwsError>;
+    /// Every delegated administrator, with its services: `ListDelegatedAdministrators` without a
+    /// principal filter (AWS adds principals before any list knows them), then
+    /// `ListDelegatedServicesForAccount` for each.
+    async fn delegated_admins(&self) -> Result<Vec<DelegatedAdmin>, AwsError>;
     /// Every account, every page.
     async fn accounts(&self) -> Result<Vec<MemberAccount>, AwsError>;
     /// One account, or `None` when it is not in the organization.
@@ -159,6 +187,35 @@ pub struct FailureSet {
     pub version: u64,
 }
 
+/// How trusted access for a principal differs from `EXPECTED_SERVICES`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Drift {
+    /// Expected, but not enabled.
+    Missing,
+    /// Enabled, but not expected.
+    Unexpected,
+}
+
+/// A difference told, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftTold {
+    pub drift: Drift,
+    /// When it was last told, in seconds since the Unix epoch.
+    pub warned_at: u64,
+}
+
+/// The differences from `EXPECTED_SERVICES` the last sweep told, by principal, versioned like the
+/// failure set.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftSet {
+    pub principals: std::collections::BTreeMap<String, DriftTold>,
+    #[serde(default)]
+    pub version: u64,
+}
+
 /// Now, in milliseconds since the Unix epoch: the unit of a claim's lease.
 pub fn epoch_millis() -> u64 {
     let since = std::time::SystemTime::now()
@@ -210,6 +267,10 @@ pub trait StateStore: Send + Sync {
     /// Saves `set` as version `set.version + 1`, provided the stored set is still at `set.version`
     /// (the version it was read at); otherwise it fails with `ConditionalCheckFailedException`.
     async fn save_failures(&self, set: &FailureSet) -> Result<(), AwsError>;
+    /// The differences from `EXPECTED_SERVICES` last told.
+    async fn drift(&self) -> Result<DriftSet, AwsError>;
+    /// Saves them over the version read, as [`StateStore::save_failures`] does.
+    async fn save_drift(&self, set: &DriftSet) -> Result<(), AwsError>;
 }
 
 /// The rest of a run, handed to a later invocation (docs/design.md, "Continuation").

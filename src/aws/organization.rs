@@ -1,9 +1,12 @@
 //! Organizations: the source of truth (docs/design.md, "Level-triggered reconciliation").
 
 use super::AwsError;
-use crate::ports::{AccountState, Directory, MemberAccount, OrgIdentity};
+use crate::ports::{
+    AccountState, DelegatedAdmin, Directory, EnabledService, MemberAccount, OrgIdentity,
+};
 use async_trait::async_trait;
 use aws_sdk_organizations::Client;
+use aws_sdk_organizations::primitives::{DateTime, DateTimeFormat};
 
 impl From<aws_sdk_organizations::types::Account> for MemberAccount {
     fn from(a: aws_sdk_organizations::types::Account) -> Self {
@@ -16,6 +19,11 @@ impl From<aws_sdk_organizations::types::Account> for MemberAccount {
 }
 
 /// Reads the organization.
+/// A date as RFC 3339, the way the report and the messages give every time.
+fn rfc3339(date: &DateTime) -> Option<String> {
+    date.fmt(DateTimeFormat::DateTime).ok()
+}
+
 #[derive(Debug, Clone)]
 pub struct Organization {
     client: Client,
@@ -43,25 +51,60 @@ impl Directory for Organization {
         })
     }
 
-    async fn trusted_access(&self, principal: &str) -> Result<bool, AwsError> {
+    async fn enabled_services(&self) -> Result<Vec<EnabledService>, AwsError> {
+        let mut services = Vec::new();
         let mut pages = self
             .client
             .list_aws_service_access_for_organization()
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            if page?
-                .enabled_service_principals()
-                .iter()
-                .any(|p| p.service_principal() == Some(principal))
-            {
-                return Ok(true);
-            }
+            services.extend(page?.enabled_service_principals().iter().filter_map(|p| {
+                Some(EnabledService {
+                    principal: p.service_principal()?.to_string(),
+                    enabled_at: p.date_enabled().and_then(rfc3339),
+                })
+            }));
         }
-        Ok(false)
+        Ok(services)
     }
 
-    /// The paginator follows `NextToken` through empty pages.
+    async fn delegated_admins(&self) -> Result<Vec<DelegatedAdmin>, AwsError> {
+        let mut admins = Vec::new();
+        let mut pages = self
+            .client
+            .list_delegated_administrators()
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for admin in page?.delegated_administrators() {
+                let Some(id) = admin.id() else { continue };
+                admins.push(DelegatedAdmin {
+                    account_id: id.to_string(),
+                    name: admin.name().unwrap_or_default().to_string(),
+                    principals: Vec::new(),
+                });
+            }
+        }
+        for admin in &mut admins {
+            let mut pages = self
+                .client
+                .list_delegated_services_for_account()
+                .account_id(&admin.account_id)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                admin.principals.extend(
+                    page?
+                        .delegated_services()
+                        .iter()
+                        .filter_map(|s| s.service_principal().map(str::to_string)),
+                );
+            }
+        }
+        Ok(admins)
+    }
+
     async fn accounts(&self) -> Result<Vec<MemberAccount>, AwsError> {
         let mut accounts = Vec::new();
         let mut pages = self.client.list_accounts().into_paginator().send();

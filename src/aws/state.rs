@@ -5,7 +5,8 @@
 
 use super::AwsError;
 use crate::messages::message::{Audience, Event, Message, Severity};
-use crate::ports::{Claim, FailureSet, StateStore, StoredMessage, epoch_millis};
+use crate::ports::{Claim, DriftSet, FailureSet, StateStore, StoredMessage, epoch_millis};
+use crate::service::MARKETPLACE;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -33,8 +34,15 @@ struct Kept {
     event: Event,
     severity: Severity,
     organization: String,
+    /// Outboxes stored before messages named their service were all AWS Marketplace's.
+    #[serde(default = "marketplace")]
+    service: String,
     subject: String,
     body: String,
+}
+
+fn marketplace() -> String {
+    MARKETPLACE.principal.to_string()
 }
 
 impl StateTable {
@@ -92,7 +100,67 @@ fn corrupt(what: &str) -> AwsError {
     )
 }
 
+/// The keys of the items a sweep remembers (`pk`, `sk`).
+const FAILURES: (&str, &str) = ("failures", "sweep");
+const DRIFT: (&str, &str) = ("drift", "services");
+
 impl StateTable {
+    /// A remembered set and its version (0: never written), read consistently.
+    async fn versioned<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        (pk, sk): (&str, &str),
+        what: &str,
+    ) -> Result<(T, u64), AwsError> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.name)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await?
+            .item;
+        let version = item
+            .as_ref()
+            .and_then(|i| i.get("version"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let set = match item.as_ref().and_then(|i| i.get("set")).map(|v| v.as_s()) {
+            None => T::default(),
+            Some(Ok(text)) => serde_json::from_str(text).map_err(|_| corrupt(what))?,
+            Some(Err(_)) => return Err(corrupt(what)),
+        };
+        Ok((set, version))
+    }
+
+    /// Saves a set as version `read + 1`, provided the stored one is still at `read`: a sweep that
+    /// saved in between makes this one fail rather than be overwritten unseen.
+    async fn save_versioned(
+        &self,
+        (pk, sk): (&str, &str),
+        set: &impl serde::Serialize,
+        read: u64,
+    ) -> Result<(), AwsError> {
+        let text =
+            serde_json::to_string(set).map_err(|e| AwsError::new("InvalidState", e.to_string()))?;
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .item("pk", s(pk))
+            .item("sk", s(sk))
+            .item("set", s(text))
+            .item("version", n(read.saturating_add(1)))
+            .item("expiresAt", expires_in(FAILURES_TTL))
+            .condition_expression("attribute_not_exists(#v) OR #v = :read")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":read", n(read))
+            .send()
+            .await?;
+        Ok(())
+    }
+
     /// The outbox item of `key`, read consistently.
     async fn outbox_item(
         &self,
@@ -137,6 +205,7 @@ impl StateStore for StateTable {
                     event: k.event,
                     severity: k.severity,
                     organization: k.organization,
+                    service: k.service,
                     subject: k.subject,
                     body: k.body,
                 },
@@ -152,6 +221,7 @@ impl StateStore for StateTable {
                 event: m.message.event,
                 severity: m.message.severity,
                 organization: m.message.organization.clone(),
+                service: m.message.service.clone(),
                 subject: m.message.subject.clone(),
                 body: m.message.body.clone(),
             })
@@ -279,52 +349,20 @@ impl StateStore for StateTable {
     }
 
     async fn failures(&self) -> Result<FailureSet, AwsError> {
-        let item = self
-            .client
-            .get_item()
-            .table_name(&self.name)
-            .key("pk", s("failures"))
-            .key("sk", s("sweep"))
-            .consistent_read(true)
-            .send()
-            .await?
-            .item;
-        let version = item
-            .as_ref()
-            .and_then(|i| i.get("version"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let set: FailureSet = match item.as_ref().and_then(|i| i.get("set")).map(|v| v.as_s()) {
-            None => FailureSet::default(),
-            Some(Ok(text)) => serde_json::from_str(text).map_err(|_| corrupt("failure set"))?,
-            Some(Err(_)) => return Err(corrupt("failure set")),
-        };
+        let (set, version): (FailureSet, u64) = self.versioned(FAILURES, "failure set").await?;
         Ok(FailureSet { version, ..set })
     }
 
     async fn save_failures(&self, set: &FailureSet) -> Result<(), AwsError> {
-        let next = FailureSet {
-            version: set.version.saturating_add(1),
-            ..set.clone()
-        };
-        let text = serde_json::to_string(&next)
-            .map_err(|e| AwsError::new("InvalidState", e.to_string()))?;
-        self.client
-            .put_item()
-            .table_name(&self.name)
-            .item("pk", s("failures"))
-            .item("sk", s("sweep"))
-            .item("set", s(text))
-            .item("version", n(next.version))
-            .item("expiresAt", expires_in(FAILURES_TTL))
-            // Over the version this sweep read, or over nothing: a sweep that saved in between
-            // makes this one fail rather than be overwritten unseen.
-            .condition_expression("attribute_not_exists(#v) OR #v = :read")
-            .expression_attribute_names("#v", "version")
-            .expression_attribute_values(":read", n(set.version))
-            .send()
-            .await?;
-        Ok(())
+        self.save_versioned(FAILURES, set, set.version).await
+    }
+
+    async fn drift(&self) -> Result<DriftSet, AwsError> {
+        let (set, version): (DriftSet, u64) = self.versioned(DRIFT, "drift set").await?;
+        Ok(DriftSet { version, ..set })
+    }
+
+    async fn save_drift(&self, set: &DriftSet) -> Result<(), AwsError> {
+        self.save_versioned(DRIFT, set, set.version).await
     }
 }

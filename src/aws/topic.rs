@@ -43,6 +43,7 @@ impl Publisher for Topic {
             .message_attributes("event", attribute(message.event.as_str())?)
             .message_attributes("organization", attribute(&message.organization)?)
             .message_attributes("severity", attribute(message.severity.as_str())?)
+            .message_attributes("service", attribute(&message.service)?)
             .send()
             .await?;
         Ok(out.message_id.unwrap_or_default())

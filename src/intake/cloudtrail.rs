@@ -90,11 +90,31 @@ pub(super) fn parse_cloudtrail(detail: &Value, resources: &[String], intake: &mu
                     enabled: name == "EnableAWSServiceAccess",
                     origin,
                 }),
-                Some(p) => Kind::Ignore(format!(
-                    "service principal {p} is not managed by this function (it manages {})",
-                    MARKETPLACE.principal
-                )),
+                // Every other service is observed and told, never changed.
+                Some(p) if is_principal(&p) => Kind::Handle(Trigger::ServiceAccess {
+                    principal: p,
+                    enabled: name == "EnableAWSServiceAccess",
+                    origin,
+                }),
+                Some(p) => Kind::Ignore(format!("{p:?} is not a service principal")),
                 None => Kind::Ignore("the record has no requestParameters.servicePrincipal".into()),
+            }
+        }
+        "RegisterDelegatedAdministrator" | "DeregisterDelegatedAdministrator" => {
+            let principal = text(&["requestParameters", "servicePrincipal"]);
+            match (text(&["requestParameters", "accountId"]), principal) {
+                (Some(id), Some(p)) if is_account_id(&id) && is_principal(&p) => {
+                    Kind::Handle(Trigger::DelegatedAdmin {
+                        principal: p,
+                        account_id: id,
+                        registered: name == "RegisterDelegatedAdministrator",
+                        origin,
+                    })
+                }
+                _ => Kind::Ignore(
+                    "the record names no valid requestParameters.accountId and servicePrincipal"
+                        .into(),
+                ),
             }
         }
         "RemoveAccountFromOrganization" => match text(&["requestParameters", "accountId"]) {

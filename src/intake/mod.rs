@@ -45,6 +45,19 @@ pub enum Kind {
 pub enum Trigger {
     /// Trusted access for the Marketplace principal was turned on (`enabled`) or off.
     TrustedAccess { enabled: bool, origin: Origin },
+    /// Trusted access for another service was turned on or off: observed and told, never acted on.
+    ServiceAccess {
+        principal: String,
+        enabled: bool,
+        origin: Origin,
+    },
+    /// A delegated administrator was registered (`registered`) or deregistered for a service.
+    DelegatedAdmin {
+        principal: String,
+        account_id: String,
+        registered: bool,
+        origin: Origin,
+    },
     /// An account was removed or left.
     AccountDeparted {
         account_id: String,
@@ -262,6 +275,15 @@ fn find_key(value: &Value, keys: &[&str]) -> Option<String> {
         Value::Array(items) => items.iter().find_map(|v| find_key(v, keys)),
         _ => None,
     }
+}
+
+/// Whether `s` looks like a service principal (`guardduty.amazonaws.com`): a DNS name of lower-case
+/// letters, digits, dots and hyphens. AWS adds services, so it need not be in the catalog.
+pub fn is_principal(s: &str) -> bool {
+    (3..=128).contains(&s.len())
+        && s.contains('.')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
 }
 
 /// Whether `s` is a 12-digit AWS account id.

@@ -141,7 +141,7 @@ impl Body {
         self.para(&text);
     }
 
-    pub(super) fn facts(&mut self, facts: &Facts) {
+    pub(super) fn facts(&mut self, facts: &impl Serialize) {
         let json = serde_json::to_string(facts).unwrap_or_else(|_| "{}".into());
         let _ = write!(self.text, "{FACTS_HEADER}\n{json}\n");
     }

@@ -15,6 +15,8 @@ pub enum Audience {
     OrganizationsAdmin,
     MarketplaceAdmin,
     AccountAdmin,
+    /// The administrator of a service other than AWS Marketplace, named by the `service` attribute.
+    ServiceAdmin,
 }
 
 /// What happened (the `event` attribute).
@@ -29,6 +31,12 @@ pub enum Event {
     ReconcileFailed,
     /// Every account a sweep had found failing is reconciled again.
     ReconcileRecovered,
+    DelegatedAdminRegistered,
+    DelegatedAdminDeregistered,
+    /// Trusted access differs from `EXPECTED_SERVICES`.
+    TrustedAccessDrift,
+    /// Trusted access matches `EXPECTED_SERVICES` again.
+    TrustedAccessRestored,
 }
 
 /// How urgent (the `severity` attribute).
@@ -47,6 +55,7 @@ impl Audience {
             Audience::OrganizationsAdmin => "organizations-admin",
             Audience::MarketplaceAdmin => "marketplace-admin",
             Audience::AccountAdmin => "account-admin",
+            Audience::ServiceAdmin => "service-admin",
         }
     }
 }
@@ -62,6 +71,10 @@ impl Event {
             Event::DriftCorrected => "drift-corrected",
             Event::ReconcileFailed => "reconcile-failed",
             Event::ReconcileRecovered => "reconcile-recovered",
+            Event::DelegatedAdminRegistered => "delegated-admin-registered",
+            Event::DelegatedAdminDeregistered => "delegated-admin-deregistered",
+            Event::TrustedAccessDrift => "trusted-access-drift",
+            Event::TrustedAccessRestored => "trusted-access-restored",
         }
     }
 }
@@ -84,6 +97,9 @@ pub struct Message {
     pub event: Event,
     pub severity: Severity,
     pub organization: String,
+    /// The service principal the message is about (the `service` attribute): AWS Marketplace's for
+    /// its roles, departures, joins and sweeps.
+    pub service: String,
     pub subject: String,
     pub body: String,
 }

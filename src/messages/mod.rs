@@ -12,6 +12,7 @@ use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, TrustedAccess
 use crate::ports::{ErrorKind, OrgIdentity};
 use crate::service::{MARKETPLACE, MARKETPLACE_ROLE};
 mod body;
+pub mod guardian;
 mod membership;
 pub mod message;
 mod sweep;
@@ -157,6 +158,8 @@ pub fn compose(cx: Context<'_>) -> Vec<Message> {
             reason.as_deref(),
         )],
         Trigger::Sweep | Trigger::Command { .. } => sweep(cx),
+        // Observed services are told by `guardian::compose_observed`.
+        Trigger::ServiceAccess { .. } | Trigger::DelegatedAdmin { .. } => Vec::new(),
         // The chain's first run told the trigger's hand-off; the rest tells only what still fails.
         Trigger::Continuation(_) => Vec::new(),
     };
@@ -216,6 +219,7 @@ fn message(cx: Context<'_>, h: Header<'_>, mut body: Body) -> Message {
         event: h.event,
         severity: h.severity,
         organization: cx.organization.organization_id.clone(),
+        service: MARKETPLACE.principal.to_string(),
         subject: fit_subject(h.subject),
         body: body.text,
     }

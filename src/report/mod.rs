@@ -6,6 +6,7 @@ use crate::decision::Action;
 pub mod log;
 
 pub use crate::continuation::{Handover, HandoverStatus};
+use crate::drift::ServicesSeen;
 use crate::error::InvocationError;
 use crate::intake::Intake;
 use crate::messages::{Audience, Event};
@@ -28,6 +29,8 @@ pub enum ReportOutcome {
     /// The organization could not be read, a hand-off could not be published, or at least one
     /// account failed.
     Failed,
+    /// A service other than AWS Marketplace changed: observed and told, nothing changed.
+    Observed,
 }
 
 /// What happened in one account.
@@ -117,6 +120,10 @@ pub struct Report {
     /// What was handed on to a later invocation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continuation: Option<Handover>,
+    /// A sweep with `EXPECTED_SERVICES`: the services enabled, expected and differing, and the
+    /// delegated administrators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<ServicesSeen>,
     /// Why the invocation must fail (Lambda then retries it), if it must.
     #[serde(skip)]
     pub failure: Option<InvocationError>,
@@ -132,6 +139,16 @@ pub enum Ending<'a> {
     Stopped {
         trusted_access: Option<bool>,
         error: InvocationError,
+    },
+    /// A service other than Marketplace observed, and the hand-offs delivered as said.
+    Observed {
+        principal: &'a str,
+        /// Whether Organizations lists the service's trusted access as enabled now, when read.
+        trusted_access: Option<bool>,
+        /// Why nothing was told, when the event is contradicted by Organizations.
+        contradicted: Option<String>,
+        deliveries: &'a [Delivery],
+        deduplication: &'a Deduplication,
     },
     /// Reconciled, and the hand-offs delivered as said.
     Ran {
@@ -160,6 +177,7 @@ impl Report {
             deduplication: None,
             deduplication_error: None,
             continuation: None,
+            services: None,
             failure: None,
         };
         match ending {
@@ -176,49 +194,73 @@ impl Report {
                 report.reason = Some(error.to_string());
                 report.failure = Some(error);
             }
+            Ending::Observed {
+                principal,
+                trusted_access,
+                contradicted,
+                deliveries,
+                deduplication,
+            } => {
+                report.outcome = ReportOutcome::Observed;
+                report.service_principal = principal.to_string();
+                report.trusted_access = trusted_access.map(TrustedAccess::from);
+                report.reason = contradicted;
+                report.deliveries(deliveries, deduplication);
+                report.fail_on_unpublished(deliveries);
+            }
             Ending::Ran {
                 outcome,
                 deliveries,
                 deduplication,
                 continuation,
             } => {
-                report.deduplication = Some(deduplication.mode());
-                if let Deduplication::Unavailable(e) = deduplication {
-                    report.deduplication_error = Some(e.to_string());
-                }
+                report.deliveries(deliveries, deduplication);
                 report.continuation = continuation;
                 report.trusted_access = Some(outcome.trusted_access.into());
                 report.accounts = outcome.counts();
                 report.actions = outcome.accounts.iter().map(AccountAction::from).collect();
                 report.unreached = outcome.unreached.clone();
-                report.notifications = deliveries.iter().map(SentNotification::from).collect();
                 report.outcome = match outcome.status() {
                     Status::Reconciled => ReportOutcome::Reconciled,
                     Status::Incomplete => ReportOutcome::Incomplete,
                     Status::Failed => ReportOutcome::Failed,
                 };
-                // A hand-off that could not be published fails the invocation, so that Lambda
-                // retries it: it must never be lost silently.
-                if let Some(d) = deliveries
-                    .iter()
-                    .find(|d| d.status == DeliveryStatus::Failed)
-                {
-                    let error = InvocationError::Notification {
-                        audience: d.audience,
-                        event: d.event,
-                        source: d.error.clone().unwrap_or_else(|| {
-                            crate::ports::AwsError::new("Unknown", "no error was recorded")
-                        }),
-                    };
-                    if report.outcome != ReportOutcome::Incomplete {
-                        report.outcome = ReportOutcome::Failed;
-                    }
-                    report.reason = Some(error.to_string());
-                    report.failure = Some(error);
-                }
+                report.fail_on_unpublished(deliveries);
             }
         }
         report
+    }
+
+    fn deliveries(&mut self, deliveries: &[Delivery], deduplication: &Deduplication) {
+        self.deduplication = Some(deduplication.mode());
+        if let Deduplication::Unavailable(e) = deduplication {
+            self.deduplication_error = Some(e.to_string());
+        }
+        self.notifications = deliveries.iter().map(SentNotification::from).collect();
+    }
+
+    /// A hand-off that could not be published fails the invocation, so that Lambda retries it: it
+    /// must never be lost silently.
+    fn fail_on_unpublished(&mut self, deliveries: &[Delivery]) {
+        let Some(d) = deliveries
+            .iter()
+            .find(|d| d.status == DeliveryStatus::Failed)
+        else {
+            return;
+        };
+        let error = InvocationError::Notification {
+            audience: d.audience,
+            event: d.event,
+            source: d
+                .error
+                .clone()
+                .unwrap_or_else(|| crate::ports::AwsError::new("Unknown", "no error was recorded")),
+        };
+        if self.outcome != ReportOutcome::Incomplete {
+            self.outcome = ReportOutcome::Failed;
+        }
+        self.reason = Some(error.to_string());
+        self.failure = Some(error);
     }
 
     /// The accounts whose action failed.
@@ -247,6 +289,7 @@ impl Report {
             deduplication: self.deduplication,
             deduplication_error: self.deduplication_error.clone(),
             continuation: self.continuation.clone(),
+            services: self.services.clone(),
             failure: self.failure.clone(),
         }
     }

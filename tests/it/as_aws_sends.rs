@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-const TABLE: &str = "handoff-state";
+pub const TABLE: &str = "handoff-state";
 
 /// A sample with some of its text replaced, written to a file for `cargo lambda invoke`.
-fn sample_with(name: &str, replacements: &[(&str, &str)]) -> PathBuf {
+pub fn sample_with(name: &str, replacements: &[(&str, &str)]) -> PathBuf {
     let mut text = std::fs::read_to_string(root().join("events").join(name)).unwrap();
     for (from, to) in replacements {
         assert!(text.contains(from), "{name} holds {from}");
@@ -22,7 +22,7 @@ fn sample_with(name: &str, replacements: &[(&str, &str)]) -> PathBuf {
     payload_file(name, &text)
 }
 
-fn payload_file(name: &str, text: &str) -> PathBuf {
+pub fn payload_file(name: &str, text: &str) -> PathBuf {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = std::env::temp_dir().join(format!(
@@ -34,7 +34,7 @@ fn payload_file(name: &str, text: &str) -> PathBuf {
 }
 
 /// (event, body) of what one audience received.
-fn of<'a>(
+pub fn of<'a>(
     received: &'a BTreeMap<&'static str, Vec<Received>>,
     audience: &str,
 ) -> Vec<&'a Received> {
@@ -273,7 +273,8 @@ async fn two_instances_given_the_same_enable_event_at_once_tell_each_audience_on
         [
             ("account-admin", 0),
             ("marketplace-admin", 1),
-            ("organizations-admin", 0)
+            ("organizations-admin", 0),
+            ("service-admin", 0)
         ],
         "{}\n{}",
         read(&first.log),

@@ -192,7 +192,6 @@ async fn every_ignored_sample_leaves_the_emulator_unchanged() {
     let (emulator, _org) = organization(true).await;
     for event in [
         "ignored-failed-call.json",
-        "ignored-other-principal.json",
         "ignored-other-account.json",
         "ignored-unhandled-event.json",
         "create-account-failed.json",

@@ -206,6 +206,8 @@ async fn every_sample_event_through_cargo_lambda() {
         let name = file.file_name().unwrap().to_string_lossy();
         let expected = if name.starts_with("ignored-") || name == "create-account-failed.json" {
             "ignored"
+        } else if name.starts_with("guardian-") {
+            "observed"
         } else {
             "reconciled"
         };

@@ -3,10 +3,13 @@
 //! through a pipe or a pseudo-terminal.
 //!
 //! - offline: `explain` on every file of `events/` and on malformed files; usage errors; missing
-//!   credentials; `apply` refusing to go on without a terminal or `--yes`;
-//! - emulator: `status` (table and JSON) against what the emulator holds; `plan` making no mutating
-//!   call and giving the function's own dry-run report; `apply --yes` converging, then `status`
-//!   exiting 0; the removal flags; a permission taken away; Ctrl-C in the middle of `apply`;
+//!   credentials; `apply` refusing to go on without a terminal or `--yes`; a bad `services
+//!   --expected` or `EXPECTED_SERVICES`;
+//! - emulator: `status` (table and JSON) against what the emulator holds; `services` listing the
+//!   enabled services with their names and delegated administrators, and the drift from
+//!   `--expected`; `plan` making no mutating call and giving the function's own dry-run report;
+//!   `apply --yes` converging, then `status` exiting 0; the removal flags; a permission taken away;
+//!   Ctrl-C in the middle of `apply`;
 //! - terminal: the progress bar drawn then cleared on a pseudo-terminal, absent when piped or
 //!   `--quiet`; `apply`'s question on a terminal.
 
@@ -147,6 +150,10 @@ async fn explain_reads_every_sample_as_the_function_does() {
                 assert_eq!(explained.code, 0, "{path}: {explained:?}");
                 assert_eq!(e["handled"], true, "{path}");
                 let looks = match trigger {
+                    // Observed services: no account is looked at.
+                    Trigger::ServiceAccess { .. } | Trigger::DelegatedAdmin { .. } => {
+                        json!({"kind": "nothing"})
+                    }
                     Trigger::TrustedAccess { .. }
                     | Trigger::Sweep
                     | Trigger::Command { accounts: None, .. } => json!({"kind": "organization"}),
@@ -344,7 +351,7 @@ async fn usage_errors_exit_2_naming_what_is_wrong_before_any_call() {
         assert_eq!(run.code, 2, "{args:?}: {run:?}");
         assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
     }
-    for command in ["status", "plan", "apply", "explain"] {
+    for command in ["status", "services", "plan", "apply", "explain"] {
         let run = mta(&endpoint, &[command, "--help"]).await;
         assert_eq!(run.code, 0, "{command}: {run:?}");
         assert!(
@@ -356,7 +363,7 @@ async fn usage_errors_exit_2_naming_what_is_wrong_before_any_call() {
         );
     }
     let help = mta(&endpoint, &["--help"]).await;
-    for command in ["status", "plan", "apply", "explain"] {
+    for command in ["status", "services", "plan", "apply", "explain"] {
         assert!(help.stdout.contains(command), "{}", help.stdout);
     }
     let plan_help = mta(&endpoint, &["plan", "--help"]).await.stdout;
@@ -391,6 +398,50 @@ async fn apply_without_a_terminal_or_yes_refuses_before_any_call() {
     );
     assert!(run.stdout.is_empty());
     assert!(nobody_called(&listener).await, "apply called AWS");
+}
+
+#[tokio::test]
+async fn a_bad_expectation_of_services_exits_2_before_any_call() {
+    let (endpoint, listener) = no_aws().await;
+    for list in [
+        "sso.amazonaws.com,not a principal",
+        "",
+        "sso.amazonaws.com,,guardduty.amazonaws.com",
+        "https://sso.amazonaws.com",
+    ] {
+        let run = mta(&endpoint, &["services", "--json", "--expected", list]).await;
+        assert_eq!(run.code, 2, "{list:?}: {run:?}");
+        assert!(
+            run.stderr.contains("--expected")
+                && run
+                    .stderr
+                    .contains("service principals separated by commas"),
+            "{list:?}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{list:?}: {}", run.stdout);
+    }
+    // The variable is read as the function reads it, and refused the same way.
+    let mut c = mta_command(&endpoint, true);
+    c.env(
+        "EXPECTED_SERVICES",
+        "sso.amazonaws.com;guardduty.amazonaws.com",
+    )
+    .args(["services"]);
+    let run = finish(c).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.starts_with(
+            "mta: invalid EXPECTED_SERVICES=\"sso.amazonaws.com;guardduty.amazonaws.com\": expected service principals separated by commas"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        nobody_called(&listener).await,
+        "a bad expectation called AWS"
+    );
 }
 
 #[tokio::test]
@@ -786,6 +837,272 @@ async fn a_permission_taken_away_is_named() {
         ) && run
             .stderr
             .contains("The credentials lack permission for organizations:ListAccounts."),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+/// GIVEN an organization of two members, trusted access enabled for IAM Identity Center and for
+/// GuardDuty, and the first member GuardDuty's delegated administrator.
+async fn organization_with_services() -> (Shared, OrgFixture) {
+    let emulator = shared().await;
+    let org = emulator.seed_organization(2, 0).await;
+    emulator.set_trusted_access("sso.amazonaws.com", true).await;
+    emulator
+        .set_trusted_access("guardduty.amazonaws.com", true)
+        .await;
+    aws_sdk_organizations::Client::new(&emulator.management_config())
+        .register_delegated_administrator()
+        .account_id(&org.active[0])
+        .service_principal("guardduty.amazonaws.com")
+        .send()
+        .await
+        .or_fail("RegisterDelegatedAdministrator");
+    (emulator, org)
+}
+
+/// The row of `principal` in the JSON of `mta services`.
+fn service<'v>(view: &'v Value, principal: &str) -> &'v Value {
+    view["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .find(|s| s["principal"] == principal)
+        .unwrap_or_else(|| panic!("no {principal} in {view:#}"))
+}
+
+#[tokio::test]
+async fn services_lists_the_enabled_ones_with_names_and_delegated_administrators() {
+    let (emulator, org) = organization_with_services().await;
+    emulator.start_recording().await;
+
+    // WHEN the operator asks, with no expectation, for a machine and for a person
+    let json = mta(emulator.endpoint(), &["services", "--json"]).await;
+    let table = mta(emulator.endpoint(), &["services"]).await;
+
+    // THEN both services are listed, named from the catalog, GuardDuty with its administrator, and
+    // nothing is compared
+    assert_eq!(json.code, 0, "{json:?}");
+    assert_eq!(table.code, 0, "{table:?}");
+    let view = json.json();
+    assert_eq!(
+        view["organization"],
+        json!({"organizationId": org.org_id, "managementAccountId": org.management})
+    );
+    assert_eq!(view["drift"], false);
+    let principals: Vec<&str> = view["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .map(|s| s["principal"].as_str().expect("principal"))
+        .collect();
+    assert_eq!(principals, ["guardduty.amazonaws.com", "sso.amazonaws.com"]);
+    for (principal, name, admins) in [
+        (
+            "guardduty.amazonaws.com",
+            "Amazon GuardDuty",
+            json!([{"accountId": org.active[0], "name": "member-0"}]),
+        ),
+        ("sso.amazonaws.com", "AWS IAM Identity Center", json!([])),
+    ] {
+        let s = service(&view, principal);
+        assert_eq!(s["name"], name, "{s}");
+        assert_eq!(s["delegatedAdministrators"], admins, "{s}");
+        assert_eq!(s["expected"], Value::Null, "{s}");
+        assert_eq!(s["state"], "enabled", "{s}");
+        let at = s["enabledAt"].as_str().expect("enabledAt");
+        assert!(at.len() >= 20 && at.ends_with('Z'), "{at}");
+        let keys: BTreeSet<&str> = s.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            BTreeSet::from([
+                "principal",
+                "name",
+                "enabledAt",
+                "delegatedAdministrators",
+                "expected",
+                "state"
+            ])
+        );
+    }
+
+    let t = &table.stdout;
+    assert!(
+        t.contains(&format!(
+            "Organization {} (management account {})",
+            org.org_id, org.management
+        )),
+        "{t}"
+    );
+    assert!(
+        t.contains("Expected services: none given (--expected or EXPECTED_SERVICES)"),
+        "{t}"
+    );
+    let guardduty = table_row(t, "guardduty.amazonaws.com");
+    assert_eq!(guardduty[1], "Amazon GuardDuty", "{t}");
+    assert_eq!(
+        guardduty[3..],
+        [format!("{} (member-0)", org.active[0]).as_str(), "enabled"],
+        "{t}"
+    );
+    assert_eq!(
+        table_row(t, "sso.amazonaws.com")[3..],
+        ["-", "enabled"],
+        "{t}"
+    );
+    assert!(
+        t.contains("2 service(s) with trusted access enabled. No expectation given"),
+        "{t}"
+    );
+    // Read-only.
+    assert_eq!(
+        mutating(&emulator.recorded_actions().await),
+        Vec::<String>::new()
+    );
+
+    // AND an expectation met, from the environment, is no drift
+    let mut c = mta_command(emulator.endpoint(), true);
+    c.env(
+        "EXPECTED_SERVICES",
+        "sso.amazonaws.com, GuardDuty.amazonaws.com",
+    )
+    .args(["services", "--json"]);
+    let met = finish(c).await;
+    assert_eq!(met.code, 0, "{met:?}");
+    let met = met.json();
+    assert_eq!(met["drift"], false);
+    assert_eq!(service(&met, "sso.amazonaws.com")["expected"], true);
+    assert_eq!(service(&met, "guardduty.amazonaws.com")["expected"], true);
+}
+
+#[tokio::test]
+async fn services_exits_1_on_a_missing_or_unexpected_service() {
+    let (emulator, org) = organization_with_services().await;
+
+    // WHEN the operator expects Identity Center and CloudTrail, but not GuardDuty
+    let expected = "sso.amazonaws.com,cloudtrail.amazonaws.com";
+    let json = mta(
+        emulator.endpoint(),
+        &["services", "--json", "--expected", expected],
+    )
+    .await;
+    let table = mta(emulator.endpoint(), &["services", "--expected", expected]).await;
+
+    // THEN that is drift: CloudTrail is missing, GuardDuty is not expected
+    assert_eq!(json.code, 1, "{json:?}");
+    assert_eq!(table.code, 1, "{table:?}");
+    let view = json.json();
+    assert_eq!(view["drift"], true);
+    assert_eq!(view["services"].as_array().expect("services").len(), 3);
+    let sso = service(&view, "sso.amazonaws.com");
+    assert_eq!(
+        (&sso["expected"], &sso["state"]),
+        (&json!(true), &json!("enabled"))
+    );
+    let guardduty = service(&view, "guardduty.amazonaws.com");
+    assert_eq!(
+        (&guardduty["expected"], &guardduty["state"]),
+        (&json!(false), &json!("enabled"))
+    );
+    assert_eq!(
+        guardduty["delegatedAdministrators"],
+        json!([{"accountId": org.active[0], "name": "member-0"}])
+    );
+    assert_eq!(
+        *service(&view, "cloudtrail.amazonaws.com"),
+        json!({
+            "principal": "cloudtrail.amazonaws.com",
+            "name": "AWS CloudTrail",
+            "enabledAt": null,
+            "delegatedAdministrators": [],
+            "expected": true,
+            "state": "missing",
+        })
+    );
+    // The missing one comes last.
+    assert_eq!(
+        view["services"][2]["principal"], "cloudtrail.amazonaws.com",
+        "{view:#}"
+    );
+
+    let t = &table.stdout;
+    assert!(t.contains("Expected services: 2 (from --expected)"), "{t}");
+    assert_eq!(
+        table_row(t, "guardduty.amazonaws.com").last(),
+        Some(&"NOT EXPECTED"),
+        "{t}"
+    );
+    assert_eq!(
+        table_row(t, "sso.amazonaws.com").last(),
+        Some(&"expected"),
+        "{t}"
+    );
+    assert_eq!(
+        table_row(t, "cloudtrail.amazonaws.com")[1..],
+        ["AWS CloudTrail", "-", "-", "MISSING"],
+        "{t}"
+    );
+    assert!(
+        t.contains(
+            "2 service(s) with trusted access enabled: 1 expected, 1 not expected; 1 expected but not enabled. Drift"
+        ),
+        "{t}"
+    );
+
+    // AND the flag wins over the environment
+    let mut c = mta_command(emulator.endpoint(), true);
+    c.env(
+        "EXPECTED_SERVICES",
+        "sso.amazonaws.com,guardduty.amazonaws.com",
+    )
+    .args(["services", "--json", "--expected", expected]);
+    let flagged = finish(c).await;
+    assert_eq!(flagged.code, 1, "{flagged:?}");
+    assert_eq!(flagged.json(), view);
+}
+
+#[tokio::test]
+async fn services_exits_3_naming_the_action_refused() {
+    let (emulator, _org) = organization_with_services().await;
+    let iam = aws_sdk_iam::Client::new(&emulator.management_config());
+    iam.create_user()
+        .user_name("operator")
+        .send()
+        .await
+        .or_fail("CreateUser");
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "organizations:ListDelegatedAdministrators", "Resource": "*"}
+    ]});
+    iam.put_user_policy()
+        .user_name("operator")
+        .policy_name("all-but-list-delegated-administrators")
+        .policy_document(policy.to_string())
+        .send()
+        .await
+        .or_fail("PutUserPolicy");
+    let key = iam
+        .create_access_key()
+        .user_name("operator")
+        .send()
+        .await
+        .or_fail("CreateAccessKey");
+    let key = key.access_key().expect("access key");
+    emulator.enforce_iam(true).await;
+    let mut c = mta_command(emulator.endpoint(), false);
+    c.env("AWS_ACCESS_KEY_ID", key.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", key.secret_access_key())
+        .args(["services", "--json"]);
+    let run = finish(c).await;
+    emulator.enforce_iam(false).await;
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.starts_with(
+            "mta: could not read the organization: organizations:ListDelegatedAdministrators failed: "
+        ) && run.stderr.contains(
+            "The credentials lack permission for organizations:ListDelegatedAdministrators."
+        ),
         "{}",
         run.stderr
     );

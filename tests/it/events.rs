@@ -28,6 +28,9 @@ fn expectations() -> Vec<(&'static str, &'static str, Expect)> {
     fn departed(t: &Trigger, id: &str, method: &str) -> bool {
         matches!(t, Trigger::AccountDeparted { account_id, method: m, .. } if account_id == id && m.to_string() == method)
     }
+    fn observed(t: &Trigger, service: &str, on: bool) -> bool {
+        matches!(t, Trigger::ServiceAccess { principal, enabled, origin } if principal == service && *enabled == on && !origin.is_marketplace())
+    }
     fn joined(t: &Trigger, id: &str) -> bool {
         matches!(t, Trigger::AccountJoined { account_id, .. } if account_id == id)
     }
@@ -172,9 +175,31 @@ fn expectations() -> Vec<(&'static str, &'static str, Expect)> {
             Ignore("the API call failed (AccessDeniedException"),
         ),
         (
-            "ignored-other-principal.json",
+            "guardian-enable-config-by-cli.json",
             "EnableAWSServiceAccess",
-            Ignore("config.amazonaws.com is not managed"),
+            Handle(|t| observed(t, "config.amazonaws.com", true)),
+        ),
+        (
+            "guardian-enable-guardduty-by-cli.json",
+            "EnableAWSServiceAccess",
+            Handle(|t| observed(t, "guardduty.amazonaws.com", true)),
+        ),
+        (
+            "guardian-disable-sso-by-cli.json",
+            "DisableAWSServiceAccess",
+            Handle(|t| observed(t, "sso.amazonaws.com", false)),
+        ),
+        (
+            "guardian-disable-cloudtrail-by-cli.json",
+            "DisableAWSServiceAccess",
+            Handle(|t| observed(t, "cloudtrail.amazonaws.com", false)),
+        ),
+        (
+            "guardian-register-delegated-admin-guardduty.json",
+            "RegisterDelegatedAdministrator",
+            Handle(
+                |t| matches!(t, Trigger::DelegatedAdmin { principal, account_id, registered: true, .. } if principal == "guardduty.amazonaws.com" && account_id == "210987654321"),
+            ),
         ),
         (
             "ignored-unhandled-event.json",

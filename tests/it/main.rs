@@ -22,6 +22,7 @@ mod common;
 mod connections;
 mod emulator;
 mod events;
+mod guardian;
 mod handoffs;
 mod layout;
 mod least_privilege;

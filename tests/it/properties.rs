@@ -26,6 +26,7 @@ const VARIABLES: &[&str] = &[
     "STATE_TABLE_NAME",
     "CONTINUATION_QUEUE_URL",
     "REMIND_AFTER",
+    "EXPECTED_SERVICES",
 ];
 
 proptest! {

@@ -271,7 +271,6 @@ async fn every_ignored_sample_makes_no_call_but_the_one_that_names_the_managemen
     let cloud = organization(true);
     for event in [
         "ignored-failed-call.json",
-        "ignored-other-principal.json",
         "ignored-other-account.json",
         "ignored-unhandled-event.json",
         "create-account-failed.json",

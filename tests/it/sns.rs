@@ -14,7 +14,12 @@ use marketplace_trusted_access::report::{Report, ReportOutcome};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-const AUDIENCES: [&str; 3] = ["organizations-admin", "marketplace-admin", "account-admin"];
+const AUDIENCES: [&str; 4] = [
+    "organizations-admin",
+    "marketplace-admin",
+    "account-admin",
+    "service-admin",
+];
 
 /// A message as a subscriber receives it.
 #[derive(Debug)]

@@ -22,10 +22,11 @@ const SERVICES: [&str; 6] = ["organizations", "iam", "sts", "sns", "dynamodb", "
 const NEEDS_NO_PERMISSION: &str = "sts:GetCallerIdentity";
 
 /// Actions with no resource type in the Service Authorization Reference: only `"*"` can grant them.
-const NO_RESOURCE_TYPE: [&str; 3] = [
+const NO_RESOURCE_TYPE: [&str; 4] = [
     "organizations:DescribeOrganization",
     "organizations:ListAWSServiceAccessForOrganization",
     "organizations:ListAccounts",
+    "organizations:ListDelegatedAdministrators",
 ];
 
 /// One operation the code calls.
@@ -240,11 +241,18 @@ fn the_scan_finds_the_calls_of_every_adapter() {
     let calls = sdk_calls();
     let services: BTreeSet<&str> = calls.iter().map(|c| c.service.as_str()).collect();
     assert_eq!(services, BTreeSet::from(SERVICES), "{calls:?}");
-    assert!(
-        calls.iter().any(|c| c.service == "organizations"
-            && c.operation == "list_aws_service_access_for_organization"),
-        "{calls:?}"
-    );
+    for operation in [
+        "list_aws_service_access_for_organization",
+        "list_delegated_administrators",
+        "list_delegated_services_for_account",
+    ] {
+        assert!(
+            calls
+                .iter()
+                .any(|c| c.service == "organizations" && c.operation == operation),
+            "{operation}: {calls:?}"
+        );
+    }
 }
 
 #[test]
@@ -401,6 +409,14 @@ fn the_other_grants_name_the_member_role_the_topic_and_the_organization() {
     assert_eq!(
         resources_of("organizations:DescribeAccount"),
         [format!("arn:aws:organizations::{MANAGEMENT}:account/o-*/*")]
+    );
+    // A delegated administrator is a member: its services are read in this organization only.
+    assert_eq!(
+        resources_of("organizations:ListDelegatedServicesForAccount"),
+        [format!(
+            "arn:aws:organizations::{MANAGEMENT}:account/{}/*",
+            vars["OrganizationId"]
+        )]
     );
 }
 

@@ -1064,6 +1064,93 @@ fn the_stackset_rule_forwards_its_instance_events_and_nothing_else() {
 }
 
 // ------------------------------------------------------------------------------------------------
+// EventBridge: the Organizations rule, for every trusted service
+// ------------------------------------------------------------------------------------------------
+
+/// `enable-by-cli-iamuser.json` as another call: `event_name` with `request_parameters`.
+fn organizations_call(event_name: &str, request_parameters: Value) -> Value {
+    let mut event = crate::common::sample("enable-by-cli-iamuser.json");
+    event["detail"]["eventName"] = json!(event_name);
+    event["detail"]["requestParameters"] = request_parameters;
+    event
+}
+
+/// The same call as CloudTrail records it when Organizations refused it.
+fn failed(mut event: Value) -> Value {
+    event["detail"]["errorCode"] = json!("AccessDeniedException");
+    event["detail"]["errorMessage"] = json!("You don't have permissions to access this resource.");
+    event
+}
+
+#[test]
+fn the_organizations_rule_forwards_trusted_access_and_delegated_administrator_changes_of_every_service()
+ {
+    let stack = main_stack(&[]);
+    let pattern = resolve(
+        &stack.properties("OrganizationsEventRule")["EventPattern"],
+        &stack.params,
+    );
+    // No filter on the service principal: every service's changes reach the function.
+    assert!(
+        pattern["detail"].get("requestParameters").is_none(),
+        "{pattern}"
+    );
+
+    let member = "210987654321";
+    let calls = [
+        (
+            "EnableAWSServiceAccess",
+            json!({"servicePrincipal": "sso.amazonaws.com"}),
+        ),
+        (
+            "DisableAWSServiceAccess",
+            json!({"servicePrincipal": "guardduty.amazonaws.com"}),
+        ),
+        (
+            "RegisterDelegatedAdministrator",
+            json!({"accountId": member, "servicePrincipal": "securityhub.amazonaws.com"}),
+        ),
+        (
+            "DeregisterDelegatedAdministrator",
+            json!({"accountId": member, "servicePrincipal": "guardduty.amazonaws.com"}),
+        ),
+        // AWS Marketplace's own, as before.
+        (
+            "EnableAWSServiceAccess",
+            json!({"servicePrincipal": "license-management.marketplace.amazonaws.com"}),
+        ),
+    ];
+    for (name, parameters) in calls {
+        let event = organizations_call(name, parameters.clone());
+        // WHEN the call succeeded: forwarded
+        assert!(pattern_matches(&pattern, &event), "{name} {parameters}");
+        // WHEN Organizations refused it: it changed nothing, not forwarded
+        assert!(
+            !pattern_matches(&pattern, &failed(event)),
+            "failed {name} {parameters}"
+        );
+    }
+
+    // Reads and other Organizations calls are still not forwarded.
+    for name in [
+        "ListDelegatedAdministrators",
+        "ListAWSServiceAccessForOrganization",
+        "TagResource",
+        "AttachPolicy",
+    ] {
+        let event = organizations_call(name, json!({"servicePrincipal": "sso.amazonaws.com"}));
+        assert!(!pattern_matches(&pattern, &event), "{name}");
+    }
+    // Nor the same call from another source.
+    let mut elsewhere = organizations_call(
+        "RegisterDelegatedAdministrator",
+        json!({"accountId": member, "servicePrincipal": "securityhub.amazonaws.com"}),
+    );
+    elsewhere["detail"]["eventSource"] = json!("securityhub.amazonaws.com");
+    assert!(!pattern_matches(&pattern, &elsewhere));
+}
+
+// ------------------------------------------------------------------------------------------------
 // The function's contract with the code
 // ------------------------------------------------------------------------------------------------
 
@@ -1232,4 +1319,114 @@ fn sam_builds_the_function_binary_with_cargo_lambda_and_panics_that_unwind() {
         Some("true"),
         "{profile:?}"
     );
+}
+
+#[test]
+fn expected_services_reach_the_function_as_given_and_empty_by_default() {
+    use marketplace_trusted_access::catalog::SERVICES;
+    use pattern::full_match;
+    let template = load_yaml("template.yaml");
+    let parameter = &template["Parameters"]["ExpectedServices"];
+    assert_eq!(parameter["Type"], "String");
+    assert_eq!(parameter["Default"], "");
+    let description = parameter["Description"].as_str().expect("Description");
+    for told in [
+        "EXPECTED_SERVICES",
+        "trusted-access-drift",
+        "trusted-access-restored",
+    ] {
+        assert!(description.contains(told), "{told}: {description}");
+    }
+    let expected = |stack: &Rendered| {
+        let variables = &stack.properties("ReconcilerFunction")["Environment"]["Variables"];
+        assert_eq!(
+            variables["EXPECTED_SERVICES"],
+            json!({"Ref": "ExpectedServices"})
+        );
+        scalar(&variables["EXPECTED_SERVICES"], &stack.params)
+    };
+
+    // BY DEFAULT: empty, no comparison
+    assert_eq!(expected(&main_stack(&[])), "");
+    // WITH a list: passed through as given, for the function to validate at start-up
+    let list = "guardduty.amazonaws.com,sso.amazonaws.com";
+    assert_eq!(expected(&main_stack(&[("ExpectedServices", list)])), list);
+
+    // The pattern refuses the usual typos at deploy time and accepts every principal the catalog
+    // knows, alone or all together.
+    let allowed = parameter["AllowedPattern"]
+        .as_str()
+        .expect("AllowedPattern");
+    let principals: Vec<&str> = SERVICES
+        .iter()
+        .flat_map(|s| s.principals.iter().copied())
+        .collect();
+    assert!(principals.len() > 40, "{principals:?}");
+    for principal in &principals {
+        assert!(full_match(allowed, principal), "{principal}");
+    }
+    for ok in ["", list, &principals.join(",")] {
+        assert!(full_match(allowed, ok), "{ok:?}");
+    }
+    for bad in [
+        " ",
+        "guardduty.amazonaws.com, sso.amazonaws.com",
+        "GuardDuty.amazonaws.com",
+        "guardduty",
+        "guardduty.amazonaws.com,",
+        ",guardduty.amazonaws.com",
+        "guardduty.amazonaws.com;sso.amazonaws.com",
+        "arn:aws:iam::123456789012:root",
+    ] {
+        assert!(!full_match(allowed, bad), "{bad:?}");
+    }
+}
+
+#[test]
+fn the_function_may_read_the_delegated_administrators_of_its_organization_only() {
+    for given in [
+        &[][..],
+        &[("DryRun", "true")][..],
+        &[
+            ("OnDisable", "delete"),
+            ("OnDeparture", "delete"),
+            ("RetainMemberRoleOnDeparture", "true"),
+        ][..],
+    ] {
+        let stack = main_stack(given);
+        let statements = function_statements(&stack);
+        let granting = |action: &str| -> Vec<Value> {
+            statements
+                .iter()
+                .filter(|s| strings(&s["Action"]).iter().any(|a| a == action))
+                .map(|s| resolve(s, &stack.params))
+                .collect()
+        };
+        // ListDelegatedAdministrators has no resource type: "*", with the other reads of the
+        // organization, and no condition.
+        let list = granting("organizations:ListDelegatedAdministrators");
+        assert_eq!(list.len(), 1, "{given:?}: {list:?}");
+        assert_eq!(list[0]["Resource"], "*", "{given:?}");
+        assert!(list[0].get("Condition").is_none(), "{given:?}");
+        assert!(
+            strings(&list[0]["Action"])
+                .iter()
+                .all(|a| a.starts_with("organizations:Describe")
+                    || a.starts_with("organizations:List")),
+            "{given:?}: {list:?}"
+        );
+        // ListDelegatedServicesForAccount: on the accounts of this organization only, alone.
+        let services = granting("organizations:ListDelegatedServicesForAccount");
+        assert_eq!(services.len(), 1, "{given:?}: {services:?}");
+        assert_eq!(
+            services[0]["Action"], "organizations:ListDelegatedServicesForAccount",
+            "{given:?}"
+        );
+        assert_eq!(
+            services[0]["Resource"],
+            format!("arn:aws:organizations::{ACCOUNT}:account/o-exampleorgid/*"),
+            "{given:?}"
+        );
+        assert!(services[0].get("Condition").is_none(), "{given:?}");
+    }
 }

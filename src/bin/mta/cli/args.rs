@@ -1,6 +1,6 @@
 //! The command line, as `clap` reads it. Every value is checked here, with the library's own checks
 //! (`config::check_role_name`, `config::parse_concurrency`, `config::parse_removal`,
-//! `intake::is_account_id`), so that a bad value stops `mta` before any AWS call, with clap's usage
+//! `config::parse_expected_services`, `intake::is_account_id`), so that a bad value stops `mta` before any AWS call, with clap's usage
 //! error and exit code 2.
 
 use clap::{Args, Parser, Subcommand};
@@ -22,9 +22,11 @@ pub struct Cli {
 /// Shown under every `--help`.
 pub const EXIT_CODES: &str = "\
 Exit codes:
-  0    everything in place (status, plan), or every account reconciled (apply)
+  0    everything in place (status, plan), or every account reconciled (apply); the services
+       enabled are the ones expected, or no expectation is given (services)
   1    something out of place: a role to create or delete, an account that failed or could not be
-       checked; an event `explain` says is ignored; `apply` declined at the prompt
+       checked; a service expected but not enabled, or enabled but not expected (services); an
+       event `explain` says is ignored; `apply` declined at the prompt
   2    usage or input error: unknown flag, malformed value, unreadable or invalid file
   3    AWS could not be read: no credentials, permission denied, not the management account
   130  interrupted (Ctrl-C): the partial result is printed";
@@ -35,6 +37,11 @@ pub enum Command {
     /// assumed and whether the Marketplace role is present. Exits 1 when anything is out of place.
     #[command(after_help = EXIT_CODES)]
     Status(StatusArgs),
+    /// Read-only: every service whose trusted access is enabled in the organization, with its name
+    /// and delegated administrators; with --expected (or EXPECTED_SERVICES), the expected ones not
+    /// enabled too. Exits 1 when they differ.
+    #[command(after_help = EXIT_CODES)]
+    Services(ServicesArgs),
     /// What a reconciliation would do: the function's dry run, its decision and its report. No
     /// mutating call.
     #[command(after_help = EXIT_CODES)]
@@ -49,7 +56,9 @@ pub enum Command {
     Explain(ExplainArgs),
 }
 
-/// How to reach AWS, and how to show the run: shared by `status`, `plan` and `apply`.
+/// How to reach AWS, and how to show the run: shared by `status`, `services`, `plan` and `apply`
+/// (`services` enters no member account: it takes `--member-role-name` and `--concurrency` only so
+/// that every command accepts the same flags).
 #[derive(Debug, Clone, Args)]
 pub struct Common {
     /// The named profile to use, as with the AWS CLI (default: AWS_PROFILE, then `default`).
@@ -78,6 +87,22 @@ pub struct StatusArgs {
     #[command(flatten)]
     pub common: Common,
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct ServicesArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The service principals whose trusted access should be enabled, separated by commas (as
+    /// EXPECTED_SERVICES, read when this flag is not given): each enabled one is said to be expected
+    /// or not, and each expected one not enabled is listed as missing.
+    #[arg(long, value_name = "LIST", value_parser = expected_services)]
+    pub expected: Option<Expected>,
+}
+
+/// The service principals expected to have trusted access, each once, as
+/// `config::parse_expected_services` reads them (lowercase, no trailing dot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected(pub Vec<String>);
 
 /// Which accounts, and what may be deleted: shared by `plan` and `apply`.
 #[derive(Debug, Clone, Args)]
@@ -151,6 +176,12 @@ fn on_disable(value: &str) -> Result<Removal, String> {
 
 fn on_departure(value: &str) -> Result<Removal, String> {
     config::parse_removal("ON_DEPARTURE", value).map_err(|e| format!("expected {}", e.expected))
+}
+
+fn expected_services(value: &str) -> Result<Expected, String> {
+    config::parse_expected_services(value)
+        .map(Expected)
+        .map_err(|e| format!("expected {}", e.expected))
 }
 
 fn account_id(value: &str) -> Result<String, String> {
@@ -242,6 +273,20 @@ mod tests {
                 "--on-departure",
                 "`retain`",
             ),
+            (
+                &[
+                    "services",
+                    "--expected",
+                    "sso.amazonaws.com,not a principal",
+                ],
+                "--expected",
+                "service principals separated by commas",
+            ),
+            (
+                &["services", "--expected", ""],
+                "--expected",
+                "service principals separated by commas",
+            ),
         ] {
             let err = parse(args).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::ValueValidation, "{args:?}");
@@ -252,6 +297,33 @@ mod tests {
         for args in [&["status", "--nope"][..], &[], &["frobnicate"]] {
             assert_eq!(parse(args).unwrap_err().exit_code(), 2, "{args:?}");
         }
+    }
+
+    #[test]
+    fn expected_services_are_read_as_the_function_reads_them() {
+        let Command::Services(services) = parse(&[
+            "services",
+            "--json",
+            "--expected",
+            "SSO.amazonaws.com., guardduty.amazonaws.com,sso.amazonaws.com",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!("not services")
+        };
+        assert!(services.common.json);
+        assert_eq!(
+            services.expected,
+            Some(Expected(vec![
+                "sso.amazonaws.com".into(),
+                "guardduty.amazonaws.com".into()
+            ]))
+        );
+        let Command::Services(services) = parse(&["services"]).unwrap().command else {
+            panic!("not services")
+        };
+        assert_eq!(services.expected, None);
     }
 
     #[test]

@@ -109,6 +109,45 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
                     .into(),
             );
         }
+        Trigger::ServiceAccess {
+            principal,
+            enabled,
+            origin: o,
+        } => {
+            origin(&mut e, o);
+            e.what = Some(format!(
+                "trusted access for {principal} was {}: observed and told, never changed",
+                if *enabled { "enabled" } else { "disabled" }
+            ));
+            e.looks_at = Looks::Nothing;
+            e.at_run_time.push(
+                "whether Organizations lists the service as enabled now: a contradicted event \
+                 calls for no hand-off"
+                    .into(),
+            );
+        }
+        Trigger::DelegatedAdmin {
+            principal,
+            account_id,
+            registered,
+            origin: o,
+        } => {
+            origin(&mut e, o);
+            e.what = Some(format!(
+                "account {account_id} was {} as delegated administrator for {principal}",
+                if *registered {
+                    "registered"
+                } else {
+                    "deregistered"
+                }
+            ));
+            e.looks_at = Looks::Nothing;
+            e.at_run_time.push(
+                "whether Organizations lists the account as that service's delegated \
+                 administrator now"
+                    .into(),
+            );
+        }
         Trigger::AccountDeparted {
             account_id,
             method,

@@ -13,6 +13,7 @@ pub mod explain;
 pub mod progress;
 pub mod render;
 pub mod run;
+pub mod services;
 pub mod session;
 pub mod status;
 pub mod table;
@@ -164,6 +165,7 @@ pub fn with_permission_hint(failure: &Failure) -> String {
 pub async fn run(cli: Cli) -> Exit {
     let result = match cli.command {
         Command::Status(a) => status(a).await,
+        Command::Services(a) => services::services(a).await,
         Command::Plan(a) => plan(a).await,
         Command::Apply(a) => apply(a).await,
         Command::Explain(a) => explain(a),

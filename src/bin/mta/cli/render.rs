@@ -109,6 +109,7 @@ fn outcome_word(o: ReportOutcome) -> &'static str {
         ReportOutcome::Ignored => "ignored",
         ReportOutcome::Incomplete => "incomplete",
         ReportOutcome::Failed => "failed",
+        ReportOutcome::Observed => "observed",
     }
 }
 

@@ -7,14 +7,17 @@
 
 use crate::messages::message::Message;
 use crate::ports::{
-    AccountRole, AccountState, AwsError, Caller, Claim, Continuation, ContinuationRequest,
-    Deletion, Directory, FailureSet, MemberAccount, OrgIdentity, Publisher, RoleStore, StateStore,
-    StoredMessage, epoch_millis,
+    AccountRole, AccountState, AwsError, Caller, Continuation, ContinuationRequest, DelegatedAdmin,
+    Deletion, Directory, DriftSet, EnabledService, FailureSet, MemberAccount, OrgIdentity,
+    Publisher, RoleStore, StoredMessage,
 };
+use crate::service::MARKETPLACE;
 use async_trait::async_trait;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+mod state;
 
 /// The management account of every fake organization.
 pub const MANAGEMENT: &str = "123456789012";
@@ -79,12 +82,16 @@ pub struct World {
     /// (milliseconds since the Unix epoch).
     pub claims: BTreeMap<(String, usize), (String, u64)>,
     pub failure_set: FailureSet,
+    pub drift_set: DriftSet,
     /// The state table cannot be reached: every state call answers this.
     pub state_down: Option<AwsError>,
     /// What was handed on to a later invocation, with its delay.
     pub handed_on: Vec<(ContinuationRequest, Duration)>,
     /// The account the function runs in.
     pub caller_account: String,
+    /// Services other than Marketplace whose trusted access is enabled.
+    pub services: BTreeSet<String>,
+    pub delegated_admins: Vec<DelegatedAdmin>,
 }
 
 /// An organization, its accounts and its topic, in memory. Clones share the same world.
@@ -120,9 +127,12 @@ impl FakeCloud {
                 outboxes: BTreeMap::new(),
                 claims: BTreeMap::new(),
                 failure_set: FailureSet::default(),
+                drift_set: DriftSet::default(),
                 state_down: None,
                 handed_on: Vec::new(),
                 caller_account: MANAGEMENT.into(),
+                services: BTreeSet::new(),
+                delegated_admins: Vec::new(),
             })),
         }
     }
@@ -239,6 +249,28 @@ impl Directory for FakeCloud {
         let mut world = self.world();
         let scripted = world.trusted_access_script.pop_front();
         Ok(scripted.unwrap_or(world.trusted_access))
+    }
+
+    async fn enabled_services(&self) -> Result<Vec<EnabledService>, AwsError> {
+        self.call("", "organizations:ListAWSServiceAccessForOrganization")
+            .await?;
+        let world = self.world();
+        let marketplace = world.trusted_access.then_some(MARKETPLACE.principal);
+        let principals = marketplace
+            .into_iter()
+            .chain(world.services.iter().map(String::as_str));
+        Ok(principals
+            .map(|p| EnabledService {
+                principal: p.to_string(),
+                enabled_at: None,
+            })
+            .collect())
+    }
+
+    async fn delegated_admins(&self) -> Result<Vec<DelegatedAdmin>, AwsError> {
+        self.call("", "organizations:ListDelegatedAdministrators")
+            .await?;
+        Ok(self.world().delegated_admins.clone())
     }
 
     async fn accounts(&self) -> Result<Vec<MemberAccount>, AwsError> {
@@ -371,101 +403,6 @@ impl Publisher for FakeCloud {
         }
         world.published.push(message.clone());
         Ok(format!("message-{}", world.published.len()))
-    }
-}
-
-#[async_trait]
-impl StateStore for FakeCloud {
-    async fn outbox(&self, key: &str) -> Result<Vec<StoredMessage>, AwsError> {
-        self.call("", "dynamodb:GetItem").await?;
-        Ok(self.world().outboxes.get(key).cloned().unwrap_or_default())
-    }
-
-    async fn store(&self, key: &str, messages: &[StoredMessage]) -> Result<bool, AwsError> {
-        self.call("", "dynamodb:PutItem").await?;
-        let mut world = self.world();
-        if world.outboxes.contains_key(key) {
-            return Ok(false);
-        }
-        world.outboxes.insert(key.to_string(), messages.to_vec());
-        Ok(true)
-    }
-
-    async fn claim(
-        &self,
-        key: &str,
-        index: usize,
-        holder: &str,
-        lease: Duration,
-    ) -> Result<Claim, AwsError> {
-        self.call("", "dynamodb:UpdateItem").await?;
-        let now = epoch_millis();
-        let mut world = self.world();
-        let published = world
-            .outboxes
-            .get(key)
-            .and_then(|o| o.iter().find(|m| m.index == index))
-            .and_then(|m| m.message_id.clone());
-        if let Some(id) = published {
-            return Ok(Claim::Published(id));
-        }
-        let slot = (key.to_string(), index);
-        match world.claims.get(&slot) {
-            Some((other, until)) if other != holder && *until >= now => Ok(Claim::Busy {
-                holder: other.clone(),
-                until_ms: *until,
-            }),
-            _ => {
-                let until = now.saturating_add(lease.as_millis() as u64);
-                world.claims.insert(slot, (holder.to_string(), until));
-                Ok(Claim::Held)
-            }
-        }
-    }
-
-    async fn release(&self, key: &str, index: usize, holder: &str) -> Result<(), AwsError> {
-        self.call("", "dynamodb:UpdateItem").await?;
-        let mut world = self.world();
-        let slot = (key.to_string(), index);
-        if world.claims.get(&slot).is_some_and(|(h, _)| h == holder) {
-            world.claims.remove(&slot);
-        }
-        Ok(())
-    }
-
-    async fn published(&self, key: &str, index: usize, message_id: &str) -> Result<(), AwsError> {
-        self.call("", "dynamodb:UpdateItem").await?;
-        let mut world = self.world();
-        world.claims.remove(&(key.to_string(), index));
-        if let Some(m) = world
-            .outboxes
-            .get_mut(key)
-            .and_then(|o| o.iter_mut().find(|m| m.index == index))
-        {
-            m.message_id = Some(message_id.to_string());
-        }
-        Ok(())
-    }
-
-    async fn failures(&self) -> Result<FailureSet, AwsError> {
-        self.call("", "dynamodb:GetItem").await?;
-        Ok(self.world().failure_set.clone())
-    }
-
-    async fn save_failures(&self, set: &FailureSet) -> Result<(), AwsError> {
-        self.call("", "dynamodb:PutItem").await?;
-        let mut world = self.world();
-        if world.failure_set.version != set.version {
-            return Err(AwsError::new(
-                "ConditionalCheckFailedException",
-                "The conditional request failed",
-            ));
-        }
-        world.failure_set = FailureSet {
-            version: set.version + 1,
-            ..set.clone()
-        };
-        Ok(())
     }
 }
 

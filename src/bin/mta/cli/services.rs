@@ -1,0 +1,563 @@
+//! `mta services`: every service principal whose trusted access is enabled in the organization
+//! (`ListAWSServiceAccessForOrganization`), with its name from the catalog, when it was enabled and
+//! its delegated administrators (`ListDelegatedAdministrators`, then
+//! `ListDelegatedServicesForAccount` for each); and, given the principals expected (`--expected`,
+//! else `EXPECTED_SERVICES`, read as the function reads it), whether each is expected, with the
+//! expected ones that are not enabled listed as missing. Read-only.
+//!
+//! There is *drift* when, with an expectation, an expected principal is not enabled or an enabled
+//! one is not expected: `mta services` then exits 1. Without an expectation nothing is compared.
+
+use super::args::{Expected, ServicesArgs};
+use super::progress::Progress;
+use super::session::{self, Ports};
+use super::table::Table;
+use super::{CliError, Exit};
+use marketplace_trusted_access::catalog;
+use marketplace_trusted_access::config;
+use marketplace_trusted_access::ports::{
+    AwsError, DelegatedAdmin, Directory, EnabledService, OrgIdentity,
+};
+use serde::Serialize;
+
+/// Where the expected principals come from.
+pub const FLAG: &str = "--expected";
+pub const VARIABLE: &str = "EXPECTED_SERVICES";
+
+/// The principals expected to have trusted access, and where they were given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectation {
+    /// Each once, lowercase, no trailing dot (`config::parse_expected_services`).
+    pub principals: Vec<String>,
+    /// [`FLAG`] or [`VARIABLE`].
+    pub from: &'static str,
+}
+
+/// The expectation: the flag's, else the variable's (unset or blank: none). A bad value of the
+/// variable is an input error (exit 2), as a bad value of the flag is a usage error.
+pub fn expectation(
+    flag: Option<&Expected>,
+    variable: Option<&str>,
+) -> Result<Option<Expectation>, CliError> {
+    if let Some(Expected(principals)) = flag {
+        return Ok(Some(Expectation {
+            principals: principals.clone(),
+            from: FLAG,
+        }));
+    }
+    match variable.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(value) => config::parse_expected_services(value)
+            .map(|principals| {
+                Some(Expectation {
+                    principals,
+                    from: VARIABLE,
+                })
+            })
+            .map_err(|e| CliError::Input(e.to_string())),
+    }
+}
+
+/// The organization, as `DescribeOrganization` gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationRef {
+    pub organization_id: String,
+    pub management_account_id: String,
+}
+
+/// Whether a principal's trusted access is enabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceState {
+    Enabled,
+    /// Expected, and not enabled.
+    Missing,
+}
+
+/// A delegated administrator of a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminRef {
+    pub account_id: String,
+    pub name: String,
+}
+
+/// One service principal's row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceRow {
+    pub principal: String,
+    /// The service's name in the catalog; `null` for a principal the catalog does not know.
+    pub name: Option<&'static str>,
+    /// When trusted access was enabled, as RFC 3339, when Organizations says; `null` when missing.
+    pub enabled_at: Option<String>,
+    /// Sorted by account id.
+    pub delegated_administrators: Vec<AdminRef>,
+    /// Whether the principal is expected; `null` when no expectation is given.
+    pub expected: Option<bool>,
+    pub state: ServiceState,
+}
+
+/// The whole answer of `mta services`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicesView {
+    /// Absent when `DescribeOrganization` could not be read (the services still could).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrganizationRef>,
+    /// The enabled principals, sorted; then the missing ones, in the order they were expected.
+    pub services: Vec<ServiceRow>,
+    /// An expected principal not enabled, or an enabled one not expected.
+    pub drift: bool,
+    #[serde(skip)]
+    pub expectation: Option<Expectation>,
+}
+
+/// A principal as compared: lowercase, no trailing dot.
+fn normal(principal: &str) -> String {
+    principal
+        .strip_suffix('.')
+        .unwrap_or(principal)
+        .to_ascii_lowercase()
+}
+
+impl ServicesView {
+    pub fn new(
+        organization: Option<OrgIdentity>,
+        enabled: &[EnabledService],
+        admins: &[DelegatedAdmin],
+        expectation: Option<Expectation>,
+    ) -> ServicesView {
+        let admins_of = |principal: &str| {
+            let principal = normal(principal);
+            let mut of: Vec<AdminRef> = admins
+                .iter()
+                .filter(|a| a.principals.iter().any(|p| normal(p) == principal))
+                .map(|a| AdminRef {
+                    account_id: a.account_id.clone(),
+                    name: a.name.clone(),
+                })
+                .collect();
+            of.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+            of.dedup();
+            of
+        };
+        let mut enabled: Vec<&EnabledService> = enabled.iter().collect();
+        enabled.sort_by_key(|s| normal(&s.principal));
+        enabled.dedup_by_key(|s| normal(&s.principal));
+        let is_expected = |principal: &str| {
+            expectation
+                .as_ref()
+                .map(|e| e.principals.contains(&normal(principal)))
+        };
+        let mut services: Vec<ServiceRow> = enabled
+            .iter()
+            .map(|s| ServiceRow {
+                principal: s.principal.clone(),
+                name: catalog::find(&s.principal).map(|service| service.name),
+                enabled_at: s.enabled_at.clone(),
+                delegated_administrators: admins_of(&s.principal),
+                expected: is_expected(&s.principal),
+                state: ServiceState::Enabled,
+            })
+            .collect();
+        let enabled: Vec<String> = enabled.iter().map(|s| normal(&s.principal)).collect();
+        if let Some(e) = &expectation {
+            services.extend(
+                e.principals
+                    .iter()
+                    .filter(|p| !enabled.contains(p))
+                    .map(|p| ServiceRow {
+                        principal: p.clone(),
+                        name: catalog::find(p).map(|service| service.name),
+                        enabled_at: None,
+                        delegated_administrators: admins_of(p),
+                        expected: Some(true),
+                        state: ServiceState::Missing,
+                    }),
+            );
+        }
+        let drift = services
+            .iter()
+            .any(|s| s.state == ServiceState::Missing || s.expected == Some(false));
+        ServicesView {
+            organization: organization.map(|o| OrganizationRef {
+                organization_id: o.organization_id,
+                management_account_id: o.management_account_id,
+            }),
+            services,
+            drift,
+            expectation,
+        }
+    }
+
+    fn count(&self, which: impl Fn(&ServiceRow) -> bool) -> usize {
+        self.services.iter().filter(|s| which(s)).count()
+    }
+
+    /// The table and a summary, for a person.
+    pub fn render(&self) -> String {
+        let mut out = match &self.organization {
+            Some(o) => format!(
+                "Organization {} (management account {})\n",
+                o.organization_id, o.management_account_id
+            ),
+            None => {
+                "Organization: unknown (organizations:DescribeOrganization could not be read)\n"
+                    .to_string()
+            }
+        };
+        out.push_str(&match &self.expectation {
+            Some(e) => format!(
+                "Expected services: {} (from {})\n\n",
+                e.principals.len(),
+                e.from
+            ),
+            None => format!("Expected services: none given ({FLAG} or {VARIABLE})\n\n"),
+        });
+        let mut table = Table::new([
+            "SERVICE PRINCIPAL",
+            "NAME",
+            "ENABLED AT",
+            "DELEGATED ADMINISTRATORS",
+            "STATUS",
+        ]);
+        for s in &self.services {
+            let admins: Vec<String> = s
+                .delegated_administrators
+                .iter()
+                .map(|a| {
+                    if a.name.is_empty() {
+                        a.account_id.clone()
+                    } else {
+                        format!("{} ({})", a.account_id, a.name)
+                    }
+                })
+                .collect();
+            table.row(vec![
+                s.principal.clone(),
+                s.name.unwrap_or("unknown to the catalog").to_string(),
+                s.enabled_at.clone().unwrap_or_else(|| "-".into()),
+                if admins.is_empty() {
+                    "-".into()
+                } else {
+                    admins.join(", ")
+                },
+                match (s.state, s.expected) {
+                    (ServiceState::Missing, _) => "MISSING",
+                    (ServiceState::Enabled, None) => "enabled",
+                    (ServiceState::Enabled, Some(true)) => "expected",
+                    (ServiceState::Enabled, Some(false)) => "NOT EXPECTED",
+                }
+                .into(),
+            ]);
+        }
+        out.push_str(&table.render());
+        out.push('\n');
+        out.push_str(&self.summary());
+        out.push('\n');
+        out
+    }
+
+    /// One line: how many services stand which way, and whether that is what was expected.
+    pub fn summary(&self) -> String {
+        let enabled = self.count(|s| s.state == ServiceState::Enabled);
+        let head = format!("{enabled} service(s) with trusted access enabled");
+        if self.expectation.is_none() {
+            return format!("{head}. No expectation given: nothing is compared.");
+        }
+        if !self.drift {
+            return format!("{head}, each of them expected. Everything is as expected.");
+        }
+        let unexpected = self.count(|s| s.expected == Some(false));
+        let missing = self.count(|s| s.state == ServiceState::Missing);
+        format!(
+            "{head}: {} expected, {unexpected} not expected; {missing} expected but not enabled. \
+             Drift: the services enabled are not the ones expected.",
+            enabled - unexpected
+        )
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// The exit of `services`: out of place on drift.
+pub fn services_exit(view: &ServicesView) -> Exit {
+    if view.drift {
+        Exit::OutOfPlace
+    } else {
+        Exit::InPlace
+    }
+}
+
+/// What Organizations holds: the identity (`None` when it could not be read, with the reason), the
+/// enabled services and the delegated administrators, read at once.
+async fn read(
+    directory: &dyn Directory,
+) -> Result<
+    (
+        Result<OrgIdentity, AwsError>,
+        Vec<EnabledService>,
+        Vec<DelegatedAdmin>,
+    ),
+    CliError,
+> {
+    let (identity, enabled, admins) = tokio::join!(
+        directory.identity(),
+        directory.enabled_services(),
+        directory.delegated_admins()
+    );
+    let enabled = enabled.map_err(|source| CliError::Aws {
+        action: "organizations:ListAWSServiceAccessForOrganization",
+        what: "the organization",
+        source,
+    })?;
+    let admins = admins.map_err(|source| CliError::Aws {
+        action: "organizations:ListDelegatedAdministrators",
+        what: "the organization",
+        source,
+    })?;
+    Ok((identity, enabled, admins))
+}
+
+pub async fn services(args: ServicesArgs) -> Result<Exit, CliError> {
+    // Checked before any AWS call, as every other value is.
+    let variable = std::env::var_os(VARIABLE).map(|v| v.to_string_lossy().into_owned());
+    let expectation = expectation(args.expected.as_ref(), variable.as_deref())?;
+    let c = &args.common;
+    let progress = Progress::new(Progress::visible(c.quiet));
+    let reading = async {
+        let sdk = session::sdk_config(c).await;
+        session::check_credentials(&sdk, c).await?;
+        let ports = Ports::new(&sdk, &c.member_role_name);
+        progress.reading("the organization's services");
+        read(&ports.directory).await
+    };
+    // Nothing is half-done by a read: Ctrl-C stops it, and nothing is printed.
+    let ran = tokio::select! {
+        ran = reading => ran,
+        Ok(()) = tokio::signal::ctrl_c() => {
+            progress.clear();
+            super::say("mta: interrupted: the organization was not read to the end.\n");
+            return Ok(Exit::Interrupted);
+        }
+    };
+    progress.clear();
+    let (identity, enabled, admins) = ran?;
+    let organization = match identity {
+        Ok(identity) => Some(identity),
+        Err(e) => {
+            super::say(&format!(
+                "mta: organizations:DescribeOrganization failed ({e}): the services are listed \
+                 without the organization's id\n"
+            ));
+            None
+        }
+    };
+    let view = ServicesView::new(organization, &enabled, &admins, expectation);
+    if c.json {
+        super::emit(&format!("{}\n", view.to_json()));
+    } else {
+        super::emit(&view.render());
+    }
+    Ok(services_exit(&view))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn enabled(principal: &str, at: &str) -> EnabledService {
+        EnabledService {
+            principal: principal.into(),
+            enabled_at: Some(at.into()),
+        }
+    }
+
+    fn org() -> Option<OrgIdentity> {
+        Some(OrgIdentity {
+            organization_id: "o-abc".into(),
+            management_account_id: "111111111111".into(),
+        })
+    }
+
+    fn given(principals: &[&str]) -> Option<Expectation> {
+        Some(Expectation {
+            principals: principals.iter().map(|p| p.to_string()).collect(),
+            from: FLAG,
+        })
+    }
+
+    fn sample() -> (Vec<EnabledService>, Vec<DelegatedAdmin>) {
+        (
+            vec![
+                enabled("sso.amazonaws.com", "2024-05-01T10:00:00Z"),
+                enabled("guardduty.amazonaws.com", "2024-05-02T10:00:00Z"),
+                enabled("new-thing.amazonaws.com", "2024-05-03T10:00:00Z"),
+            ],
+            vec![
+                DelegatedAdmin {
+                    account_id: "333333333333".into(),
+                    name: "audit".into(),
+                    principals: vec!["guardduty.amazonaws.com".into()],
+                },
+                DelegatedAdmin {
+                    account_id: "222222222222".into(),
+                    name: "security".into(),
+                    principals: vec![
+                        "GuardDuty.amazonaws.com".into(),
+                        "cloudtrail.amazonaws.com".into(),
+                    ],
+                },
+            ],
+        )
+    }
+
+    #[test]
+    fn without_an_expectation_every_enabled_service_is_listed_and_nothing_drifts() {
+        let (on, admins) = sample();
+        let view = ServicesView::new(org(), &on, &admins, None);
+        assert!(!view.drift);
+        assert_eq!(services_exit(&view), Exit::InPlace);
+        let json: serde_json::Value = serde_json::from_str(&view.to_json()).unwrap();
+        assert_eq!(
+            json,
+            json!({
+                "organization": {"organizationId": "o-abc", "managementAccountId": "111111111111"},
+                "services": [
+                    {"principal": "guardduty.amazonaws.com", "name": "Amazon GuardDuty",
+                     "enabledAt": "2024-05-02T10:00:00Z",
+                     "delegatedAdministrators": [
+                         {"accountId": "222222222222", "name": "security"},
+                         {"accountId": "333333333333", "name": "audit"}],
+                     "expected": null, "state": "enabled"},
+                    {"principal": "new-thing.amazonaws.com", "name": null,
+                     "enabledAt": "2024-05-03T10:00:00Z", "delegatedAdministrators": [],
+                     "expected": null, "state": "enabled"},
+                    {"principal": "sso.amazonaws.com", "name": "AWS IAM Identity Center",
+                     "enabledAt": "2024-05-01T10:00:00Z", "delegatedAdministrators": [],
+                     "expected": null, "state": "enabled"},
+                ],
+                "drift": false,
+            })
+        );
+        let text = view.render();
+        assert!(text.starts_with("Organization o-abc (management account 111111111111)\n"));
+        assert!(text.contains("Expected services: none given (--expected or EXPECTED_SERVICES)"));
+        assert!(text.contains("unknown to the catalog"), "{text}");
+        assert!(
+            text.contains("222222222222 (security), 333333333333 (audit)"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(
+                "3 service(s) with trusted access enabled. No expectation given: nothing is compared.\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_expected_service_not_enabled_is_missing_and_an_unexpected_one_is_drift() {
+        let (on, admins) = sample();
+        let view = ServicesView::new(
+            None,
+            &on,
+            &admins,
+            given(&[
+                "sso.amazonaws.com",
+                "guardduty.amazonaws.com",
+                "new-thing.amazonaws.com",
+                "cloudtrail.amazonaws.com",
+            ]),
+        );
+        assert!(view.drift);
+        assert_eq!(services_exit(&view), Exit::OutOfPlace);
+        let missing = view.services.last().unwrap();
+        assert_eq!(
+            (
+                missing.principal.as_str(),
+                missing.state,
+                missing.expected,
+                missing.name
+            ),
+            (
+                "cloudtrail.amazonaws.com",
+                ServiceState::Missing,
+                Some(true),
+                Some("AWS CloudTrail")
+            )
+        );
+        assert_eq!(missing.enabled_at, None);
+        assert_eq!(
+            missing.delegated_administrators[0].account_id,
+            "222222222222"
+        );
+        assert!(view.organization.is_none());
+        assert!(!view.to_json().contains("\"organization\""));
+
+        let view = ServicesView::new(
+            org(),
+            &on,
+            &admins,
+            given(&["sso.amazonaws.com", "guardduty.amazonaws.com"]),
+        );
+        assert!(view.drift);
+        let stray: Vec<&str> = view
+            .services
+            .iter()
+            .filter(|s| s.expected == Some(false))
+            .map(|s| s.principal.as_str())
+            .collect();
+        assert_eq!(stray, ["new-thing.amazonaws.com"]);
+        let text = view.render();
+        assert!(
+            text.contains("NOT EXPECTED") && !text.contains("MISSING"),
+            "{text}"
+        );
+        assert!(
+            text.contains("3 service(s) with trusted access enabled: 2 expected, 1 not expected; 0 expected but not enabled. Drift"),
+            "{text}"
+        );
+
+        let view = ServicesView::new(
+            org(),
+            &on,
+            &admins,
+            given(&[
+                "new-thing.amazonaws.com",
+                "sso.amazonaws.com",
+                "guardduty.amazonaws.com",
+            ]),
+        );
+        assert!(!view.drift);
+        assert!(view.services.iter().all(|s| s.expected == Some(true)));
+        assert!(view.render().contains("Everything is as expected."));
+    }
+
+    #[test]
+    fn the_flag_wins_over_the_variable_and_a_bad_variable_is_an_input_error() {
+        let flag = Expected(vec!["sso.amazonaws.com".into()]);
+        let from_flag = expectation(Some(&flag), Some("not valid"))
+            .unwrap()
+            .unwrap();
+        assert_eq!((from_flag.principals, from_flag.from), (flag.0, FLAG));
+        let from_variable = expectation(None, Some(" Config.amazonaws.com ,sso.amazonaws.com"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            from_variable.principals,
+            ["config.amazonaws.com", "sso.amazonaws.com"]
+        );
+        assert_eq!(from_variable.from, VARIABLE);
+        assert_eq!(expectation(None, None).unwrap(), None);
+        assert_eq!(expectation(None, Some("  ")).unwrap(), None);
+        let bad = expectation(None, Some("sso.amazonaws.com,,")).unwrap_err();
+        assert_eq!(bad.exit(), Exit::Usage);
+        assert!(bad.to_string().contains("EXPECTED_SERVICES"), "{bad}");
+    }
+}

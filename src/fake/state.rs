@@ -1,0 +1,126 @@
+//! The fake state table: outboxes, claims and the sets a sweep remembers, in the world's memory.
+
+use super::FakeCloud;
+use crate::ports::{
+    AwsError, Claim, DriftSet, FailureSet, StateStore, StoredMessage, epoch_millis,
+};
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// What DynamoDB answers a write whose condition fails.
+fn conflict() -> AwsError {
+    AwsError::new(
+        "ConditionalCheckFailedException",
+        "The conditional request failed",
+    )
+}
+
+#[async_trait]
+impl StateStore for FakeCloud {
+    async fn outbox(&self, key: &str) -> Result<Vec<StoredMessage>, AwsError> {
+        self.call("", "dynamodb:GetItem").await?;
+        Ok(self.world().outboxes.get(key).cloned().unwrap_or_default())
+    }
+
+    async fn store(&self, key: &str, messages: &[StoredMessage]) -> Result<bool, AwsError> {
+        self.call("", "dynamodb:PutItem").await?;
+        let mut world = self.world();
+        if world.outboxes.contains_key(key) {
+            return Ok(false);
+        }
+        world.outboxes.insert(key.to_string(), messages.to_vec());
+        Ok(true)
+    }
+
+    async fn claim(
+        &self,
+        key: &str,
+        index: usize,
+        holder: &str,
+        lease: Duration,
+    ) -> Result<Claim, AwsError> {
+        self.call("", "dynamodb:UpdateItem").await?;
+        let now = epoch_millis();
+        let mut world = self.world();
+        let published = world
+            .outboxes
+            .get(key)
+            .and_then(|o| o.iter().find(|m| m.index == index))
+            .and_then(|m| m.message_id.clone());
+        if let Some(id) = published {
+            return Ok(Claim::Published(id));
+        }
+        let slot = (key.to_string(), index);
+        match world.claims.get(&slot) {
+            Some((other, until)) if other != holder && *until >= now => Ok(Claim::Busy {
+                holder: other.clone(),
+                until_ms: *until,
+            }),
+            _ => {
+                let until = now.saturating_add(lease.as_millis() as u64);
+                world.claims.insert(slot, (holder.to_string(), until));
+                Ok(Claim::Held)
+            }
+        }
+    }
+
+    async fn release(&self, key: &str, index: usize, holder: &str) -> Result<(), AwsError> {
+        self.call("", "dynamodb:UpdateItem").await?;
+        let mut world = self.world();
+        let slot = (key.to_string(), index);
+        if world.claims.get(&slot).is_some_and(|(h, _)| h == holder) {
+            world.claims.remove(&slot);
+        }
+        Ok(())
+    }
+
+    async fn published(&self, key: &str, index: usize, message_id: &str) -> Result<(), AwsError> {
+        self.call("", "dynamodb:UpdateItem").await?;
+        let mut world = self.world();
+        world.claims.remove(&(key.to_string(), index));
+        if let Some(m) = world
+            .outboxes
+            .get_mut(key)
+            .and_then(|o| o.iter_mut().find(|m| m.index == index))
+        {
+            m.message_id = Some(message_id.to_string());
+        }
+        Ok(())
+    }
+
+    async fn failures(&self) -> Result<FailureSet, AwsError> {
+        self.call("", "dynamodb:GetItem").await?;
+        Ok(self.world().failure_set.clone())
+    }
+
+    async fn drift(&self) -> Result<DriftSet, AwsError> {
+        self.call("", "dynamodb:GetItem").await?;
+        Ok(self.world().drift_set.clone())
+    }
+
+    async fn save_drift(&self, set: &DriftSet) -> Result<(), AwsError> {
+        self.call("", "dynamodb:PutItem").await?;
+        let mut world = self.world();
+        if world.drift_set.version != set.version {
+            return Err(conflict());
+        }
+        world.drift_set = DriftSet {
+            version: set.version + 1,
+            ..set.clone()
+        };
+        Ok(())
+    }
+
+    async fn save_failures(&self, set: &FailureSet) -> Result<(), AwsError> {
+        self.call("", "dynamodb:PutItem").await?;
+        let mut world = self.world();
+        if world.failure_set.version != set.version {
+            return Err(conflict());
+        }
+        world.failure_set = FailureSet {
+            version: set.version + 1,
+            ..set.clone()
+        };
+        Ok(())
+    }
+}

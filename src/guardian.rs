@@ -1,0 +1,123 @@
+//! The guardian (docs/design.md, "The guardian"): a change of trusted access or of a delegated
+//! administrator for a service other than AWS Marketplace, observed and told, never acted on.
+//! Level-triggered like every run: Organizations says what is true, and an event it contradicts
+//! calls for no hand-off.
+
+use crate::error::InvocationError;
+use crate::intake::{Intake, Trigger};
+use crate::messages::guardian::{Observed, compose_observed};
+use crate::notify::{self, Channel};
+use crate::ports::{Directory, OrgIdentity};
+use crate::report::{Ending, Report};
+
+/// What Organizations says of the change an event reports: whether it holds now.
+struct Check<'a> {
+    principal: &'a str,
+    /// Whether the service's trusted access is enabled now, when it was read.
+    trusted_access: Option<bool>,
+    /// Whether Organizations agrees with the event.
+    holds: bool,
+}
+
+/// Reads what Organizations says of an observed trigger's change.
+async fn check<'a>(
+    directory: &dyn Directory,
+    trigger: &'a Trigger,
+) -> Result<Option<Check<'a>>, InvocationError> {
+    let unreadable = |source| InvocationError::Unreadable {
+        what: "the organization",
+        source,
+    };
+    Ok(match trigger {
+        Trigger::ServiceAccess {
+            principal, enabled, ..
+        } => {
+            let services = directory.enabled_services().await.map_err(unreadable)?;
+            let now = services.iter().any(|s| s.principal == *principal);
+            Some(Check {
+                principal,
+                trusted_access: Some(now),
+                holds: now == *enabled,
+            })
+        }
+        Trigger::DelegatedAdmin {
+            principal,
+            account_id,
+            registered,
+            ..
+        } => {
+            let admins = directory.delegated_admins().await.map_err(unreadable)?;
+            let now = admins
+                .iter()
+                .any(|a| a.account_id == *account_id && a.principals.contains(principal));
+            Some(Check {
+                principal,
+                trusted_access: None,
+                holds: now == *registered,
+            })
+        }
+        _ => None,
+    })
+}
+
+/// The event a run observes.
+#[derive(Clone, Copy)]
+pub struct Seen<'a> {
+    pub intake: &'a Intake,
+    pub trigger: &'a Trigger,
+    pub dry_run: bool,
+}
+
+/// Observes the change an event reports for a service other than Marketplace, and tells each
+/// audience what it means, through the outbox of the event. `None` for a trigger of Marketplace's.
+pub async fn observe(
+    directory: &dyn Directory,
+    channel: &Channel<'_>,
+    seen: Seen<'_>,
+    organization: &OrgIdentity,
+) -> Option<Report> {
+    let Seen {
+        intake,
+        trigger,
+        dry_run,
+    } = seen;
+    let check = match check(directory, trigger).await {
+        Ok(check) => check?,
+        Err(error) => {
+            let ending = Ending::Stopped {
+                trusted_access: None,
+                error,
+            };
+            return Some(Report::build(intake, dry_run, ending));
+        }
+    };
+    let messages = match check.holds {
+        true => compose_observed(Observed {
+            trigger,
+            trigger_name: &intake.name,
+            event_id: intake.event_id.as_deref(),
+            organization,
+        }),
+        false => Vec::new(),
+    };
+    let contradicted = (!check.holds).then(|| {
+        format!(
+            "AWS Organizations no longer says what the event says of {}: the event is out of \
+             date, so it calls for no hand-off",
+            check.principal
+        )
+    });
+    let key = notify::outbox_key(intake, trigger);
+    let (deliveries, deduplication) = notify::send(channel, key.as_deref(), &messages).await;
+    Some(Report::build(
+        intake,
+        dry_run,
+        Ending::Observed {
+            principal: check.principal,
+            trusted_access: check.trusted_access,
+            contradicted,
+            deliveries: &deliveries,
+            deduplication: &deduplication,
+        },
+    ))
+}

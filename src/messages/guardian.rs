@@ -1,0 +1,389 @@
+//! Hand-offs about services other than AWS Marketplace, which the function observes and tells but
+//! never changes (docs/design.md, "The guardian"): trusted access turned on or off, a delegated
+//! administrator registered or deregistered, and trusted access that differs from
+//! `EXPECTED_SERVICES`. The steps each audience takes and what a disable breaks come from the
+//! service's catalog entry.
+
+use super::*;
+use crate::catalog::{self, Steps};
+use crate::ports::Drift;
+
+/// What an observed change is, and of which organization.
+#[derive(Debug, Clone, Copy)]
+pub struct Observed<'a> {
+    pub trigger: &'a Trigger,
+    pub trigger_name: &'a str,
+    pub event_id: Option<&'a str>,
+    pub organization: &'a OrgIdentity,
+}
+
+/// The facts block of these messages.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceFacts<'a> {
+    event: Event,
+    audience: Audience,
+    organization: &'a str,
+    management_account: &'a str,
+    trigger: &'a str,
+    event_id: Option<&'a str>,
+    service: &'a str,
+    service_name: Option<&'a str>,
+    actor: Option<&'a str>,
+    initiated_by: Option<&'a str>,
+    event_time: Option<&'a str>,
+    account_id: Option<&'a str>,
+    drift: Option<Drift>,
+}
+
+/// A service as the messages name it: its catalog entry's name, or its principal.
+struct Named<'a> {
+    principal: &'a str,
+    entry: Option<&'static catalog::Service>,
+}
+
+impl Named<'_> {
+    fn of(principal: &str) -> Named<'_> {
+        Named {
+            principal,
+            entry: catalog::find(principal),
+        }
+    }
+
+    fn name(&self) -> String {
+        match self.entry {
+            Some(e) => e.name.to_string(),
+            None => format!("the service {}", self.principal),
+        }
+    }
+
+    /// "AWS CloudTrail (cloudtrail.amazonaws.com)".
+    fn full(&self) -> String {
+        match self.entry {
+            Some(e) => format!("{} ({})", e.name, self.principal),
+            None => self.name(),
+        }
+    }
+
+    /// The paragraph that says where the facts come from, or that the catalog does not know it.
+    fn source(&self) -> String {
+        match self.entry {
+            Some(e) => format!(
+                "The steps above follow the service's page in the AWS Organizations User Guide: {}",
+                e.source
+            ),
+            None => format!(
+                "{} is not in this function's catalog of the services that integrate with AWS \
+                 Organizations (docs/catalog.md): AWS may have added it since. Its page in the AWS \
+                 Organizations User Guide \
+                 (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_integrate_services_list.html) \
+                 says what each administrator must do.",
+                self.principal
+            ),
+        }
+    }
+}
+
+/// Whether the service itself made the change (its principal is the caller), rather than a person
+/// with Organizations tools.
+fn by_the_service(origin: &Origin, service: &Named<'_>) -> bool {
+    origin.service.as_deref().is_some_and(|caller| {
+        caller == service.principal
+            || service
+                .entry
+                .is_some_and(|e| e.principals.contains(&caller))
+    })
+}
+
+fn steps_for(steps: Option<&Steps>, audience: Audience, generic: &str) -> String {
+    match (steps, audience) {
+        (Some(s), Audience::ServiceAdmin) => s.service_admin.to_string(),
+        (Some(s), _) => s.organizations_admin.to_string(),
+        (None, _) => generic.to_string(),
+    }
+}
+
+/// The hand-offs an observed change calls for, routed as docs/design.md, "The guardian", says.
+pub fn compose_observed(o: Observed<'_>) -> Vec<Message> {
+    match o.trigger {
+        Trigger::ServiceAccess {
+            principal,
+            enabled,
+            origin,
+        } => service_access(o, &Named::of(principal), *enabled, origin),
+        Trigger::DelegatedAdmin {
+            principal,
+            account_id,
+            registered,
+            origin,
+        } => delegated_admin(o, &Named::of(principal), account_id, *registered, origin),
+        _ => Vec::new(),
+    }
+}
+
+fn service_access(
+    o: Observed<'_>,
+    service: &Named<'_>,
+    enabled: bool,
+    origin: &Origin,
+) -> Vec<Message> {
+    let by_service = by_the_service(origin, service);
+    let routes: Vec<(Audience, Severity)> = match (enabled, by_service) {
+        (false, false) => vec![
+            (Audience::OrganizationsAdmin, Severity::Warning),
+            (Audience::ServiceAdmin, Severity::Warning),
+        ],
+        (true, false) => {
+            let finish = service.entry.is_some_and(|e| e.console_finishes_setup);
+            vec![
+                (Audience::OrganizationsAdmin, Severity::Info),
+                (
+                    Audience::ServiceAdmin,
+                    if finish {
+                        Severity::ActionRequired
+                    } else {
+                        Severity::Info
+                    },
+                ),
+            ]
+        }
+        (_, true) => vec![(Audience::OrganizationsAdmin, Severity::Info)],
+    };
+    let (event, done) = match enabled {
+        true => (Event::TrustedAccessEnabled, "enabled"),
+        false => (Event::TrustedAccessDisabled, "disabled"),
+    };
+    let how = match by_service {
+        true => "by the service itself".to_string(),
+        false => "with AWS Organizations tools (the Organizations console, the CLI or the API), \
+                  not from the service's own console"
+            .to_string(),
+    };
+    routes
+        .into_iter()
+        .map(|(audience, severity)| {
+            let mut b = Body::new();
+            b.para(&format!(
+                "Trusted access for {} was {done} in organization {} {how}.",
+                service.full(),
+                o.organization.organization_id
+            ));
+            b.who(origin);
+            if !enabled {
+                let breaks = service.entry.map_or(
+                    "The service can no longer work across the organization's accounts.",
+                    |e| e.what_a_disable_breaks(),
+                );
+                b.para(&format!("What stops working: {breaks}"));
+            }
+            let steps = service.entry.map(|e| match enabled {
+                true => &e.after_enable,
+                false => &e.after_disable,
+            });
+            let generic = match enabled {
+                true => {
+                    "Check with the service's administrator that the service is set up for the \
+                         organization, as its page in the AWS Organizations User Guide says."
+                }
+                false => {
+                    "Check with the service's administrator that the disable was intended, and \
+                          that the service's resources in the organization were cleaned up."
+                }
+            };
+            let mut todo = vec![steps_for(steps, audience, generic)];
+            if let Some(e) = service.entry {
+                todo.push(format!("The service's console: {}", e.console_url));
+            }
+            b.todo(&todo);
+            b.para(&service.source());
+            let subject = format!(
+                "{}Trusted access for {} {done} in organization {}",
+                if severity == Severity::Warning {
+                    "Warning: "
+                } else {
+                    ""
+                },
+                service.name(),
+                o.organization.organization_id
+            );
+            let facts = ServiceFacts {
+                actor: Some(origin.actor.as_str()),
+                initiated_by: Some(origin.service.as_deref().unwrap_or("person")),
+                event_time: origin.event_time.as_deref(),
+                ..facts(o, event, audience, service.principal)
+            };
+            observed_message(o, (audience, event, severity), &subject, b, &facts)
+        })
+        .collect()
+}
+
+fn delegated_admin(
+    o: Observed<'_>,
+    service: &Named<'_>,
+    account_id: &str,
+    registered: bool,
+    origin: &Origin,
+) -> Vec<Message> {
+    let (event, done) = match registered {
+        true => (Event::DelegatedAdminRegistered, "registered as"),
+        false => (Event::DelegatedAdminDeregistered, "deregistered as"),
+    };
+    [Audience::OrganizationsAdmin, Audience::ServiceAdmin]
+        .into_iter()
+        .map(|audience| {
+            let mut b = Body::new();
+            b.para(&format!(
+                "AWS account {account_id} was {done} the delegated administrator for {} in \
+                 organization {}.",
+                service.full(),
+                o.organization.organization_id
+            ));
+            b.who(origin);
+            b.para(&match registered {
+                true => format!(
+                    "That account now administers {} for the organization, from the service's \
+                     console, in the management account's stead.",
+                    service.name()
+                ),
+                false => format!(
+                    "That account no longer administers {} for the organization: until another \
+                     is registered, the management account does.",
+                    service.name()
+                ),
+            });
+            b.para(&service.source());
+            let subject = format!(
+                "AWS account {account_id} {done} delegated administrator for {}",
+                service.name()
+            );
+            let facts = ServiceFacts {
+                actor: Some(origin.actor.as_str()),
+                initiated_by: Some(origin.service.as_deref().unwrap_or("person")),
+                event_time: origin.event_time.as_deref(),
+                account_id: Some(account_id),
+                ..facts(o, event, audience, service.principal)
+            };
+            observed_message(o, (audience, event, Severity::Info), &subject, b, &facts)
+        })
+        .collect()
+}
+
+/// A warning that trusted access for `principal` differs from `EXPECTED_SERVICES` (or, with
+/// `drift` `None`, that it matches again), for the Organizations administrator.
+pub fn drift_message(o: Observed<'_>, principal: &str, drift: Option<Drift>) -> Message {
+    let service = Named::of(principal);
+    let org = &o.organization.organization_id;
+    let mut b = Body::new();
+    let (event, severity, subject) = match drift {
+        Some(Drift::Missing) => {
+            b.para(&format!(
+                "Trusted access for {} is expected in organization {org} (EXPECTED_SERVICES), but \
+                 AWS Organizations does not list it as enabled.",
+                service.full()
+            ));
+            if let Some(e) = service.entry {
+                b.para(&format!(
+                    "What does not work: {}",
+                    e.what_a_disable_breaks()
+                ));
+            }
+            b.todo(&[
+                "Find out who disabled it (CloudTrail: DisableAWSServiceAccess) and whether it was \
+                 meant; `mta services` lists what is enabled."
+                    .into(),
+                "Enable it again from the service's console, or remove it from EXPECTED_SERVICES \
+                 if the organization no longer means to have it."
+                    .into(),
+            ]);
+            let subject = format!(
+                "Warning: trusted access for {} is not enabled",
+                service.name()
+            );
+            (Event::TrustedAccessDrift, Severity::Warning, subject)
+        }
+        Some(Drift::Unexpected) => {
+            b.para(&format!(
+                "Trusted access for {} is enabled in organization {org}, but it is not among the \
+                 services expected (EXPECTED_SERVICES).",
+                service.full()
+            ));
+            b.todo(&[
+                "Find out who enabled it (CloudTrail: EnableAWSServiceAccess) and whether it was \
+                 meant; `mta services` lists what is enabled."
+                    .into(),
+                "Add it to EXPECTED_SERVICES if it was, or disable it from the service's console \
+                 if it was not."
+                    .into(),
+            ]);
+            let subject = format!(
+                "Warning: trusted access for {} is enabled unexpectedly",
+                service.name()
+            );
+            (Event::TrustedAccessDrift, Severity::Warning, subject)
+        }
+        None => {
+            b.para(&format!(
+                "Trusted access for {} in organization {org} matches EXPECTED_SERVICES again.",
+                service.full()
+            ));
+            let subject = format!("Trusted access for {} is as expected again", service.name());
+            (Event::TrustedAccessRestored, Severity::Info, subject)
+        }
+    };
+    if service.entry.is_none() {
+        b.para(&service.source());
+    }
+    let facts = ServiceFacts {
+        drift,
+        ..facts(o, event, Audience::OrganizationsAdmin, principal)
+    };
+    observed_message(
+        o,
+        (Audience::OrganizationsAdmin, event, severity),
+        &subject,
+        b,
+        &facts,
+    )
+}
+
+fn facts<'a>(
+    o: Observed<'a>,
+    event: Event,
+    audience: Audience,
+    principal: &'a str,
+) -> ServiceFacts<'a> {
+    ServiceFacts {
+        event,
+        audience,
+        organization: &o.organization.organization_id,
+        management_account: &o.organization.management_account_id,
+        trigger: o.trigger_name,
+        event_id: o.event_id,
+        service: principal,
+        service_name: catalog::find(principal).map(|e| e.name),
+        actor: None,
+        initiated_by: None,
+        event_time: None,
+        account_id: None,
+        drift: None,
+    }
+}
+
+fn observed_message(
+    o: Observed<'_>,
+    (audience, event, severity): (Audience, Event, Severity),
+    subject: &str,
+    mut body: Body,
+    facts: &ServiceFacts<'_>,
+) -> Message {
+    body.facts(facts);
+    Message {
+        audience,
+        event,
+        severity,
+        organization: o.organization.organization_id.clone(),
+        service: facts.service.to_string(),
+        subject: fit_subject(subject),
+        body: body.text,
+    }
+}

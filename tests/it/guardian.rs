@@ -1,0 +1,242 @@
+//! The guardian against the emulator, through the function binary under `cargo lambda watch` and
+//! the real SNS and DynamoDB clients: every trusted service's changes told to the right audiences
+//! with the catalog's steps and the `service` attribute, delegated administrators, the same event
+//! told once, and drift from `EXPECTED_SERVICES` at the sweeps (docs/design.md, "The guardian").
+
+use crate::as_aws_sends::{TABLE, of, payload_file, sample_with};
+use crate::cargo_lambda::{Function, invoke, root};
+use crate::common::{Emulator, MARKETPLACE_PRINCIPAL, shared};
+use crate::sns::Subscribers;
+use serde_json::Value;
+
+/// The function with the topic and the state table, and `env` besides.
+async fn function(
+    emulator: &Emulator,
+    subscribers: &Subscribers,
+    env: &[(&str, &str)],
+) -> Function {
+    emulator.create_state_table(TABLE).await;
+    let mut all = vec![
+        ("NOTIFICATION_TOPIC_ARN", subscribers.topic_arn.as_str()),
+        ("STATE_TABLE_NAME", TABLE),
+    ];
+    all.extend_from_slice(env);
+    Function::start(emulator, &all).await
+}
+
+async fn send(function: &Function, name: &str) -> Value {
+    invoke(
+        function.port,
+        &root().join("events").join(name),
+        &function.log,
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_change_of_another_service_is_told_to_its_audiences_with_the_catalogs_steps() {
+    let emulator = shared().await;
+    emulator.seed_organization(1, 0).await;
+    let subscribers = Subscribers::new(&emulator).await;
+    let function = function(&emulator, &subscribers, &[]).await;
+
+    // A person disables IAM Identity Center with Organizations tools.
+    emulator.set_trusted_access("sso.amazonaws.com", true).await;
+    emulator
+        .set_trusted_access("sso.amazonaws.com", false)
+        .await;
+    let report = send(&function, "guardian-disable-sso-by-cli.json").await;
+    assert_eq!(report["outcome"], "observed", "{report}");
+    assert_eq!(report["servicePrincipal"], "sso.amazonaws.com");
+    assert_eq!(report["actions"], Value::Array(vec![]));
+    let received = subscribers.drain().await;
+    for audience in ["organizations-admin", "service-admin"] {
+        let told = of(&received, audience);
+        assert_eq!(told.len(), 1, "{audience}");
+        let m = told[0];
+        assert_eq!(m.attributes["service"], "sso.amazonaws.com");
+        assert_eq!(m.attributes["event"], "trusted-access-disabled");
+        assert_eq!(m.attributes["severity"], "warning");
+        assert!(
+            m.subject.contains("AWS IAM Identity Center"),
+            "{}",
+            m.subject
+        );
+        assert!(
+            m.body.contains("users lose sign-in to every account"),
+            "{}",
+            m.body
+        );
+        assert!(m.body.contains("diego.ramirez"), "who: {}", m.body);
+        assert!(m.body.contains("aws-cli/2.27.31"), "the client: {}", m.body);
+    }
+    assert!(of(&received, "marketplace-admin").is_empty());
+
+    // A person enables AWS Config; its console must finish the setup.
+    emulator
+        .set_trusted_access("config.amazonaws.com", true)
+        .await;
+    send(&function, "guardian-enable-config-by-cli.json").await;
+    let received = subscribers.drain().await;
+    let to_admin = of(&received, "service-admin");
+    assert_eq!(to_admin.len(), 1);
+    assert_eq!(to_admin[0].attributes["severity"], "action-required");
+    assert!(
+        to_admin[0].body.contains("multi-account aggregator"),
+        "{}",
+        to_admin[0].body
+    );
+    assert_eq!(
+        of(&received, "organizations-admin")[0].attributes["severity"],
+        "info"
+    );
+
+    // GuardDuty enabled from Organizations tools.
+    emulator
+        .set_trusted_access("guardduty.amazonaws.com", true)
+        .await;
+    send(&function, "guardian-enable-guardduty-by-cli.json").await;
+    let received = subscribers.drain().await;
+    for audience in ["organizations-admin", "service-admin"] {
+        let told = of(&received, audience);
+        assert_eq!(told.len(), 1, "{audience}");
+        assert_eq!(told[0].attributes["service"], "guardduty.amazonaws.com");
+        assert!(
+            told[0].subject.contains("Amazon GuardDuty"),
+            "{}",
+            told[0].subject
+        );
+    }
+
+    // CloudTrail disabled: what stops working is the organization trail.
+    emulator
+        .set_trusted_access("cloudtrail.amazonaws.com", true)
+        .await;
+    emulator
+        .set_trusted_access("cloudtrail.amazonaws.com", false)
+        .await;
+    for _ in 0..2 {
+        // Delivered twice, told once.
+        send(&function, "guardian-disable-cloudtrail-by-cli.json").await;
+    }
+    let received = subscribers.drain().await;
+    let told = of(&received, "organizations-admin");
+    assert_eq!(told.len(), 1);
+    assert!(
+        told[0].body.contains("organization trails"),
+        "{}",
+        told[0].body
+    );
+    assert_eq!(of(&received, "service-admin").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delegated_administrator_registered_for_guardduty_is_told_naming_the_account() {
+    let emulator = shared().await;
+    let org = emulator.seed_organization(2, 0).await;
+    let subscribers = Subscribers::new(&emulator).await;
+    let function = function(&emulator, &subscribers, &[]).await;
+    let member = &org.active[0];
+    emulator
+        .set_trusted_access("guardduty.amazonaws.com", true)
+        .await;
+    aws_sdk_organizations::Client::new(&emulator.management_config())
+        .register_delegated_administrator()
+        .account_id(member)
+        .service_principal("guardduty.amazonaws.com")
+        .send()
+        .await
+        .expect("RegisterDelegatedAdministrator");
+
+    let file = sample_with(
+        "guardian-register-delegated-admin-guardduty.json",
+        &[("210987654321", member)],
+    );
+    let report = invoke(function.port, &file, &function.log).await;
+    assert_eq!(report["outcome"], "observed", "{report}");
+
+    let received = subscribers.drain().await;
+    for audience in ["organizations-admin", "service-admin"] {
+        let told = of(&received, audience);
+        assert_eq!(told.len(), 1, "{audience}");
+        assert_eq!(told[0].attributes["event"], "delegated-admin-registered");
+        assert_eq!(told[0].attributes["service"], "guardduty.amazonaws.com");
+        assert!(told[0].body.contains(member.as_str()), "{}", told[0].body);
+    }
+}
+
+/// The scheduled sample with an EventBridge id of its own: each sweep is a fact of its own.
+fn sweep(n: usize) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(root().join("events/scheduled.json")).unwrap();
+    let mut event: Value = serde_json::from_str(&text).unwrap();
+    event["id"] = format!("00000000-0000-4000-8000-{n:012}").into();
+    payload_file("sweep.json", &event.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_enabled_behind_the_functions_back_is_warned_at_the_next_sweep_once() {
+    let emulator = shared().await;
+    emulator.seed_organization(1, 0).await;
+    emulator
+        .set_trusted_access(MARKETPLACE_PRINCIPAL, true)
+        .await;
+    emulator.set_trusted_access("sso.amazonaws.com", true).await;
+    let subscribers = Subscribers::new(&emulator).await;
+    let expected = format!("{MARKETPLACE_PRINCIPAL},sso.amazonaws.com");
+    let function = function(&emulator, &subscribers, &[("EXPECTED_SERVICES", &expected)]).await;
+    let drift = |received: &std::collections::BTreeMap<&'static str, Vec<crate::sns::Received>>| {
+        of(received, "organizations-admin")
+            .into_iter()
+            .filter(|m| m.attributes["event"].starts_with("trusted-access-"))
+            .map(|m| {
+                (
+                    m.attributes["event"].clone(),
+                    m.attributes["service"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+
+    // As expected: nothing to tell.
+    let report = invoke(function.port, &sweep(1), &function.log).await;
+    assert_eq!(
+        report["services"]["differing"],
+        serde_json::json!({}),
+        "{report}"
+    );
+    assert!(drift(&subscribers.drain().await).is_empty());
+
+    // AWS Config enabled behind the function's back: warned at the next sweep…
+    emulator
+        .set_trusted_access("config.amazonaws.com", true)
+        .await;
+    let report = invoke(function.port, &sweep(2), &function.log).await;
+    assert_eq!(
+        report["services"]["differing"]["config.amazonaws.com"],
+        "unexpected"
+    );
+    assert_eq!(
+        drift(&subscribers.drain().await),
+        [(
+            "trusted-access-drift".to_string(),
+            "config.amazonaws.com".to_string()
+        )]
+    );
+    // …not again at the one after…
+    invoke(function.port, &sweep(3), &function.log).await;
+    assert!(drift(&subscribers.drain().await).is_empty());
+    // …and its removal is announced once.
+    emulator
+        .set_trusted_access("config.amazonaws.com", false)
+        .await;
+    invoke(function.port, &sweep(4), &function.log).await;
+    assert_eq!(
+        drift(&subscribers.drain().await),
+        [(
+            "trusted-access-restored".to_string(),
+            "config.amazonaws.com".to_string()
+        )]
+    );
+    invoke(function.port, &sweep(5), &function.log).await;
+    assert!(drift(&subscribers.drain().await).is_empty());
+}
