@@ -71,6 +71,8 @@ struct Stage {
 
 const TABLE: &str = "state";
 const QUEUE: &str = "continuation";
+/// The service of `events/guardian-register-delegated-admin-guardduty.json`.
+const GUARDDUTY: &str = "guardduty.amazonaws.com";
 
 impl Stage {
     /// GIVEN an organization of four members, one of them suspended, plus the departed account; the
@@ -289,6 +291,11 @@ impl Stage {
         if event["detail"].get("eventID").is_some() {
             event["detail"]["eventID"] = format!("run-{n}").into();
         }
+        if kind == Run::Guardian {
+            // The account the emulated organization registered (Stage::prepare), so that
+            // Organizations confirms the event and the hand-offs go out.
+            event["detail"]["requestParameters"]["accountId"] = self.delegated_admin().into();
+        }
         let answer = self.app.handle(&event, &Invocation::until(deadline)).await;
         self.emulator.enforce_iam(false).await;
         (answer, self.emulator.recorded_actions().await)
@@ -350,6 +357,36 @@ impl Stage {
         panic!("the role in {account} was not deleted after 5 status polls");
     }
 
+    /// The member the organization registers as GuardDuty's delegated administrator.
+    fn delegated_admin(&self) -> String {
+        self.org.active[0].clone()
+    }
+
+    /// Registers [`Stage::delegated_admin`] for GuardDuty, once: the function then reads its
+    /// services with ListDelegatedServicesForAccount.
+    async fn register_delegated_admin(&self) {
+        let org = aws_sdk_organizations::Client::new(&self.emulator.management_config());
+        let admins = org
+            .list_delegated_administrators()
+            .send()
+            .await
+            .or_fail("ListDelegatedAdministrators");
+        let account = self.delegated_admin();
+        if admins
+            .delegated_administrators()
+            .iter()
+            .any(|a| a.id() == Some(account.as_str()))
+        {
+            return;
+        }
+        org.register_delegated_administrator()
+            .account_id(&account)
+            .service_principal(GUARDDUTY)
+            .send()
+            .await
+            .or_fail("RegisterDelegatedAdministrator");
+    }
+
     /// Puts the organization where a run of `kind` has work to do in every account it looks at.
     async fn prepare(&self, kind: Run) {
         let accounts = self.in_scope();
@@ -372,11 +409,12 @@ impl Stage {
             }
             Run::Departure => self.create_marketplace_role(&departed_account()).await,
             Run::CutShort => {}
+            Run::Guardian => self.register_delegated_admin().await,
         }
     }
 }
 
-/// The three kinds of run that together need every grant.
+/// The kinds of run that together need every grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Run {
     /// Trusted access enabled, the role missing everywhere: observe and create it.
@@ -387,6 +425,9 @@ enum Run {
     Departure,
     /// A sweep whose time runs out before any account: hand the rest on to the continuation queue.
     CutShort,
+    /// A delegated administrator registered for another service: read every delegated
+    /// administrator and its services, and tell.
+    Guardian,
 }
 
 impl Run {
@@ -404,6 +445,7 @@ impl Run {
             Run::Disable => "disable-by-cli.json",
             Run::Departure => "remove-account.json",
             Run::CutShort => "scheduled.json",
+            Run::Guardian => "guardian-register-delegated-admin-guardduty.json",
         })
     }
 }
@@ -544,6 +586,34 @@ async fn the_templates_grant_enough_for_every_run_and_the_run_uses_every_grant()
         cut.to_json_line()
     );
 
+    // WHEN a delegated administrator is registered for another service (GuardDuty)
+    stage.prepare(Run::Guardian).await;
+    let (answer, actions) = stage.invoke(Run::Guardian).await;
+    called.extend(actions);
+
+    // THEN Organizations is asked who administers what, and the change is told, nothing changed
+    let observed = report(answer);
+    assert_eq!(
+        observed.outcome,
+        Outcome::Observed,
+        "{}",
+        observed.to_json_line()
+    );
+    assert!(
+        observed.reason.is_none(),
+        "Organizations confirms the event: {}",
+        observed.to_json_line()
+    );
+    assert!(!observed.notifications.is_empty());
+    assert!(
+        observed
+            .notifications
+            .iter()
+            .all(|n| n.message_id.is_some()),
+        "{}",
+        observed.to_json_line()
+    );
+
     // AND the runs called exactly the actions the execution role is granted: none is missing (they
     // all succeeded) and none is granted for nothing. sts:GetCallerIdentity needs no permission.
     let granted: BTreeSet<String> = policies::actions(&stage.function_policies)
@@ -576,6 +646,8 @@ async fn each_grant_taken_away_makes_the_run_fail_with_access_denied() {
         "organizations:DescribeAccount" => Run::Departure,
         "iam:DeleteServiceLinkedRole" | "iam:GetServiceLinkedRoleDeletionStatus" => Run::Disable,
         "sqs:SendMessage" => Run::CutShort,
+        "organizations:ListDelegatedAdministrators"
+        | "organizations:ListDelegatedServicesForAccount" => Run::Guardian,
         _ => Run::Enable,
     };
     let mut cases: Vec<(Holder, String)> = policies::actions(&stage.function_policies)
