@@ -77,3 +77,66 @@ async fn beyond_one_invocation_the_rest_is_handed_on() {
         "{reached} reached, {left} handed on"
     );
 }
+
+/// A scheduled sweep of `members` + 1 accounts at `latency`, with `expected` as EXPECTED_SERVICES
+/// and two other services enabled, one with a delegated administrator: its simulated time, and
+/// the principals its report says differ.
+async fn timed_sweep(
+    members: usize,
+    latency: Duration,
+    expected: Option<Vec<String>>,
+) -> (Duration, usize) {
+    let cloud = FakeCloud::organization(members);
+    cloud.set_trusted_access(true);
+    {
+        let mut world = cloud.world();
+        world.latency = latency;
+        world.services = [
+            "sso.amazonaws.com".to_string(),
+            "config.amazonaws.com".to_string(),
+        ]
+        .into();
+        world.delegated_admins = vec![marketplace_trusted_access::ports::DelegatedAdmin {
+            account_id: marketplace_trusted_access::fake::member_id(0),
+            name: "security".into(),
+            principals: vec!["config.amazonaws.com".into()],
+        }];
+    }
+    let config = Config {
+        expected_services: expected,
+        ..Config::default()
+    };
+    let started = tokio::time::Instant::now();
+    let report = App::with_ports(config, cloud.ports())
+        .handle(
+            &sample("scheduled.json"),
+            &Invocation::until(Instant::now() + Duration::from_secs(900)),
+        )
+        .await;
+    assert_eq!(report.actions.len(), members + 1);
+    let differing = report.services.as_ref().map_or(0, |s| s.differing.len());
+    (started.elapsed(), differing)
+}
+
+#[tokio::test(start_paused = true)]
+async fn expected_services_add_calls_per_sweep_not_per_account() {
+    let latency = Duration::from_millis(100);
+    let (plain, _) = timed_sweep(10_000, latency, None).await;
+    let expected = vec![
+        marketplace_trusted_access::service::MARKETPLACE
+            .principal
+            .to_string(),
+        "sso.amazonaws.com".to_string(),
+    ];
+    let (watched, differing) = timed_sweep(10_000, latency, Some(expected)).await;
+    assert_eq!(differing, 1, "config.amazonaws.com is not expected");
+    println!(
+        "\n10001 accounts, {latency:?} per call, a sweep: {plain:?}; with EXPECTED_SERVICES: \
+         {watched:?} ({:+.2} %)",
+        (watched.as_secs_f64() / plain.as_secs_f64() - 1.0) * 100.0
+    );
+    assert!(
+        watched.as_secs_f64() <= plain.as_secs_f64() * 1.05,
+        "{watched:?} against {plain:?}"
+    );
+}

@@ -479,6 +479,25 @@ fn the_event_rule_forwards_the_handled_samples_and_not_failed_calls() {
     ] {
         assert!(forwarded(file), "{file} is not forwarded by the rule");
     }
+    // Every other service's trusted access and delegated-administrator changes too (the guardian's
+    // samples, events/guardian-*.json).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+    let mut guardian: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.starts_with("guardian-") && name.ends_with(".json"))
+        .collect();
+    guardian.sort();
+    assert!(!guardian.is_empty(), "no events/guardian-*.json");
+    for file in &guardian {
+        assert!(forwarded(file), "{file} is not forwarded by the rule");
+    }
     for file in [
         "ignored-failed-call.json",
         "ignored-unhandled-event.json",
