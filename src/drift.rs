@@ -4,7 +4,8 @@
 //! message per principal. Delegated administrators are read and reported, and compared with nothing
 //! yet.
 
-use crate::messages::guardian::{Observed, drift_message};
+use crate::messages::About;
+use crate::messages::guardian::drift_message;
 use crate::messages::message::Message;
 use crate::ports::{
     AwsError, DelegatedAdmin, Directory, Drift, DriftSet, DriftTold, EnabledService, StateStore,
@@ -102,7 +103,7 @@ pub async fn watch(
     directory: &dyn Directory,
     state: Option<&dyn StateStore>,
     expected: &[String],
-    o: Observed<'_>,
+    o: About<'_>,
     remind_after: Duration,
 ) -> Watched {
     match read(directory, state).await {

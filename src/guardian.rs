@@ -5,7 +5,8 @@
 
 use crate::error::InvocationError;
 use crate::intake::{Intake, Trigger};
-use crate::messages::guardian::{Observed, compose_observed};
+use crate::messages::About;
+use crate::messages::guardian::compose_observed;
 use crate::notify::{self, Channel};
 use crate::ports::{Directory, OrgIdentity};
 use crate::report::{Ending, Report};
@@ -81,6 +82,7 @@ pub async fn observe(
         trigger,
         dry_run,
     } = seen;
+    let principal = trigger.observed()?;
     let check = match check(directory, trigger).await {
         Ok(check) => check?,
         Err(error) => {
@@ -88,16 +90,13 @@ pub async fn observe(
                 trusted_access: None,
                 error,
             };
-            return Some(Report::build(intake, dry_run, ending));
+            let mut report = Report::build(intake, dry_run, ending);
+            report.service_principal = principal.to_string();
+            return Some(report);
         }
     };
     let messages = match check.holds {
-        true => compose_observed(Observed {
-            trigger,
-            trigger_name: &intake.name,
-            event_id: intake.event_id.as_deref(),
-            organization,
-        }),
+        true => compose_observed(About::of(intake, trigger, organization)),
         false => Vec::new(),
     };
     let contradicted = (!check.holds).then(|| {

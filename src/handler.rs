@@ -8,8 +8,7 @@ use crate::decision::Policy;
 use crate::drift;
 use crate::guardian;
 use crate::intake::{self, Intake, Kind, Trigger};
-use crate::messages::guardian::Observed;
-use crate::messages::{self, Context};
+use crate::messages::{self, About, Context};
 use crate::notify::{self, Channel, Deduplication};
 use crate::ports::ContinuationRequest;
 pub use crate::ports::Ports;
@@ -171,22 +170,14 @@ impl App {
         };
         let watched = match (&self.config.expected_services, trigger) {
             (Some(expected), Trigger::Sweep) => {
-                let o = Observed {
-                    trigger,
-                    trigger_name: &intake.name,
-                    event_id: intake.event_id.as_deref(),
-                    organization: &truth.organization,
-                };
+                let o = About::of(intake, trigger, &truth.organization);
                 let remind = self.config.remind_after;
                 Some(drift::watch(directory, state, expected, o, remind).await)
             }
             _ => None,
         };
         let mut messages = messages::compose(Context {
-            trigger,
-            trigger_name: &intake.name,
-            event_id: intake.event_id.as_deref(),
-            organization: &truth.organization,
+            about: About::of(intake, trigger, &truth.organization),
             outcome: &outcome,
             dry_run,
             policy,

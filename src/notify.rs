@@ -4,7 +4,7 @@
 
 use crate::intake::{Intake, Trigger};
 use crate::messages::message::{Audience, Event, Message};
-use crate::ports::{AwsError, Claim, Publisher, StateStore, StoredMessage, epoch_millis};
+use crate::ports::{AwsError, Claim, Claimant, Publisher, StateStore, StoredMessage, epoch_millis};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tracing::{info, warn};
@@ -261,7 +261,13 @@ async fn claim(
 ) -> Result<Claim, AwsError> {
     let waited_until = tokio::time::Instant::now() + WAIT_FOR_CLAIM;
     loop {
-        let claim = state.claim(key, index, holder, LEASE).await?;
+        let claimant = Claimant {
+            key,
+            index,
+            holder,
+            lease: LEASE,
+        };
+        let claim = state.claim(&claimant).await?;
         let Claim::Busy { until_ms, .. } = claim else {
             return Ok(claim);
         };

@@ -224,6 +224,17 @@ pub fn epoch_millis() -> u64 {
     u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Who claims which stored message, for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct Claimant<'a> {
+    /// The outbox's key, and the message's place in it.
+    pub key: &'a str,
+    pub index: usize,
+    /// The invocation's request id.
+    pub holder: &'a str,
+    pub lease: std::time::Duration,
+}
+
 /// What an attempt to claim a stored message for publishing found (docs/design.md, "State").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
@@ -250,13 +261,7 @@ pub trait StateStore: Send + Sync {
     /// Claims a stored message for `holder` (the invocation's request id) until `lease` from now,
     /// with one conditional write: it succeeds when the message is not published and nobody else
     /// holds a live claim on it; a lapsed claim is taken over.
-    async fn claim(
-        &self,
-        key: &str,
-        index: usize,
-        holder: &str,
-        lease: std::time::Duration,
-    ) -> Result<Claim, AwsError>;
+    async fn claim(&self, claimant: &Claimant<'_>) -> Result<Claim, AwsError>;
     /// Gives up `holder`'s claim on a message it could not publish, so that a retry need not wait
     /// for the lease to end.
     async fn release(&self, key: &str, index: usize, holder: &str) -> Result<(), AwsError>;

@@ -5,7 +5,9 @@
 
 use super::AwsError;
 use crate::messages::message::{Audience, Event, Message, Severity};
-use crate::ports::{Claim, DriftSet, FailureSet, StateStore, StoredMessage, epoch_millis};
+use crate::ports::{
+    Claim, Claimant, DriftSet, FailureSet, StateStore, StoredMessage, epoch_millis,
+};
 use crate::service::MARKETPLACE;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -249,13 +251,13 @@ impl StateStore for StateTable {
         }
     }
 
-    async fn claim(
-        &self,
-        key: &str,
-        index: usize,
-        holder: &str,
-        lease: Duration,
-    ) -> Result<Claim, AwsError> {
+    async fn claim(&self, claimant: &Claimant<'_>) -> Result<Claim, AwsError> {
+        let Claimant {
+            key,
+            index,
+            holder,
+            lease,
+        } = *claimant;
         let now = epoch_millis();
         let claim = HashMap::from([
             ("holder".to_string(), s(holder)),

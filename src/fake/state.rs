@@ -2,10 +2,9 @@
 
 use super::FakeCloud;
 use crate::ports::{
-    AwsError, Claim, DriftSet, FailureSet, StateStore, StoredMessage, epoch_millis,
+    AwsError, Claim, Claimant, DriftSet, FailureSet, StateStore, StoredMessage, epoch_millis,
 };
 use async_trait::async_trait;
-use std::time::Duration;
 
 /// What DynamoDB answers a write whose condition fails.
 fn conflict() -> AwsError {
@@ -32,13 +31,9 @@ impl StateStore for FakeCloud {
         Ok(true)
     }
 
-    async fn claim(
-        &self,
-        key: &str,
-        index: usize,
-        holder: &str,
-        lease: Duration,
-    ) -> Result<Claim, AwsError> {
+    async fn claim(&self, claimant: &Claimant<'_>) -> Result<Claim, AwsError> {
+        let (key, index, holder) = (claimant.key, claimant.index, claimant.holder);
+        let lease = claimant.lease;
         self.call("", "dynamodb:UpdateItem").await?;
         let now = epoch_millis();
         let mut world = self.world();

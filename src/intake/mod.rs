@@ -277,6 +277,18 @@ fn find_key(value: &Value, keys: &[&str]) -> Option<String> {
     }
 }
 
+impl Trigger {
+    /// The principal of a service other than Marketplace that the trigger is about: such a
+    /// trigger is observed and told, never acted on.
+    pub fn observed(&self) -> Option<&str> {
+        match self {
+            Trigger::ServiceAccess { principal, .. }
+            | Trigger::DelegatedAdmin { principal, .. } => Some(principal),
+            _ => None,
+        }
+    }
+}
+
 /// Whether `s` looks like a service principal (`guardduty.amazonaws.com`): a DNS name of lower-case
 /// letters, digits, dots and hyphens. AWS adds services, so it need not be in the catalog.
 pub fn is_principal(s: &str) -> bool {

@@ -96,7 +96,7 @@ impl Body {
                     text,
                     "\n  - … the first {TEXT_LIST_CAP} of {total} are listed; the full list is in the \
                      report of event {} in the function's log group",
-                    cx.event_id.unwrap_or("(no event id)")
+                    cx.about.event_id.unwrap_or("(no event id)")
                 );
             }
         };

@@ -8,15 +8,6 @@ use super::*;
 use crate::catalog::{self, Steps};
 use crate::ports::Drift;
 
-/// What an observed change is, and of which organization.
-#[derive(Debug, Clone, Copy)]
-pub struct Observed<'a> {
-    pub trigger: &'a Trigger,
-    pub trigger_name: &'a str,
-    pub event_id: Option<&'a str>,
-    pub organization: &'a OrgIdentity,
-}
-
 /// The facts block of these messages.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -104,7 +95,7 @@ fn steps_for(steps: Option<&Steps>, audience: Audience, generic: &str) -> String
 }
 
 /// The hand-offs an observed change calls for, routed as docs/design.md, "The guardian", says.
-pub fn compose_observed(o: Observed<'_>) -> Vec<Message> {
+pub fn compose_observed(o: About<'_>) -> Vec<Message> {
     match o.trigger {
         Trigger::ServiceAccess {
             principal,
@@ -122,7 +113,7 @@ pub fn compose_observed(o: Observed<'_>) -> Vec<Message> {
 }
 
 fn service_access(
-    o: Observed<'_>,
+    o: About<'_>,
     service: &Named<'_>,
     enabled: bool,
     origin: &Origin,
@@ -218,7 +209,7 @@ fn service_access(
 }
 
 fn delegated_admin(
-    o: Observed<'_>,
+    o: About<'_>,
     service: &Named<'_>,
     account_id: &str,
     registered: bool,
@@ -270,7 +261,7 @@ fn delegated_admin(
 
 /// A warning that trusted access for `principal` differs from `EXPECTED_SERVICES` (or, with
 /// `drift` `None`, that it matches again), for the Organizations administrator.
-pub fn drift_message(o: Observed<'_>, principal: &str, drift: Option<Drift>) -> Message {
+pub fn drift_message(o: About<'_>, principal: &str, drift: Option<Drift>) -> Message {
     let service = Named::of(principal);
     let org = &o.organization.organization_id;
     let mut b = Body::new();
@@ -347,7 +338,7 @@ pub fn drift_message(o: Observed<'_>, principal: &str, drift: Option<Drift>) -> 
 }
 
 fn facts<'a>(
-    o: Observed<'a>,
+    o: About<'a>,
     event: Event,
     audience: Audience,
     principal: &'a str,
@@ -370,7 +361,7 @@ fn facts<'a>(
 }
 
 fn observed_message(
-    o: Observed<'_>,
+    o: About<'_>,
     (audience, event, severity): (Audience, Event, Severity),
     subject: &str,
     mut body: Body,

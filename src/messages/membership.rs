@@ -25,7 +25,7 @@ pub(super) fn member_role_failed(
     b.para(&format!(
         "The StackSet of this stack could not deploy the member role to {target} of \
          organization {}: {}",
-        cx.organization.organization_id,
+        cx.about.organization.organization_id,
         reason.unwrap_or("CloudFormation gave no reason.")
     ));
     if let Some(arn) = stack_set {
@@ -70,7 +70,7 @@ pub(super) fn departed(
         // reconciled as a member; only drift or failure is worth a message.
         return sweep(cx);
     }
-    let organization = &cx.organization.organization_id;
+    let organization = &cx.about.organization.organization_id;
     let how = match method {
         DepartureMethod::Removed => {
             format!("was removed from organization {organization} by its management account")
@@ -153,7 +153,7 @@ pub(super) fn joined(
     b.para(&format!(
         "AWS account {account_id} joined organization {}{how}; trusted access for AWS Marketplace is enabled, so \
          the account needs the Marketplace service-linked role.",
-        cx.organization.organization_id
+        cx.about.organization.organization_id
     ));
     b.who(origin);
     b.summary(cx);

@@ -7,7 +7,7 @@
 
 use crate::config::Removal;
 use crate::decision::{Action, Membership, Policy};
-use crate::intake::{DepartureMethod, JoinedMethod, Origin, Trigger};
+use crate::intake::{DepartureMethod, Intake, JoinedMethod, Origin, Trigger};
 use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, TrustedAccess};
 use crate::ports::{ErrorKind, OrgIdentity};
 use crate::service::{MARKETPLACE, MARKETPLACE_ROLE};
@@ -67,14 +67,32 @@ pub struct Facts {
     pub unreached_count: usize,
 }
 
-/// What a message speaks of.
+/// What a message is about: the trigger, as the report names it, and the organization.
 #[derive(Debug, Clone, Copy)]
-pub struct Context<'a> {
+pub struct About<'a> {
     pub trigger: &'a Trigger,
     /// The trigger's name and event id, as the report gives them.
     pub trigger_name: &'a str,
     pub event_id: Option<&'a str>,
     pub organization: &'a OrgIdentity,
+}
+
+impl<'a> About<'a> {
+    /// The trigger of `intake`, in `organization`.
+    pub fn of(intake: &'a Intake, trigger: &'a Trigger, organization: &'a OrgIdentity) -> Self {
+        About {
+            trigger,
+            trigger_name: &intake.name,
+            event_id: intake.event_id.as_deref(),
+            organization,
+        }
+    }
+}
+
+/// What a message speaks of.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub about: About<'a>,
     pub outcome: &'a Outcome,
     pub dry_run: bool,
     pub policy: Policy,
@@ -111,7 +129,7 @@ impl Context<'_> {
 pub fn compose(cx: Context<'_>) -> Vec<Message> {
     let o = cx.outcome;
     let has_failures = cx.warnings() > 0;
-    let mut out = match cx.trigger {
+    let mut out = match cx.about.trigger {
         // The event says one thing, Organizations another (a late, replayed or forged event): the
         // hand-off it would call for is not true, so only drift or failure is worth a message.
         Trigger::TrustedAccess { enabled, .. } if *enabled != o.trusted_access => sweep(cx),
@@ -194,10 +212,10 @@ fn message(cx: Context<'_>, h: Header<'_>, mut body: Body) -> Message {
     let facts = Facts {
         event: h.event,
         audience: h.audience,
-        organization: cx.organization.organization_id.clone(),
-        management_account: cx.organization.management_account_id.clone(),
-        trigger: cx.trigger_name.to_string(),
-        event_id: cx.event_id.map(str::to_string),
+        organization: cx.about.organization.organization_id.clone(),
+        management_account: cx.about.organization.management_account_id.clone(),
+        trigger: cx.about.trigger_name.to_string(),
+        event_id: cx.about.event_id.map(str::to_string),
         actor: h.origin.map(|o| o.actor.clone()),
         initiated_by: h
             .origin
@@ -218,7 +236,7 @@ fn message(cx: Context<'_>, h: Header<'_>, mut body: Body) -> Message {
         audience: h.audience,
         event: h.event,
         severity: h.severity,
-        organization: cx.organization.organization_id.clone(),
+        organization: cx.about.organization.organization_id.clone(),
         service: MARKETPLACE.principal.to_string(),
         subject: fit_subject(h.subject),
         body: body.text,
@@ -332,10 +350,12 @@ mod tests {
     fn run<'a>(trigger: &'a Trigger, outcome: &'a Outcome) -> Context<'a> {
         static ORGANIZATION: std::sync::OnceLock<OrgIdentity> = std::sync::OnceLock::new();
         Context {
-            trigger,
-            trigger_name: "EnableAWSServiceAccess",
-            event_id: Some("e-1"),
-            organization: ORGANIZATION.get_or_init(organization),
+            about: About {
+                trigger,
+                trigger_name: "EnableAWSServiceAccess",
+                event_id: Some("e-1"),
+                organization: ORGANIZATION.get_or_init(organization),
+            },
             outcome,
             dry_run: false,
             policy: Policy {

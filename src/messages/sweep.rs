@@ -14,7 +14,7 @@ pub(super) fn recovered(cx: Context<'_>) -> Message {
         "The {} account(s) that earlier sweeps of organization {} could not reconcile are reconciled \
          now: {}{}. Nothing is required of you.",
         cx.recovered.len(),
-        cx.organization.organization_id,
+        cx.about.organization.organization_id,
         shown.join(", "),
         if cx.recovered.len() > TEXT_LIST_CAP {
             ", …"
@@ -47,7 +47,7 @@ pub(super) fn sweep(cx: Context<'_>) -> Vec<Message> {
     if failed == 0 && (changed == 0 || cx.dry_run) {
         return Vec::new();
     }
-    let organization = &cx.organization.organization_id;
+    let organization = &cx.about.organization.organization_id;
     let mut b = Body::new();
     let (event, severity, subject) = if failed > 0 {
         let transient = cx.failures().all(AccountResult::failed_transiently);

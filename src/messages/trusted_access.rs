@@ -8,7 +8,7 @@ pub(super) fn enabled_by_person(cx: Context<'_>, origin: &Origin) -> Message {
     b.para(&format!(
         "Trusted access for AWS Marketplace ({MARKETPLACE_PRINCIPAL}) was enabled in AWS Organizations \
          {organization} with Organizations tools, not from the AWS Marketplace console.",
-        organization = cx.organization.organization_id
+        organization = cx.about.organization.organization_id
     ));
     b.who(origin);
     b.todo(&[
@@ -40,7 +40,7 @@ pub(super) fn enabled_by_marketplace(cx: Context<'_>, origin: &Origin) -> Messag
     b.para(&format!(
         "AWS Marketplace enabled its integration with AWS Organizations {}. The integration is \
          complete; nothing is required of you.",
-        cx.organization.organization_id
+        cx.about.organization.organization_id
     ));
     b.who(origin);
     b.summary(cx);
@@ -59,7 +59,7 @@ pub(super) fn enabled_by_marketplace(cx: Context<'_>, origin: &Origin) -> Messag
 }
 
 pub(super) fn disabled(cx: Context<'_>, origin: &Origin) -> Vec<Message> {
-    let organization = &cx.organization.organization_id;
+    let organization = &cx.about.organization.organization_id;
     if origin.is_marketplace() {
         let mut b = Body::new();
         b.para(&format!(

@@ -260,7 +260,7 @@ def dynamodb_resource(self):
 
 def organizations_resource(self):
     org = self.organizations_backend.org
-    if self._get_action() == "DescribeAccount" and org is not None:
+    if self._get_action() in ("DescribeAccount", "ListDelegatedServicesForAccount") and org is not None:
         account_id = json.loads(self.body or "{}").get("AccountId", "")
         return f"arn:{self.partition}:organizations::{org.master_account_id}:account/{org.id}/{account_id}"
     return "*"

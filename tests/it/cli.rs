@@ -152,7 +152,7 @@ async fn explain_reads_every_sample_as_the_function_does() {
                 let looks = match trigger {
                     // Observed services: no account is looked at.
                     Trigger::ServiceAccess { .. } | Trigger::DelegatedAdmin { .. } => {
-                        json!({"kind": "nothing"})
+                        json!({"kind": "listed", "accounts": []})
                     }
                     Trigger::TrustedAccess { .. }
                     | Trigger::Sweep

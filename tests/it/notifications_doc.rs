@@ -6,7 +6,8 @@ use crate::common::MARKETPLACE_PRINCIPAL;
 use marketplace_trusted_access::config::Removal;
 use marketplace_trusted_access::decision::{Action, Membership, Policy, RoleState};
 use marketplace_trusted_access::intake::{DepartureMethod, JoinedMethod, Origin, Trigger};
-use marketplace_trusted_access::messages::guardian::{Observed, compose_observed, drift_message};
+use marketplace_trusted_access::messages::About;
+use marketplace_trusted_access::messages::guardian::{compose_observed, drift_message};
 use marketplace_trusted_access::messages::{Context, Message, compose};
 use marketplace_trusted_access::outcome::{AccountResult, ActionResult, Failure, Outcome, Step};
 use marketplace_trusted_access::ports::{AccountState, AwsError, Drift, OrgIdentity};
@@ -342,10 +343,12 @@ fn render() -> String {
     for c in &cases {
         let _ = write!(out, "\n## {}\n", c.title);
         let context = Context {
-            trigger: &c.trigger,
-            trigger_name: c.name,
-            event_id: Some(c.event_id),
-            organization: &organization,
+            about: About {
+                trigger: &c.trigger,
+                trigger_name: c.name,
+                event_id: Some(c.event_id),
+                organization: &organization,
+            },
             outcome: &c.outcome,
             dry_run: false,
             policy: Policy {
@@ -439,7 +442,7 @@ fn guardian_cases(out: &mut String, organization: &OrgIdentity) {
     ];
     for (title, name, trigger) in &changes {
         let _ = write!(out, "\n## {title}\n");
-        let observed = Observed {
+        let observed = About {
             trigger,
             trigger_name: name,
             event_id: Some("d8e9f0a1-b2c3-4d4e-9f5a-6b7c8d9e0f1a"),
@@ -450,7 +453,7 @@ fn guardian_cases(out: &mut String, organization: &OrgIdentity) {
         }
     }
     let sweep = Trigger::Sweep;
-    let observed = Observed {
+    let observed = About {
         trigger: &sweep,
         trigger_name: "schedule",
         event_id: Some("53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa"),

@@ -9,7 +9,7 @@ use marketplace_trusted_access::decision::{Action, Membership, Policy, RoleState
 use marketplace_trusted_access::intake::{
     self, DepartureMethod, JoinedMethod, Kind, Origin, Trigger,
 };
-use marketplace_trusted_access::messages::{Context, MESSAGE_LIMIT, SUBJECT_LIMIT, compose};
+use marketplace_trusted_access::messages::{About, Context, MESSAGE_LIMIT, SUBJECT_LIMIT, compose};
 use marketplace_trusted_access::outcome::{AccountResult, ActionResult, Failure, Outcome, Step};
 use marketplace_trusted_access::ports::{AccountState, AwsError, OrgIdentity};
 use proptest::prelude::*;
@@ -79,10 +79,12 @@ proptest! {
             management_account_id: "123456789012".into(),
         };
         let messages = compose(Context {
-            trigger: &trigger,
-            trigger_name: "generated",
-            event_id: Some(&event_id),
-            organization: &organization,
+            about: About {
+                trigger: &trigger,
+                trigger_name: "generated",
+                event_id: Some(&event_id),
+                organization: &organization,
+            },
             outcome: &outcome,
             dry_run,
             policy: Policy {

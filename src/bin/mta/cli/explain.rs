@@ -2,6 +2,7 @@
 //! is `intake::parse`, the function's own; this module only words it and says which accounts the
 //! trigger looks at (`decision::Scope`).
 
+use marketplace_trusted_access::decision::Scope;
 use marketplace_trusted_access::intake::{self, DepartureMethod, Intake, Kind, Origin, Trigger};
 use marketplace_trusted_access::service::MARKETPLACE;
 use serde::Serialize;
@@ -20,6 +21,23 @@ pub enum Looks {
     Account { account: String, departed: bool },
     /// None: the event is ignored, with no AWS call.
     Nothing,
+}
+
+impl From<Scope> for Looks {
+    fn from(scope: Scope) -> Looks {
+        match scope {
+            Scope::Organization => Looks::Organization,
+            Scope::Listed(accounts) => Looks::Listed { accounts },
+            Scope::Named {
+                account_id,
+                departed,
+                ..
+            } => Looks::Account {
+                account: account_id,
+                departed,
+            },
+        }
+    }
 }
 
 /// The explanation of one event.
@@ -102,7 +120,6 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
                     "with Organizations tools, not by AWS Marketplace"
                 }
             ));
-            e.looks_at = Looks::Organization;
             e.at_run_time.push(
                 "whether trusted access is enabled now: Organizations, not the event, decides \
                  each account's role; a contradicted event calls for no hand-off"
@@ -119,7 +136,6 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
                 "trusted access for {principal} was {}: observed and told, never changed",
                 if *enabled { "enabled" } else { "disabled" }
             ));
-            e.looks_at = Looks::Nothing;
             e.at_run_time.push(
                 "whether Organizations lists the service as enabled now: a contradicted event \
                  calls for no hand-off"
@@ -141,7 +157,6 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
                     "deregistered"
                 }
             ));
-            e.looks_at = Looks::Nothing;
             e.at_run_time.push(
                 "whether Organizations lists the account as that service's delegated \
                  administrator now"
@@ -159,10 +174,6 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
                 m => format!(" ({m})"),
             };
             e.what = Some(format!("account {account_id} left the organization{how}"));
-            e.looks_at = Looks::Account {
-                account: account_id.clone(),
-                departed: true,
-            };
             e.at_run_time.push(format!(
                 "whether Organizations still lists {account_id}: if it does, it is a member and \
                  keeps its role; if not, its role is retained unless ON_DEPARTURE=delete"
@@ -179,10 +190,6 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
                 .map(|m| format!(" ({m})"))
                 .unwrap_or_default();
             e.what = Some(format!("account {account_id} joined the organization{how}"));
-            e.looks_at = Looks::Account {
-                account: account_id.clone(),
-                departed: false,
-            };
             e.at_run_time.push(format!(
                 "whether {account_id} is an ACTIVE member and trusted access is enabled: then \
                  its role is created"
@@ -203,10 +210,6 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
                     reason.as_deref().unwrap_or("no reason given")
                 )
             });
-            e.looks_at = Looks::Account {
-                account: account_id.clone(),
-                departed: false,
-            };
             e.at_run_time.push(format!(
                 "whether {account_id} is an ACTIVE member and trusted access is enabled: then its \
                  role is created and the Organizations administrator told once"
@@ -224,9 +227,6 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
                 stack_set.as_deref().unwrap_or("(unnamed)"),
                 reason.as_deref().unwrap_or("no reason given")
             ));
-            e.looks_at = Looks::Listed {
-                accounts: Vec::new(),
-            };
             e.at_run_time.push(
                 "nothing to reconcile; the Organizations administrator is warned once".to_string(),
             );
@@ -237,15 +237,11 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
                 "attempt {} of the run started by {} {}: the accounts it had not finished",
                 request.attempt, request.trigger, request.event_id
             ));
-            e.looks_at = Looks::Listed {
-                accounts: request.accounts.clone(),
-            };
         }
         Trigger::Sweep => {
             e.what = Some("the scheduled sweep: drift detection across the organization".into());
-            e.looks_at = Looks::Organization;
         }
-        Trigger::Command { dry_run, accounts } => {
+        Trigger::Command { dry_run, .. } => {
             e.dry_run = *dry_run;
             e.what = Some(format!(
                 "an operator's reconcile command{}",
@@ -255,14 +251,10 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
                     ""
                 }
             ));
-            e.looks_at = match accounts {
-                Some(ids) => Looks::Listed {
-                    accounts: ids.clone(),
-                },
-                None => Looks::Organization,
-            };
         }
     }
+    // Which accounts a run looks at is the trigger's own scope, as the function derives it.
+    e.looks_at = Looks::from(trigger.scope());
     if let (None, Some(recorded)) = (management_account, &intake.recorded_in) {
         e.at_run_time.insert(
             0,

@@ -236,16 +236,8 @@ async fn status(args: StatusArgs) -> Result<Exit, CliError> {
             on_disable: Removal::Retain,
             on_departure: Removal::Retain,
         };
-        let cx = RunContext {
-            ports: &ports,
-            truth: &truth,
-            progress: &progress,
-            interrupt: &interrupt,
-        };
-        let pass = Pass {
-            dry_run: true,
-            label: "status",
-        };
+        let cx = RunContext::new(&ports, &truth, &progress, &interrupt);
+        let pass = Pass::STATUS;
         let outcome = run::reconcile(&cx, targets.clone(), policy, c.concurrency, pass).await;
         Ok::<_, CliError>((truth, targets, outcome))
     }
@@ -278,16 +270,8 @@ async fn plan(run: RunArgs) -> Result<Exit, CliError> {
     let scopes = run::scopes_of(&run);
     let ran = async {
         let (ports, truth) = connect(&run.common, &scopes, &progress).await?;
-        let cx = RunContext {
-            ports: &ports,
-            truth: &truth,
-            progress: &progress,
-            interrupt: &interrupt,
-        };
-        let pass = Pass {
-            dry_run: true,
-            label: "plan",
-        };
+        let cx = RunContext::new(&ports, &truth, &progress, &interrupt);
+        let pass = Pass::PLAN;
         Ok::<_, CliError>(run::reconcile_and_report(&run, &cx, &scopes, pass).await)
     }
     .await;
@@ -314,16 +298,8 @@ async fn apply(args: ApplyArgs) -> Result<Exit, CliError> {
     let ran = async {
         let (ports, mut truth) = connect(&run.common, &scopes, &progress).await?;
         if !args.yes {
-            let cx = RunContext {
-                ports: &ports,
-                truth: &truth,
-                progress: &progress,
-                interrupt: &interrupt,
-            };
-            let pass = Pass {
-                dry_run: true,
-                label: "plan",
-            };
+            let cx = RunContext::new(&ports, &truth, &progress, &interrupt);
+            let pass = Pass::PLAN;
             let plan = run::reconcile_and_report(run, &cx, &scopes, pass).await;
             progress.clear();
             if interrupt.interrupted() {
@@ -352,16 +328,8 @@ async fn apply(args: ApplyArgs) -> Result<Exit, CliError> {
             progress.reading("the organization");
             truth = session::read_truth(&ports, &scopes).await?;
         }
-        let cx = RunContext {
-            ports: &ports,
-            truth: &truth,
-            progress: &progress,
-            interrupt: &interrupt,
-        };
-        let pass = Pass {
-            dry_run: false,
-            label: "apply",
-        };
+        let cx = RunContext::new(&ports, &truth, &progress, &interrupt);
+        let pass = Pass::APPLY;
         let report = run::reconcile_and_report(run, &cx, &scopes, pass).await;
         Ok(Some((report, Run::Apply)))
     }
@@ -502,39 +470,28 @@ mod tests {
     }
 
     #[test]
-    fn plan_is_out_of_place_when_it_would_change_or_could_not_check() {
-        assert_eq!(
-            plan_exit(&report(ReportOutcome::Reconciled, 0), false),
-            Exit::InPlace
-        );
-        assert_eq!(
-            plan_exit(&report(ReportOutcome::Reconciled, 2), false),
-            Exit::OutOfPlace
-        );
-        assert_eq!(
-            plan_exit(&report(ReportOutcome::Failed, 0), false),
-            Exit::OutOfPlace
-        );
-        assert_eq!(
-            plan_exit(&report(ReportOutcome::Reconciled, 0), true),
-            Exit::Interrupted
-        );
-    }
-
-    #[test]
-    fn apply_succeeds_only_when_reconciled() {
-        assert_eq!(
-            apply_exit(&report(ReportOutcome::Reconciled, 0), false),
-            Exit::InPlace
-        );
-        assert_eq!(
-            apply_exit(&report(ReportOutcome::Failed, 0), false),
-            Exit::OutOfPlace
-        );
-        assert_eq!(
-            apply_exit(&report(ReportOutcome::Incomplete, 0), true),
-            Exit::Interrupted
-        );
+    fn plan_is_out_of_place_when_it_would_change_or_could_not_check_and_apply_succeeds_only_when_reconciled()
+     {
+        use ReportOutcome::{Failed, Incomplete, Reconciled};
+        let plans = [
+            ((Reconciled, 0, false), Exit::InPlace),
+            ((Reconciled, 2, false), Exit::OutOfPlace),
+            ((Failed, 0, false), Exit::OutOfPlace),
+            ((Reconciled, 0, true), Exit::Interrupted),
+        ];
+        for ((outcome, planned, interrupted), exit) in plans {
+            let r = report(outcome, planned);
+            assert_eq!(plan_exit(&r, interrupted), exit, "{outcome:?} {planned}");
+        }
+        let applies = [
+            ((Reconciled, false), Exit::InPlace),
+            ((Failed, false), Exit::OutOfPlace),
+            ((Incomplete, true), Exit::Interrupted),
+        ];
+        for ((outcome, interrupted), exit) in applies {
+            let r = report(outcome, 0);
+            assert_eq!(apply_exit(&r, interrupted), exit, "{outcome:?}");
+        }
     }
 
     #[test]

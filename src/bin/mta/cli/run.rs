@@ -6,7 +6,7 @@ use super::progress::{Interrupt, Progress};
 use super::session::{Ports, Truth};
 use marketplace_trusted_access::decision::{Policy, Scope, Target};
 use marketplace_trusted_access::intake::{self, Kind};
-use marketplace_trusted_access::messages::{self, Context};
+use marketplace_trusted_access::messages::{self, About, Context};
 use marketplace_trusted_access::notify::{self, Deduplication};
 use marketplace_trusted_access::outcome::{AccountResult, Outcome};
 use marketplace_trusted_access::reconcile::{Reconciler, Session};
@@ -26,11 +26,42 @@ pub struct RunContext<'a> {
     pub interrupt: &'a Interrupt,
 }
 
+impl<'a> RunContext<'a> {
+    pub fn new(
+        ports: &'a Ports,
+        truth: &'a Truth,
+        progress: &'a Progress,
+        interrupt: &'a Interrupt,
+    ) -> Self {
+        RunContext {
+            ports,
+            truth,
+            progress,
+            interrupt,
+        }
+    }
+}
+
 /// One pass over the accounts: a plan (`dry_run`) or the changes, named on the progress bar.
 #[derive(Debug, Clone, Copy)]
 pub struct Pass {
     pub dry_run: bool,
     pub label: &'static str,
+}
+
+impl Pass {
+    pub const STATUS: Pass = Pass {
+        dry_run: true,
+        label: "status",
+    };
+    pub const PLAN: Pass = Pass {
+        dry_run: true,
+        label: "plan",
+    };
+    pub const APPLY: Pass = Pass {
+        dry_run: false,
+        label: "apply",
+    };
 }
 
 /// The session name the member accounts' CloudTrail shows: `mta-cli-<unix time>`.
@@ -155,10 +186,7 @@ pub async fn reconcile_and_report(
         );
     };
     let messages = messages::compose(Context {
-        trigger,
-        trigger_name: &intake.name,
-        event_id: intake.event_id.as_deref(),
-        organization: &truth.organization,
+        about: About::of(&intake, trigger, &truth.organization),
         outcome: &outcome,
         dry_run,
         policy,
