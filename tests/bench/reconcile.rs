@@ -7,7 +7,7 @@
 //! checks, on a tiny organization, that the benchmark still works.
 
 #[path = "../it/common/mod.rs"]
-#[allow(dead_code)] // the bench uses a few of the test helpers
+#[expect(dead_code, reason = "the bench uses a few of the test helpers")]
 mod common;
 
 use common::proxy::CountingProxy;

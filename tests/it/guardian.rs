@@ -240,3 +240,91 @@ async fn a_service_enabled_behind_the_functions_back_is_warned_at_the_next_sweep
     invoke(function.port, &sweep(5), &function.log).await;
     assert!(drift(&subscribers.drain().await).is_empty());
 }
+
+/// The routing of docs/design.md, "The guardian", on fakes: who hears what, how urgently, for each
+/// kind of change; and no role written for any service but Marketplace.
+#[tokio::test]
+async fn the_guardian_routes_each_change_and_writes_nothing() {
+    use marketplace_trusted_access::fake::{FakeCloud, is_mutating};
+    use marketplace_trusted_access::handler::App;
+    let cloud = FakeCloud::organization(2);
+    cloud.world().services = [
+        "config.amazonaws.com".to_string(),
+        "guardduty.amazonaws.com".to_string(),
+    ]
+    .into();
+    let app = App::with_ports(Default::default(), cloud.ports());
+    let by_service = |name: &str, principal: &str| {
+        let mut event = crate::common::sample(name);
+        event["detail"]["userIdentity"] =
+            serde_json::json!({"accountId": "123456789012", "invokedBy": principal});
+        event["detail"]["sourceIPAddress"] = principal.into();
+        event["detail"]["userAgent"] = principal.into();
+        event["detail"]["eventID"] = format!("by-{principal}").into();
+        event
+    };
+    let cases = [
+        // (event, expected (audience, severity) pairs)
+        (
+            crate::common::sample("guardian-disable-sso-by-cli.json"),
+            vec![
+                ("organizations-admin", "warning"),
+                ("service-admin", "warning"),
+            ],
+        ),
+        (
+            crate::common::sample("guardian-enable-config-by-cli.json"),
+            vec![
+                ("organizations-admin", "info"),
+                ("service-admin", "action-required"),
+            ],
+        ),
+        (
+            by_service(
+                "guardian-enable-guardduty-by-cli.json",
+                "guardduty.amazonaws.com",
+            ),
+            vec![("organizations-admin", "info")],
+        ),
+        (
+            by_service("guardian-disable-sso-by-cli.json", "sso.amazonaws.com"),
+            vec![("organizations-admin", "info")],
+        ),
+    ];
+    for (event, expected) in cases {
+        let before = cloud.world().published.len();
+        let report = app.handle(&event, &crate::common::no_deadline()).await;
+        assert_eq!(
+            report.outcome,
+            marketplace_trusted_access::report::ReportOutcome::Observed
+        );
+        let told: Vec<(&str, &str)> = cloud.world().published[before..]
+            .iter()
+            .map(|m| (m.audience.as_str(), m.severity.as_str()))
+            .collect();
+        assert_eq!(told, expected, "{}", report.to_json_line());
+    }
+    // An event Organizations contradicts (CloudTrail is not enabled here, the event says it was
+    // enabled) is told to nobody.
+    let mut stale = crate::common::sample("guardian-enable-guardduty-by-cli.json");
+    stale["detail"]["requestParameters"]["servicePrincipal"] = "cloudtrail.amazonaws.com".into();
+    stale["detail"]["eventID"] = "stale".into();
+    let before = cloud.world().published.len();
+    let report = app.handle(&stale, &crate::common::no_deadline()).await;
+    assert!(report.reason.is_some_and(|r| r.contains("out of date")));
+    assert_eq!(cloud.world().published.len(), before);
+    // Only the topic and the state table were written: no role, anywhere.
+    let writes: Vec<&str> = cloud
+        .world()
+        .calls
+        .iter()
+        .map(|(_, c)| *c)
+        .filter(|c| is_mutating(c))
+        .collect();
+    assert!(
+        writes
+            .iter()
+            .all(|c| c.starts_with("sns:") || c.starts_with("dynamodb:")),
+        "{writes:?}"
+    );
+}

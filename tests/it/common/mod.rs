@@ -95,7 +95,7 @@ enum Process {
     /// Started by one test, killed when dropped.
     Own(Child),
     /// The shared one: it exits when this test binary does, as its standard input then closes.
-    Shared(#[allow(dead_code)] std::process::ChildStdin),
+    Shared { _stdin: std::process::ChildStdin },
 }
 
 /// What [`Emulator::seed_organization`] created.
@@ -181,7 +181,7 @@ impl Emulator {
             ),
         };
         Emulator {
-            process: Process::Shared(stdin),
+            process: Process::Shared { _stdin: stdin },
             endpoint,
         }
     }

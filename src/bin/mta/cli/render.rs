@@ -25,7 +25,7 @@ pub fn report_text(report: &Report, run: Run) -> String {
     let mut out = format!(
         "{title}: trusted access for {} is {trusted}; outcome {}\n\n",
         report.service_principal,
-        outcome_word(report.outcome)
+        word(report.outcome)
     );
     let mut table = Table::new(["ACCOUNT", "ACTION", "RESULT", "DETAIL"]);
     for a in &report.actions {
@@ -38,7 +38,7 @@ pub fn report_text(report: &Report, run: Run) -> String {
         };
         table.row(vec![
             a.account_id.clone(),
-            action_word(a.action).into(),
+            word(a.action),
             result.into(),
             a.detail.clone().unwrap_or_default(),
         ]);
@@ -103,21 +103,10 @@ pub fn report_text(report: &Report, run: Run) -> String {
     out
 }
 
-fn outcome_word(o: ReportOutcome) -> &'static str {
-    match o {
-        ReportOutcome::Reconciled => "reconciled",
-        ReportOutcome::Ignored => "ignored",
-        ReportOutcome::Incomplete => "incomplete",
-        ReportOutcome::Failed => "failed",
-        ReportOutcome::Observed => "observed",
-    }
-}
-
-fn action_word(a: Action) -> &'static str {
-    match a {
-        Action::Create => "create",
-        Action::Delete => "delete",
-        Action::Keep => "keep",
-        Action::Skip => "skip",
-    }
+/// A value as the report's JSON spells it: the one way an enum becomes text.
+fn word(value: impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
