@@ -1,18 +1,18 @@
 //! Keeps the AWS Marketplace service-linked role where AWS Organizations trusted access says it must
-//! be, and tells the Organizations and Marketplace administrators what happened and what to do next.
-//! `docs/design.md` explains the design; this is where each part lives:
+//! be, guards trusted access and delegated administrators for every other service, and tells each
+//! administrator what happened and what to do next. `docs/design.md` explains the design
+//! ("Architecture" maps every module); in the order of an invocation:
 //!
 //! - [`intake`]: events and commands parsed into triggers, or ignored with a reason;
-//! - [`decision`]: the pure per-account decision, and which accounts a trigger looks at;
-//! - [`reconcile`]: observe, decide and act across accounts, bounded and deadline-aware;
-//! - [`outcome`]: what a reconciliation found and did, as typed values;
-//! - [`messages`]: the wording of every hand-off, from the outcome;
-//! - [`notify`]: delivering the hand-offs;
-//! - [`report`]: the report every invocation returns, built from the outcome; [`metrics`]: its
-//!   figures as CloudWatch metrics;
-//! - [`handler`]: one invocation, end to end;
-//! - [`ports`]: the seams to AWS; [`aws`]: the adapters, the only code that calls AWS;
-//!   [`fake`]: in-memory adapters for tests and benchmarks;
+//! - [`truth`]: what Organizations says, read once; [`guardian`]: other services, observed;
+//! - [`decision`], [`reconcile`], [`outcome`]: the per-account decision, acted on, as typed values;
+//! - [`continuation`], [`sweep_memory`], [`drift`]: the rest of a run, and what a sweep remembers;
+//! - [`messages`], [`notify`]: the wording of every hand-off, and its delivery through the outbox;
+//! - [`report`], [`metrics`]: the report every invocation returns, and its figures;
+//! - [`handler`]: one invocation, end to end; [`invocation`]: its deadline;
+//! - [`catalog`], [`service`]: every service as data, and AWS Marketplace's entry;
+//! - [`ports`], [`error`]: the seams to AWS and the shared errors; [`aws`]: the adapters, the only
+//!   code that calls AWS; `fake` (feature `test-util`): in-memory adapters for tests and benches;
 //! - [`config`]: the environment, validated once.
 
 pub mod aws;

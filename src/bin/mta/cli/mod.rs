@@ -1,5 +1,5 @@
 //! `mta`, the operator's command line (README.md, "From your laptop"): the function's intake, decision, reconciler and
-//! report, run from a person's own credentials. `src/bin/mta.rs` only parses the arguments and exits
+//! report, run from a person's own credentials. `src/bin/mta/main.rs` only parses the arguments and exits
 //! with the code [`run`] returns.
 //!
 //! - [`args`]: the command line, checked with the library's own validation;
