@@ -4,7 +4,7 @@
 use super::table::Table;
 use marketplace_trusted_access::decision::Action;
 use marketplace_trusted_access::outcome::ActionResult;
-use marketplace_trusted_access::report::{Report, ReportOutcome};
+use marketplace_trusted_access::report::Report;
 
 /// Which run a report comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
