@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 /// SNS allows 100 characters in a subject.
 pub const SUBJECT_LIMIT: usize = 100;
-/// SNS allows 256 KiB in a message, attributes included.
+/// SNS allows 256 KiB in a message, attributes included. A topic's `MaximumMessageSize` may be raised
+/// to 1 MiB, but such a topic delivers only to Firehose, SQS and Lambda, not to e-mail ("Publishing
+/// large messages with Amazon SNS", https://docs.aws.amazon.com/sns/latest/dg/large-message-payloads.html).
 pub const MESSAGE_LIMIT: usize = 256 * 1024;
 /// Who a message is for (the `audience` attribute that subscriptions filter on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

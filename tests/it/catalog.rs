@@ -7,7 +7,6 @@ use marketplace_trusted_access::catalog::{self, EnableWith, SERVICES, Service};
 use marketplace_trusted_access::service;
 use std::collections::BTreeSet;
 use std::fmt::Write;
-use std::path::Path;
 
 /// The principals the emulator (moto) accepts for EnableAWSServiceAccess, spelled as moto spells
 /// them, the stray trailing dot of one included.
@@ -318,16 +317,8 @@ fn render() -> String {
 
 #[test]
 fn the_committed_catalog_document_is_what_the_catalog_renders() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/catalog.md");
     let rendered = render();
-    if std::env::var_os("UPDATE_DOCS").is_some() {
-        std::fs::write(&path, &rendered).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == rendered,
-        "docs/catalog.md is stale: run `UPDATE_DOCS=1 cargo test --test it catalog`"
-    );
+    crate::common::assert_generated("docs/catalog.md", &rendered, "catalog");
     for s in SERVICES {
         assert!(
             rendered.contains(&format!("<a id=\"{}\"></a>\n\n## {}\n", s.id, s.name)),

@@ -12,7 +12,6 @@ use marketplace_trusted_access::messages::{Context, Message, compose};
 use marketplace_trusted_access::outcome::{AccountResult, ActionResult, Failure, Outcome, Step};
 use marketplace_trusted_access::ports::{AccountState, AwsError, Drift, OrgIdentity};
 use std::fmt::Write;
-use std::path::Path;
 
 fn person() -> Origin {
     Origin {
@@ -483,16 +482,8 @@ fn guardian_cases(out: &mut String, organization: &OrgIdentity) {
 
 #[test]
 fn the_committed_examples_are_what_the_code_renders() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/notifications.md");
     let rendered = render();
-    if std::env::var_os("UPDATE_DOCS").is_some() {
-        std::fs::write(&path, &rendered).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == rendered,
-        "docs/notifications.md is stale: run `UPDATE_DOCS=1 cargo test --test it notifications_doc`"
-    );
+    crate::common::assert_generated("docs/notifications.md", &rendered, "notifications_doc");
     for situation in [
         "marketplace-admin",
         "organizations-admin",

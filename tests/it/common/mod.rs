@@ -605,3 +605,17 @@ pub async fn remove_account(emulator: &Emulator, account_id: &str) -> serde_json
     event["detail"]["requestParameters"]["accountId"] = account_id.into();
     event
 }
+
+/// A generated document under `docs/` is what the code renders now: `UPDATE_DOCS=1` rewrites it,
+/// and the test `filter` of `cargo test --test it` names the test that does.
+pub fn assert_generated(doc: &str, rendered: &str, filter: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(doc);
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, rendered).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == rendered,
+        "{doc} is stale: run `UPDATE_DOCS=1 cargo test --test it {filter}`"
+    );
+}
