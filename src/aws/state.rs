@@ -300,10 +300,17 @@ impl StateStore for StateTable {
                 if let Some(id) = published {
                     return Ok(Claim::Published(id.clone()));
                 }
-                let claim = item
+                // No claim any more: its holder gave it up in between. As a lapsed one, it is
+                // claimed again at once.
+                let Some(claim) = item
                     .get(&claim_attribute(index))
                     .and_then(|v| v.as_m().ok())
-                    .ok_or_else(|| corrupt("claim"))?;
+                else {
+                    return Ok(Claim::Busy {
+                        holder: String::new(),
+                        until_ms: 0,
+                    });
+                };
                 let field = |name: &str| claim.get(name).and_then(|v| v.as_s().or(v.as_n()).ok());
                 Ok(Claim::Busy {
                     holder: field("holder").cloned().unwrap_or_default(),
