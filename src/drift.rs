@@ -4,6 +4,7 @@
 //! message per principal. Delegated administrators are read and reported, and compared with nothing
 //! yet.
 
+use crate::intake::same_principal;
 use crate::messages::About;
 use crate::messages::guardian::drift_message;
 use crate::messages::message::Message;
@@ -46,15 +47,16 @@ pub struct Watched {
 }
 
 /// How the services Organizations lists differ from the expected ones.
+/// Principals compare without case and without a trailing dot, as `EXPECTED_SERVICES` is read.
 pub fn compare(expected: &[String], enabled: &[EnabledService]) -> BTreeMap<String, Drift> {
-    let on = |p: &String| enabled.iter().any(|s| s.principal == *p);
+    let on = |p: &String| enabled.iter().any(|s| same_principal(&s.principal, p));
     let missing = expected
         .iter()
         .filter(|p| !on(p))
         .map(|p| (p.clone(), Drift::Missing));
     let unexpected = enabled
         .iter()
-        .filter(|s| !expected.contains(&s.principal))
+        .filter(|s| !expected.iter().any(|e| same_principal(e, &s.principal)))
         .map(|s| (s.principal.clone(), Drift::Unexpected));
     missing.chain(unexpected).collect()
 }

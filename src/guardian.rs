@@ -4,7 +4,7 @@
 //! calls for no hand-off.
 
 use crate::error::InvocationError;
-use crate::intake::{Intake, Trigger};
+use crate::intake::{Intake, Trigger, same_principal};
 use crate::messages::About;
 use crate::messages::guardian::compose_observed;
 use crate::notify::{self, Channel};
@@ -34,7 +34,9 @@ async fn check<'a>(
             principal, enabled, ..
         } => {
             let services = directory.enabled_services().await.map_err(unreadable)?;
-            let now = services.iter().any(|s| s.principal == *principal);
+            let now = services
+                .iter()
+                .any(|s| same_principal(&s.principal, principal));
             Some(Check {
                 principal,
                 trusted_access: Some(now),

@@ -298,6 +298,13 @@ pub fn is_principal(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
 }
 
+/// Whether two spellings name the same service principal: case aside, and one trailing dot aside
+/// (the emulator lists one principal with a stray dot).
+pub fn same_principal(a: &str, b: &str) -> bool {
+    let plain = |p: &str| p.strip_suffix('.').unwrap_or(p).to_ascii_lowercase();
+    plain(a) == plain(b)
+}
+
 /// Whether `s` is a 12-digit AWS account id.
 pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
