@@ -14,7 +14,7 @@ import time
 import boto3
 
 PRINCIPAL = "license-management.marketplace.amazonaws.com"
-AUDIENCES = ["organizations-admin", "marketplace-admin", "account-admin"]
+AUDIENCES = ["organizations-admin", "marketplace-admin", "account-admin", "service-admin"]
 
 
 def client(name):
