@@ -299,7 +299,7 @@ pub const MAX_ATTEMPTS: u32 = 5;
 
 /// A continuation's `attempt`, from a message anyone with access to the queue could have written:
 /// a whole number (or its digits as a string) is held within `1..=MAX_ATTEMPTS`, a fraction is
-/// rounded down first, and anything else (`null`, text, a missing field is rejected by serde) reads
+/// rounded down first, and anything else (`null`, text, infinity; a missing field is rejected by serde) reads
 /// as the last attempt, so that a message whose place in its chain is unknown cannot lengthen it.
 fn read_attempt<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
     use serde::Deserialize;
@@ -315,9 +315,7 @@ fn read_attempt<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32
     };
     Ok(match number {
         Some(n) if n.is_finite() => n.floor().clamp(1.0, f64::from(MAX_ATTEMPTS)) as u32,
-        Some(n) if n == f64::INFINITY => MAX_ATTEMPTS,
-        Some(_) => 1,
-        None => MAX_ATTEMPTS,
+        _ => MAX_ATTEMPTS,
     })
 }
 

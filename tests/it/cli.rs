@@ -796,9 +796,8 @@ async fn plan_changes_nothing_and_apply_converges_then_status_exits_0() {
     }
 }
 
-#[tokio::test]
-async fn a_permission_taken_away_is_named() {
-    let (emulator, _org) = organization(1, 0).await;
+/// `mta`, run as an IAM user that may do everything but `action`, with IAM enforced.
+async fn operator_denied(emulator: &Emulator, action: &str) -> tokio::process::Command {
     let iam = aws_sdk_iam::Client::new(&emulator.management_config());
     iam.create_user()
         .user_name("operator")
@@ -807,11 +806,11 @@ async fn a_permission_taken_away_is_named() {
         .or_fail("CreateUser");
     let policy = json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "*", "Resource": "*"},
-        {"Effect": "Deny", "Action": "organizations:ListAccounts", "Resource": "*"}
+        {"Effect": "Deny", "Action": action, "Resource": "*"}
     ]});
     iam.put_user_policy()
         .user_name("operator")
-        .policy_name("all-but-list-accounts")
+        .policy_name("all-but-one")
         .policy_document(policy.to_string())
         .send()
         .await
@@ -826,8 +825,15 @@ async fn a_permission_taken_away_is_named() {
     emulator.enforce_iam(true).await;
     let mut c = mta_command(emulator.endpoint(), false);
     c.env("AWS_ACCESS_KEY_ID", key.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", key.secret_access_key())
-        .args(["status"]);
+        .env("AWS_SECRET_ACCESS_KEY", key.secret_access_key());
+    c
+}
+
+#[tokio::test]
+async fn a_permission_taken_away_is_named() {
+    let (emulator, _org) = organization(1, 0).await;
+    let mut c = operator_denied(&emulator, "organizations:ListAccounts").await;
+    c.args(["status"]);
     let run = finish(c).await;
     emulator.enforce_iam(false).await;
     assert_eq!(run.code, 3, "{run:?}");
@@ -1065,35 +1071,8 @@ async fn services_exits_1_on_a_missing_or_unexpected_service() {
 #[tokio::test]
 async fn services_exits_3_naming_the_action_refused() {
     let (emulator, _org) = organization_with_services().await;
-    let iam = aws_sdk_iam::Client::new(&emulator.management_config());
-    iam.create_user()
-        .user_name("operator")
-        .send()
-        .await
-        .or_fail("CreateUser");
-    let policy = json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "*", "Resource": "*"},
-        {"Effect": "Deny", "Action": "organizations:ListDelegatedAdministrators", "Resource": "*"}
-    ]});
-    iam.put_user_policy()
-        .user_name("operator")
-        .policy_name("all-but-list-delegated-administrators")
-        .policy_document(policy.to_string())
-        .send()
-        .await
-        .or_fail("PutUserPolicy");
-    let key = iam
-        .create_access_key()
-        .user_name("operator")
-        .send()
-        .await
-        .or_fail("CreateAccessKey");
-    let key = key.access_key().expect("access key");
-    emulator.enforce_iam(true).await;
-    let mut c = mta_command(emulator.endpoint(), false);
-    c.env("AWS_ACCESS_KEY_ID", key.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", key.secret_access_key())
-        .args(["services", "--json"]);
+    let mut c = operator_denied(&emulator, "organizations:ListDelegatedAdministrators").await;
+    c.args(["services", "--json"]);
     let run = finish(c).await;
     emulator.enforce_iam(false).await;
     assert_eq!(run.code, 3, "{run:?}");

@@ -23,6 +23,24 @@ fn person() -> Origin {
     }
 }
 
+/// The outcome of a departure: the account is no longer in the organization; its role is kept.
+fn departed(id: &str) -> Outcome {
+    Outcome {
+        trusted_access: true,
+        accounts: vec![AccountResult {
+            state: None,
+            ..account(
+                id,
+                Action::Keep,
+                ActionResult::Done,
+                Membership::Departed,
+                None,
+            )
+        }],
+        unreached: Vec::new(),
+    }
+}
+
 fn marketplace() -> Origin {
     Origin {
         actor: "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b/priya.nair".into(),
@@ -152,20 +170,7 @@ fn render() -> String {
         },
         name: "RemoveAccountFromOrganization",
         event_id: "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9",
-        outcome: Outcome {
-            trusted_access: true,
-            accounts: vec![AccountResult {
-                state: None,
-                ..account(
-                    "210987654321",
-                    Action::Keep,
-                    ActionResult::Done,
-                    Membership::Departed,
-                    None,
-                )
-            }],
-            unreached: Vec::new(),
-        },
+        outcome: departed("210987654321"),
         recovered: Vec::new(),
     });
     let organizations = Origin {
@@ -303,20 +308,7 @@ fn render() -> String {
         },
         name: "AccountDepartedOrganization",
         event_id: "7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d0e",
-        outcome: Outcome {
-            trusted_access: true,
-            accounts: vec![AccountResult {
-                state: None,
-                ..account(
-                    "777788889999",
-                    Action::Keep,
-                    ActionResult::Done,
-                    Membership::Departed,
-                    None,
-                )
-            }],
-            unreached: Vec::new(),
-        },
+        outcome: departed("777788889999"),
         recovered: Vec::new(),
     });
     cases.push(Case {
