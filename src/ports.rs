@@ -299,8 +299,9 @@ pub const MAX_ATTEMPTS: u32 = 5;
 
 /// A continuation's `attempt`, from a message anyone with access to the queue could have written:
 /// a whole number (or its digits as a string) is held within `1..=MAX_ATTEMPTS`, a fraction is
-/// rounded down first, and anything else (`null`, text, infinity; a missing field is rejected by serde) reads
-/// as the last attempt, so that a message whose place in its chain is unknown cannot lengthen it.
+/// rounded down first, and anything else (`null`, text, infinity; a missing field is rejected by
+/// serde) reads as the last attempt, so that a message whose place in its chain is unknown cannot
+/// lengthen it.
 fn read_attempt<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
     use serde::Deserialize;
     let value = serde_json::Value::deserialize(deserializer)?;
