@@ -9,7 +9,7 @@ use crate::drift;
 use crate::guardian;
 use crate::intake::{self, Intake, Kind, Trigger};
 use crate::messages::{self, About, Context};
-use crate::notify::{self, Channel, Deduplication};
+use crate::notify::{self, Channel, Deduplication, Topics};
 use crate::ports::ContinuationRequest;
 pub use crate::ports::Ports;
 use crate::reconcile::{Reconciler, Session};
@@ -110,7 +110,10 @@ impl App {
         let live = !dry_run && self.ports.publisher.is_some();
         let state = self.ports.state.as_deref().filter(|_| live);
         let channel = Channel {
-            publisher: self.ports.publisher.as_deref().filter(|_| !dry_run),
+            topics: Topics {
+                text: self.ports.publisher.as_deref().filter(|_| !dry_run),
+                chat: self.ports.chat.as_deref().filter(|_| !dry_run),
+            },
             state,
             holder: &invocation.request_id,
         };

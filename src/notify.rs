@@ -3,7 +3,7 @@
 //! table, a trigger's messages go through its outbox, so that each is published once.
 
 use crate::intake::{Intake, Trigger};
-use crate::messages::message::{Audience, Event, Message};
+use crate::messages::message::{Audience, Event, Format, Message};
 use crate::ports::{AwsError, Claim, Claimant, Publisher, StateStore, StoredMessage, epoch_millis};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -37,23 +37,26 @@ pub enum DeliveryStatus {
     Failed,
 }
 
-/// One message's delivery.
+/// One copy of a message, and its delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     pub audience: Audience,
     pub event: Event,
     pub subject: String,
+    /// The text for e-mail, or the chat copy.
+    pub format: Format,
     pub message_id: Option<String>,
     pub status: DeliveryStatus,
     pub error: Option<AwsError>,
 }
 
 impl Delivery {
-    fn of(message: &Message, status: DeliveryStatus) -> Delivery {
+    fn of(message: &Message, format: Format, status: DeliveryStatus) -> Delivery {
         Delivery {
             audience: message.audience,
             event: message.event,
             subject: message.subject.clone(),
+            format,
             message_id: None,
             status,
             error: None,
@@ -61,43 +64,63 @@ impl Delivery {
     }
 }
 
-/// Publishes every message through `publisher`, or logs it when there is none (no topic, or a dry
-/// run: `sns:Publish` is a mutating call). One message that cannot be published does not keep the
-/// others from their audiences; it is marked failed.
-pub async fn deliver(publisher: Option<&dyn Publisher>, messages: &[Message]) -> Vec<Delivery> {
+/// The conversation a message's chat copy belongs to: its hand-off, else the fact (`key`), else
+/// its event in its organization.
+pub fn thread(message: &Message, key: Option<&str>) -> String {
+    match (&message.handoff, key) {
+        (Some(id), _) => id.clone(),
+        (None, Some(key)) => key.to_string(),
+        (None, None) => format!("{}#{}", message.event.as_str(), message.organization),
+    }
+}
+
+/// Publishes one copy, or logs it when there is no topic.
+async fn publish(publisher: &dyn Publisher, message: &Message, thread: &str) -> Delivery {
+    let format = publisher.format();
+    match publisher.publish(message, thread).await {
+        Ok(id) => Delivery {
+            message_id: Some(id),
+            ..Delivery::of(message, format, DeliveryStatus::Published)
+        },
+        Err(error) => {
+            warn!(
+                audience = message.audience.as_str(),
+                event = message.event.as_str(),
+                format = format.as_str(),
+                %error,
+                "notification not published"
+            );
+            Delivery {
+                error: Some(error),
+                ..Delivery::of(message, format, DeliveryStatus::Failed)
+            }
+        }
+    }
+}
+
+/// Publishes every message on every topic of `topics`, or logs it when there is none (no topic, or
+/// a dry run: `sns:Publish` is a mutating call). One copy that cannot be published does not keep
+/// the others from their audiences; it is marked failed.
+pub async fn deliver(
+    topics: &Topics<'_>,
+    key: Option<&str>,
+    messages: &[Message],
+) -> Vec<Delivery> {
     let mut deliveries = Vec::with_capacity(messages.len());
     for message in messages {
-        let delivery = match publisher {
-            None => {
-                info!(
-                    audience = message.audience.as_str(),
-                    event = message.event.as_str(),
-                    subject = %message.subject,
-                    body = %message.body,
-                    "notification logged, not published"
-                );
-                Delivery::of(message, DeliveryStatus::Logged)
-            }
-            Some(publisher) => match publisher.publish(message).await {
-                Ok(id) => Delivery {
-                    message_id: Some(id),
-                    ..Delivery::of(message, DeliveryStatus::Published)
-                },
-                Err(error) => {
-                    warn!(
-                        audience = message.audience.as_str(),
-                        event = message.event.as_str(),
-                        %error,
-                        "notification not published"
-                    );
-                    Delivery {
-                        error: Some(error),
-                        ..Delivery::of(message, DeliveryStatus::Failed)
-                    }
-                }
-            },
-        };
-        deliveries.push(delivery);
+        if topics.is_empty() {
+            info!(
+                audience = message.audience.as_str(),
+                event = message.event.as_str(),
+                subject = %message.subject,
+                body = %message.body,
+                "notification logged, not published"
+            );
+            deliveries.push(Delivery::of(message, Format::Text, DeliveryStatus::Logged));
+        }
+        for publisher in topics.each() {
+            deliveries.push(publish(publisher, message, &thread(message, key)).await);
+        }
     }
     deliveries
 }
@@ -125,14 +148,6 @@ pub enum Deduplication {
     Unavailable(AwsError),
 }
 
-/// Where a trigger's messages go exactly once: the state table, the outbox's key, and the
-/// invocation that delivers (its request id names its claims).
-pub struct Outbox<'a> {
-    pub state: &'a dyn StateStore,
-    pub key: &'a str,
-    pub holder: &'a str,
-}
-
 impl Deduplication {
     /// The report's word for it.
     pub fn mode(&self) -> DeduplicationMode {
@@ -144,11 +159,37 @@ impl Deduplication {
     }
 }
 
-/// Where an invocation's messages go: the topic (none in a dry run, or without one), the state
+/// The topics a message is published on: the notification topic (text) and the chat topic, each
+/// optional.
+#[derive(Clone, Copy, Default)]
+pub struct Topics<'a> {
+    pub text: Option<&'a dyn Publisher>,
+    pub chat: Option<&'a dyn Publisher>,
+}
+
+impl<'a> Topics<'a> {
+    /// None: every message is logged.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_none() && self.chat.is_none()
+    }
+
+    fn each(&self) -> impl Iterator<Item = &'a dyn Publisher> {
+        self.text.into_iter().chain(self.chat)
+    }
+
+    fn of(&self, format: Format) -> Option<&'a dyn Publisher> {
+        match format {
+            Format::Text => self.text,
+            Format::Chat => self.chat,
+        }
+    }
+}
+
+/// Where an invocation's messages go: the topics (none in a dry run, or without one), the state
 /// table (none without one), and the invocation that delivers, whose request id names its claims.
 #[derive(Clone, Copy)]
 pub struct Channel<'a> {
-    pub publisher: Option<&'a dyn Publisher>,
+    pub topics: Topics<'a>,
     pub state: Option<&'a dyn StateStore>,
     pub holder: &'a str,
 }
@@ -160,114 +201,122 @@ pub async fn send(
     key: Option<&str>,
     messages: &[Message],
 ) -> (Vec<Delivery>, Deduplication) {
-    match (channel.publisher, channel.state, key) {
-        (Some(publisher), Some(state), Some(key)) => {
-            let at = Outbox {
-                state,
-                key,
-                holder: channel.holder,
-            };
-            deliver_once(publisher, &at, messages).await
+    match (channel.topics.is_empty(), channel.state, key) {
+        (false, Some(state), Some(key)) => {
+            deliver_once(&channel.topics, state, key, channel.holder, messages).await
         }
-        (publisher, _, _) => (deliver(publisher, messages).await, Deduplication::Off),
+        _ => (
+            deliver(&channel.topics, key, messages).await,
+            Deduplication::Off,
+        ),
     }
 }
 
 /// Delivers `messages` through the outbox: the first composition of a trigger's messages is
-/// stored before anything is published, and a retry or a duplicate publishes only what is not
-/// published yet, with the content first composed. Each message is claimed before it is
-/// published, so that of two invocations at the same moment only one publishes it; the other waits
-/// for it, or fails so that Lambda retries it. When the table cannot be used, the messages are
-/// published anyway: a duplicate is better than silence.
-pub async fn deliver_once(
-    publisher: &dyn Publisher,
-    outbox_at: &Outbox<'_>,
+/// stored before anything is published, and a retry or a duplicate publishes only the copies not
+/// published yet, with the content first composed. Each copy is claimed before it is published, so
+/// that of two invocations at the same moment only one publishes it; the other waits for it, or
+/// fails so that Lambda retries it. When the table cannot be used, the messages are published
+/// anyway: a duplicate is better than silence.
+async fn deliver_once(
+    topics: &Topics<'_>,
+    state: &dyn StateStore,
+    key: &str,
+    holder: &str,
     messages: &[Message],
 ) -> (Vec<Delivery>, Deduplication) {
-    let Outbox { state, key, holder } = *outbox_at;
     let stored = match outbox(state, key, messages).await {
         Ok(stored) => stored,
         Err(error) => {
             warn!(%error, key, "state table unavailable: hand-offs sent at least once");
-            let deliveries = deliver(Some(publisher), messages).await;
+            let deliveries = deliver(topics, Some(key), messages).await;
             return (deliveries, Deduplication::Unavailable(error));
         }
     };
     let mut deduplication = Deduplication::On;
     let mut deliveries = Vec::with_capacity(stored.len());
     for kept in &stored {
-        let message = &kept.message;
-        if let Some(id) = &kept.message_id {
-            deliveries.push(Delivery {
-                message_id: Some(id.clone()),
-                ..Delivery::of(message, DeliveryStatus::AlreadyPublished)
-            });
-            continue;
-        }
-        match claim(state, key, kept.index, holder).await {
-            Ok(Claim::Held) => {}
-            Ok(Claim::Published(id)) => {
-                deliveries.push(Delivery {
-                    message_id: Some(id),
-                    ..Delivery::of(message, DeliveryStatus::AlreadyPublished)
-                });
+        for format in [Format::Text, Format::Chat] {
+            let Some(publisher) = topics.of(format) else {
                 continue;
-            }
-            Ok(Claim::Busy { holder: other, .. }) => {
-                warn!(key, other, "another invocation is publishing this hand-off");
-                let error = AwsError::new(
-                    "HandOffBeingPublished",
-                    format!(
-                        "invocation {other} holds the hand-off and has not published it yet; \
-                         a retry delivers it if that invocation does not"
-                    ),
-                );
-                deliveries.push(Delivery {
-                    error: Some(error),
-                    ..Delivery::of(message, DeliveryStatus::Failed)
-                });
-                continue;
-            }
-            Err(error) => {
-                warn!(%error, key, "the hand-off could not be claimed: sent at least once");
+            };
+            let claimant = Claimant {
+                key,
+                index: kept.index,
+                format,
+                holder,
+                lease: LEASE,
+            };
+            let (delivery, trouble) = deliver_copy(publisher, state, &claimant, kept).await;
+            if let Some(error) = trouble {
                 deduplication = Deduplication::Unavailable(error);
             }
+            deliveries.push(delivery);
         }
-        let delivery = deliver(Some(publisher), std::slice::from_ref(message))
-            .await
-            .remove(0);
-        let recorded = match &delivery.message_id {
-            Some(id) => state.published(key, kept.index, id).await,
-            // Not published: give the claim up, so that a retry need not wait for its lease.
-            None => state.release(key, kept.index, holder).await,
-        };
-        if let Err(error) = recorded {
-            // Published, but not remembered: a retry after the lease would publish it again.
-            warn!(%error, key, "a hand-off's delivery could not be recorded");
-            deduplication = Deduplication::Unavailable(error);
-        }
-        deliveries.push(delivery);
     }
     (deliveries, deduplication)
 }
 
-/// Claims a message, waiting up to [`WAIT_FOR_CLAIM`] for another invocation's live claim to end:
-/// published (then it is already published) or lapsed (then it is taken over).
-async fn claim(
+/// Delivers one copy of a stored message, unless it is published already; with the trouble the
+/// table gave, if any.
+async fn deliver_copy(
+    publisher: &dyn Publisher,
     state: &dyn StateStore,
-    key: &str,
-    index: usize,
-    holder: &str,
-) -> Result<Claim, AwsError> {
+    claimant: &Claimant<'_>,
+    kept: &StoredMessage,
+) -> (Delivery, Option<AwsError>) {
+    let (message, format, key) = (&kept.message, claimant.format, claimant.key);
+    let already = |id: String| Delivery {
+        message_id: Some(id),
+        ..Delivery::of(message, format, DeliveryStatus::AlreadyPublished)
+    };
+    if let Some(id) = kept.published.get(&format) {
+        return (already(id.clone()), None);
+    }
+    let mut trouble = None;
+    match claim(state, claimant).await {
+        Ok(Claim::Held) => {}
+        Ok(Claim::Published(id)) => return (already(id), None),
+        Ok(Claim::Busy { holder: other, .. }) => {
+            warn!(key, other, "another invocation is publishing this hand-off");
+            let error = AwsError::new(
+                "HandOffBeingPublished",
+                format!(
+                    "invocation {other} holds the hand-off and has not published it yet; \
+                     a retry delivers it if that invocation does not"
+                ),
+            );
+            let failed = Delivery {
+                error: Some(error),
+                ..Delivery::of(message, format, DeliveryStatus::Failed)
+            };
+            return (failed, None);
+        }
+        Err(error) => {
+            warn!(%error, key, "the hand-off could not be claimed: sent at least once");
+            trouble = Some(error);
+        }
+    }
+    let delivery = publish(publisher, message, &thread(message, Some(key))).await;
+    let recorded = match &delivery.message_id {
+        Some(id) => state.published(claimant, id).await,
+        // Not published: give the claim up, so that a retry need not wait for its lease.
+        None => state.release(claimant).await,
+    };
+    if let Err(error) = recorded {
+        // Published, but not remembered: a retry after the lease would publish it again.
+        warn!(%error, key, "a hand-off's delivery could not be recorded");
+        trouble = Some(error);
+    }
+    (delivery, trouble)
+}
+
+/// Claims a copy, waiting up to [`WAIT_FOR_CLAIM`] for another invocation's live claim to end:
+/// published (then it is already published) or lapsed (then it is taken over).
+async fn claim(state: &dyn StateStore, claimant: &Claimant<'_>) -> Result<Claim, AwsError> {
     let waited_until = tokio::time::Instant::now() + WAIT_FOR_CLAIM;
     loop {
-        let claimant = Claimant {
-            key,
-            index,
-            holder,
-            lease: LEASE,
-        };
-        let claim = state.claim(&claimant).await?;
+        let claim = state.claim(claimant).await?;
         let Claim::Busy { until_ms, .. } = claim else {
             return Ok(claim);
         };
@@ -297,7 +346,7 @@ async fn outbox(
         .map(|(index, message)| StoredMessage {
             index,
             message: message.clone(),
-            message_id: None,
+            published: Default::default(),
         })
         .collect();
     if state.store(key, &composed).await? {

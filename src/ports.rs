@@ -3,7 +3,7 @@
 //! memory for tests and benchmarks.
 
 pub use crate::error::{AwsError, ErrorKind};
-use crate::messages::message::Message;
+use crate::messages::message::{Format, Message};
 use async_trait::async_trait;
 use std::fmt;
 use std::sync::Arc;
@@ -156,21 +156,26 @@ pub trait AccountRole: Send + Sync {
     async fn delete(&self, until: Instant) -> Result<Deletion, AwsError>;
 }
 
-/// Where hand-offs are published.
+/// Where hand-offs are published: a topic, in one format.
 #[async_trait]
 pub trait Publisher: Send + Sync {
-    /// Publishes one message and returns its message id.
-    async fn publish(&self, message: &Message) -> Result<String, AwsError>;
+    /// The format this topic carries.
+    fn format(&self) -> Format {
+        Format::Text
+    }
+    /// Publishes one message and returns its message id. `thread` names the conversation a chat
+    /// copy belongs to: the hand-off, or the fact.
+    async fn publish(&self, message: &Message, thread: &str) -> Result<String, AwsError>;
 }
 
-/// A message kept in the outbox of a trigger, with what became of it.
+/// A message kept in the outbox of a trigger, with what became of each of its copies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredMessage {
     /// Its place among the trigger's messages.
     pub index: usize,
     pub message: Message,
-    /// The SNS message id, once published.
-    pub message_id: Option<String>,
+    /// The SNS message id of each copy published, by format.
+    pub published: std::collections::BTreeMap<Format, String>,
 }
 
 /// The accounts a sweep last found failing, with their error codes, and when that was last told.
@@ -224,12 +229,13 @@ pub fn epoch_millis() -> u64 {
     u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Who claims which stored message, for how long.
+/// Who claims which copy of a stored message, for how long.
 #[derive(Debug, Clone, Copy)]
 pub struct Claimant<'a> {
-    /// The outbox's key, and the message's place in it.
+    /// The outbox's key, the message's place in it, and the copy.
     pub key: &'a str,
     pub index: usize,
+    pub format: Format,
     /// The invocation's request id.
     pub holder: &'a str,
     pub lease: std::time::Duration,
@@ -255,18 +261,18 @@ pub enum Claim {
 pub trait StateStore: Send + Sync {
     /// The messages stored for a trigger, in order; empty when none were.
     async fn outbox(&self, key: &str) -> Result<Vec<StoredMessage>, AwsError>;
-    /// Stores a trigger's messages, unless some are stored already: then it stores nothing and
-    /// returns `false`, and the stored ones are the trigger's.
+    /// Stores a trigger's messages, all or none, unless some are stored already: then it stores
+    /// nothing and returns `false`, and the stored ones are the trigger's.
     async fn store(&self, key: &str, messages: &[StoredMessage]) -> Result<bool, AwsError>;
-    /// Claims a stored message for `holder` (the invocation's request id) until `lease` from now,
-    /// with one conditional write: it succeeds when the message is not published and nobody else
-    /// holds a live claim on it; a lapsed claim is taken over.
+    /// Claims a copy of a stored message for `holder` (the invocation's request id) until `lease`
+    /// from now, with one conditional write: it succeeds when the copy is not published and nobody
+    /// else holds a live claim on it; a lapsed claim is taken over.
     async fn claim(&self, claimant: &Claimant<'_>) -> Result<Claim, AwsError>;
-    /// Gives up `holder`'s claim on a message it could not publish, so that a retry need not wait
+    /// Gives up the claimant's claim on a copy it could not publish, so that a retry need not wait
     /// for the lease to end.
-    async fn release(&self, key: &str, index: usize, holder: &str) -> Result<(), AwsError>;
-    /// Records that a stored message was published, and ends its claim.
-    async fn published(&self, key: &str, index: usize, message_id: &str) -> Result<(), AwsError>;
+    async fn release(&self, claimant: &Claimant<'_>) -> Result<(), AwsError>;
+    /// Records that a copy was published, and ends its claim.
+    async fn published(&self, claimant: &Claimant<'_>, message_id: &str) -> Result<(), AwsError>;
     /// The failure set last told to the administrators.
     async fn failures(&self) -> Result<FailureSet, AwsError>;
     /// Saves `set` as version `set.version + 1`, provided the stored set is still at `set.version`
@@ -338,6 +344,8 @@ pub struct Ports {
     pub roles: Arc<dyn RoleStore>,
     /// `None`: notifications are logged, not published.
     pub publisher: Option<Arc<dyn Publisher>>,
+    /// The chat topic (`CHAT_TOPIC_ARN`): `None`, no chat copies.
+    pub chat: Option<Arc<dyn Publisher>>,
     /// `None`: hand-offs are sent at least once, and sweep failures told every time.
     pub state: Option<Arc<dyn StateStore>>,
     /// `None`: what a run leaves is left to the next sweep.

@@ -134,6 +134,7 @@ impl Ports {
             directory: Arc::new(Organization::new(aws_sdk_organizations::Client::new(sdk))),
             roles: Arc::new(roles),
             publisher,
+            chat: None,
             state,
             continuation,
         }

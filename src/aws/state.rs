@@ -1,18 +1,17 @@
-//! The state table in DynamoDB (docs/design.md, "State"): each trigger's outbox as one item, so that
-//! it is stored whole or not at all, and the failure set the last sweep told.
+//! The state table in DynamoDB (docs/design.md, "State"): each trigger's outbox, one item per
+//! message so that none can outgrow DynamoDB's 400 KB, stored whole or not at all in one
+//! transaction; and the sets the last sweep told.
 //!
 //! Keys: `pk` (S) and `sk` (S). Items expire through the table's TTL on `expiresAt`.
 
 use super::AwsError;
-use crate::messages::message::{Audience, Event, Message, Severity};
+use crate::messages::message::{Format, Message};
 use crate::ports::{
     Claim, Claimant, DriftSet, FailureSet, StateStore, StoredMessage, epoch_millis,
 };
-use crate::service::MARKETPLACE;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
-use serde::{Deserialize, Serialize};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -27,24 +26,6 @@ pub const FAILURES_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
 pub struct StateTable {
     client: Client,
     name: String,
-}
-
-/// A message as the outbox item keeps it.
-#[derive(Serialize, Deserialize)]
-struct Kept {
-    audience: Audience,
-    event: Event,
-    severity: Severity,
-    organization: String,
-    /// Outboxes stored before messages named their service were all AWS Marketplace's.
-    #[serde(default = "marketplace")]
-    service: String,
-    subject: String,
-    body: String,
-}
-
-fn marketplace() -> String {
-    MARKETPLACE.principal.to_string()
 }
 
 impl StateTable {
@@ -78,11 +59,112 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// The attribute that holds the claim on message `index` of an outbox: a map `{holder, until}`.
-/// A top-level attribute rather than an entry of a map, so that items stored before claims
-/// existed take one too.
-fn claim_attribute(index: usize) -> String {
-    format!("claim{index}")
+/// The attribute of a message's item that holds the claim on its copy in `format`: a map
+/// `{holder, until}`.
+fn claim_attribute(format: Format) -> &'static str {
+    match format {
+        Format::Text => "textClaim",
+        Format::Chat => "chatClaim",
+    }
+}
+
+/// The attribute of a message's item that holds the SNS message id of its copy in `format`.
+fn published_attribute(format: Format) -> &'static str {
+    match format {
+        Format::Text => "textMessageId",
+        Format::Chat => "chatMessageId",
+    }
+}
+
+/// The partition of a trigger's outbox, and the sort keys of its head and of its messages.
+fn outbox_pk(key: &str) -> AttributeValue {
+    s(format!("outbox#{key}"))
+}
+const HEAD: &str = "head";
+fn message_sk(index: usize) -> AttributeValue {
+    s(format!("message#{index:04}"))
+}
+
+/// DynamoDB's bounds on one transaction: 100 actions, 4 MB in all ("Amazon DynamoDB Transactions:
+/// How it works", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html).
+const TRANSACTION_ACTIONS: usize = 100;
+const TRANSACTION_BYTES: usize = 4_000_000;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// A message's item, as it is stored: every field an attribute of its own, the body as it is, so
+/// that an item is the message's size plus a few hundred bytes, within 400 KB since SNS takes
+/// 256 KiB at most.
+fn message_item(key: &str, index: usize, m: &Message, ttl: &AttributeValue) -> Item {
+    let mut item = HashMap::from([
+        ("pk".to_string(), outbox_pk(key)),
+        ("sk".to_string(), message_sk(index)),
+        ("index".to_string(), n(index)),
+        ("audience".to_string(), s(m.audience.as_str())),
+        ("event".to_string(), s(m.event.as_str())),
+        ("severity".to_string(), s(m.severity.as_str())),
+        ("organization".to_string(), s(&m.organization)),
+        ("service".to_string(), s(&m.service)),
+        ("subject".to_string(), s(&m.subject)),
+        ("body".to_string(), s(&m.body)),
+        ("expiresAt".to_string(), ttl.clone()),
+    ]);
+    if let Some(id) = &m.handoff {
+        item.insert("handoff".to_string(), s(id));
+    }
+    item
+}
+
+/// A message's item, read back.
+fn stored_message(item: &Item) -> Option<StoredMessage> {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    fn parse<T: serde::de::DeserializeOwned>(item: &Item, name: &str) -> Option<T> {
+        let word = item.get(name)?.as_s().ok()?;
+        serde_json::from_value(serde_json::Value::String(word.clone())).ok()
+    }
+    let published = [Format::Text, Format::Chat]
+        .into_iter()
+        .filter_map(|f| Some((f, text(published_attribute(f))?)))
+        .collect();
+    Some(StoredMessage {
+        index: item.get("index")?.as_n().ok()?.parse().ok()?,
+        message: Message {
+            audience: parse(item, "audience")?,
+            event: parse(item, "event")?,
+            severity: parse(item, "severity")?,
+            organization: text("organization")?,
+            service: text("service")?,
+            subject: text("subject")?,
+            body: text("body")?,
+            handoff: text("handoff"),
+        },
+        published,
+    })
+}
+
+/// An item's size as DynamoDB counts it: the lengths of its attribute names and values.
+fn item_bytes(item: &Item) -> usize {
+    item.iter()
+        .map(|(name, value)| name.len() + value.as_s().map_or(16, String::len))
+        .sum()
+}
+
+/// Whether a transaction was cancelled because an item's condition failed: the outbox was stored
+/// already.
+fn cancelled_by_condition(
+    e: &aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_smithy_runtime_api::http::Response,
+    >,
+) -> bool {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    match e.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(c)) => c
+            .cancellation_reasons()
+            .iter()
+            .any(|r| r.code() == Some("ConditionalCheckFailed")),
+        _ => false,
+    }
 }
 
 /// Whether a write was refused by its condition.
@@ -163,17 +245,14 @@ impl StateTable {
         Ok(())
     }
 
-    /// The outbox item of `key`, read consistently.
-    async fn outbox_item(
-        &self,
-        key: &str,
-    ) -> Result<Option<HashMap<String, AttributeValue>>, AwsError> {
+    /// One message's item of an outbox, read consistently.
+    async fn message_item(&self, key: &str, index: usize) -> Result<Option<Item>, AwsError> {
         Ok(self
             .client
             .get_item()
             .table_name(&self.name)
-            .key("pk", s(format!("outbox#{key}")))
-            .key("sk", s("messages"))
+            .key("pk", outbox_pk(key))
+            .key("sk", message_sk(index))
             .consistent_read(true)
             .send()
             .await?
@@ -184,69 +263,90 @@ impl StateTable {
 #[async_trait]
 impl StateStore for StateTable {
     async fn outbox(&self, key: &str) -> Result<Vec<StoredMessage>, AwsError> {
-        let Some(item) = self.outbox_item(key).await? else {
+        let items: Vec<Item> = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", outbox_pk(key))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await?;
+        let head = items.iter().find(|i| {
+            i.get("sk")
+                .and_then(|v| v.as_s().ok())
+                .is_some_and(|sk| sk == HEAD)
+        });
+        let Some(head) = head else {
+            // No head: nothing stored, or a store that did not commit.
             return Ok(Vec::new());
         };
-        let kept: Vec<Kept> = item
-            .get("messages")
-            .and_then(|v| v.as_s().ok())
-            .and_then(|text| serde_json::from_str(text).ok())
+        let count: usize = head
+            .get("count")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|c| c.parse().ok())
             .ok_or_else(|| corrupt("outbox"))?;
-        let published = item.get("published").and_then(|v| v.as_m().ok());
-        Ok(kept
-            .into_iter()
-            .enumerate()
-            .map(|(index, k)| StoredMessage {
-                index,
-                message_id: published
-                    .and_then(|p| p.get(&index.to_string()))
-                    .and_then(|v| v.as_s().ok())
-                    .cloned(),
-                message: Message {
-                    audience: k.audience,
-                    event: k.event,
-                    severity: k.severity,
-                    organization: k.organization,
-                    service: k.service,
-                    subject: k.subject,
-                    body: k.body,
-                },
-            })
-            .collect())
+        let mut messages: Vec<StoredMessage> = items
+            .iter()
+            .filter(|i| !std::ptr::eq(*i, head))
+            .map(|i| stored_message(i).ok_or_else(|| corrupt("outbox message")))
+            .collect::<Result<_, _>>()?;
+        messages.sort_by_key(|m| m.index);
+        if messages.len() != count {
+            return Err(corrupt("outbox"));
+        }
+        Ok(messages)
     }
 
     async fn store(&self, key: &str, messages: &[StoredMessage]) -> Result<bool, AwsError> {
-        let kept: Vec<Kept> = messages
-            .iter()
-            .map(|m| Kept {
-                audience: m.message.audience,
-                event: m.message.event,
-                severity: m.message.severity,
-                organization: m.message.organization.clone(),
-                service: m.message.service.clone(),
-                subject: m.message.subject.clone(),
-                body: m.message.body.clone(),
-            })
+        let ttl = expires_in(OUTBOX_TTL);
+        let head = HashMap::from([
+            ("pk".to_string(), outbox_pk(key)),
+            ("sk".to_string(), s(HEAD)),
+            ("count".to_string(), n(messages.len())),
+            ("expiresAt".to_string(), ttl.clone()),
+        ]);
+        let items: Vec<Item> = std::iter::once(head)
+            .chain(
+                messages
+                    .iter()
+                    .map(|m| message_item(key, m.index, &m.message, &ttl)),
+            )
             .collect();
-        let text = serde_json::to_string(&kept)
-            .map_err(|e| AwsError::new("InvalidState", e.to_string()))?;
+        let bytes: usize = items.iter().map(item_bytes).sum();
+        if items.len() > TRANSACTION_ACTIONS || bytes > TRANSACTION_BYTES {
+            return Err(AwsError::new(
+                "OutboxTooLarge",
+                format!(
+                    "{} messages of {bytes} bytes in all do not fit one DynamoDB transaction",
+                    messages.len()
+                ),
+            ));
+        }
+        let mut puts = Vec::with_capacity(items.len());
+        for item in items {
+            let put = aws_sdk_dynamodb::types::Put::builder()
+                .table_name(&self.name)
+                .set_item(Some(item))
+                // The first composition of a trigger's messages wins: a retry or a duplicate
+                // event publishes what was composed then, not what the world looks like now.
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(|e| AwsError::new("InvalidState", e.to_string()))?;
+            puts.push(TransactWriteItem::builder().put(put).build());
+        }
         let stored = self
             .client
-            .put_item()
-            .table_name(&self.name)
-            .item("pk", s(format!("outbox#{key}")))
-            .item("sk", s("messages"))
-            .item("messages", s(text))
-            .item("published", AttributeValue::M(HashMap::new()))
-            .item("expiresAt", expires_in(OUTBOX_TTL))
-            // The first composition of a trigger's messages wins: a retry or a duplicate event
-            // publishes what was composed then, not what the world looks like now.
-            .condition_expression("attribute_not_exists(pk)")
+            .transact_write_items()
+            .set_transact_items(Some(puts))
             .send()
             .await;
         match stored {
             Ok(_) => Ok(true),
-            Err(e) if refused(&e) => Ok(false),
+            Err(e) if cancelled_by_condition(&e) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
@@ -255,6 +355,7 @@ impl StateStore for StateTable {
         let Claimant {
             key,
             index,
+            format,
             holder,
             lease,
         } = *claimant;
@@ -267,17 +368,17 @@ impl StateStore for StateTable {
             .client
             .update_item()
             .table_name(&self.name)
-            .key("pk", s(format!("outbox#{key}")))
-            .key("sk", s("messages"))
+            .key("pk", outbox_pk(key))
+            .key("sk", message_sk(index))
             .update_expression("SET #c = :claim")
             // Not published, and no live claim of another invocation: one conditional write, so
-            // that of two invocations at the same moment exactly one holds the message.
+            // that of two invocations at the same moment exactly one holds the copy.
             .condition_expression(
-                "attribute_exists(pk) AND attribute_not_exists(published.#i) \
+                "attribute_exists(pk) AND attribute_not_exists(#p) \
                  AND (attribute_not_exists(#c) OR #c.#until < :now OR #c.#holder = :me)",
             )
-            .expression_attribute_names("#i", index.to_string())
-            .expression_attribute_names("#c", claim_attribute(index))
+            .expression_attribute_names("#p", published_attribute(format))
+            .expression_attribute_names("#c", claim_attribute(format))
             .expression_attribute_names("#until", "until")
             .expression_attribute_names("#holder", "holder")
             .expression_attribute_values(":claim", AttributeValue::M(claim))
@@ -289,13 +390,11 @@ impl StateStore for StateTable {
             Ok(_) => Ok(Claim::Held),
             Err(e) if refused(&e) => {
                 let item = self
-                    .outbox_item(key)
+                    .message_item(key, index)
                     .await?
                     .ok_or_else(|| corrupt("outbox"))?;
                 let published = item
-                    .get("published")
-                    .and_then(|v| v.as_m().ok())
-                    .and_then(|p| p.get(&index.to_string()))
+                    .get(published_attribute(format))
                     .and_then(|v| v.as_s().ok());
                 if let Some(id) = published {
                     return Ok(Claim::Published(id.clone()));
@@ -303,7 +402,7 @@ impl StateStore for StateTable {
                 // No claim any more: its holder gave it up in between. As a lapsed one, it is
                 // claimed again at once.
                 let Some(claim) = item
-                    .get(&claim_attribute(index))
+                    .get(claim_attribute(format))
                     .and_then(|v| v.as_m().ok())
                 else {
                     return Ok(Claim::Busy {
@@ -321,18 +420,18 @@ impl StateStore for StateTable {
         }
     }
 
-    async fn release(&self, key: &str, index: usize, holder: &str) -> Result<(), AwsError> {
+    async fn release(&self, claimant: &Claimant<'_>) -> Result<(), AwsError> {
         let released = self
             .client
             .update_item()
             .table_name(&self.name)
-            .key("pk", s(format!("outbox#{key}")))
-            .key("sk", s("messages"))
+            .key("pk", outbox_pk(claimant.key))
+            .key("sk", message_sk(claimant.index))
             .update_expression("REMOVE #c")
             .condition_expression("#c.#holder = :me")
-            .expression_attribute_names("#c", claim_attribute(index))
+            .expression_attribute_names("#c", claim_attribute(claimant.format))
             .expression_attribute_names("#holder", "holder")
-            .expression_attribute_values(":me", s(holder))
+            .expression_attribute_values(":me", s(claimant.holder))
             .send()
             .await;
         match released {
@@ -342,15 +441,15 @@ impl StateStore for StateTable {
         }
     }
 
-    async fn published(&self, key: &str, index: usize, message_id: &str) -> Result<(), AwsError> {
+    async fn published(&self, claimant: &Claimant<'_>, message_id: &str) -> Result<(), AwsError> {
         self.client
             .update_item()
             .table_name(&self.name)
-            .key("pk", s(format!("outbox#{key}")))
-            .key("sk", s("messages"))
-            .update_expression("SET published.#i = :id REMOVE #c")
-            .expression_attribute_names("#i", index.to_string())
-            .expression_attribute_names("#c", claim_attribute(index))
+            .key("pk", outbox_pk(claimant.key))
+            .key("sk", message_sk(claimant.index))
+            .update_expression("SET #p = :id REMOVE #c")
+            .expression_attribute_names("#p", published_attribute(claimant.format))
+            .expression_attribute_names("#c", claim_attribute(claimant.format))
             .expression_attribute_values(":id", s(message_id))
             .send()
             .await?;

@@ -25,7 +25,7 @@ impl Topic {
 
 #[async_trait]
 impl Publisher for Topic {
-    async fn publish(&self, message: &Message) -> Result<String, AwsError> {
+    async fn publish(&self, message: &Message, _thread: &str) -> Result<String, AwsError> {
         let attribute = |value: &str| {
             MessageAttributeValue::builder()
                 .data_type("String")

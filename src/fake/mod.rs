@@ -5,7 +5,7 @@
 //! What only AWS or the emulator can show (the SDK's retries, IAM's answers, SNS's limits) is tested
 //! against the emulator and with mocked SDK clients, not here.
 
-use crate::messages::message::Message;
+use crate::messages::message::{Format, Message};
 use crate::ports::{
     AccountRole, AccountState, AwsError, Caller, Continuation, ContinuationRequest, DelegatedAdmin,
     Deletion, Directory, DriftSet, EnabledService, FailureSet, MemberAccount, OrgIdentity,
@@ -72,15 +72,17 @@ pub struct World {
     pub publish_failures_at: BTreeMap<usize, AwsError>,
     publish_attempts: usize,
     pub published: Vec<Message>,
+    /// The chat topic's messages, with the thread each was published under.
+    pub chat_published: Vec<(Message, String)>,
     /// Every call, in order, as `service:Action` with the account it was made in.
     pub calls: Vec<(String, &'static str)>,
     /// Latency of every call, as AWS's would be.
     pub latency: Duration,
     /// The state table: outboxes by key, and the sweep's failure set.
     pub outboxes: BTreeMap<String, Vec<StoredMessage>>,
-    /// Claims on stored messages, by outbox key and index: the holder and when its lease ends
-    /// (milliseconds since the Unix epoch).
-    pub claims: BTreeMap<(String, usize), (String, u64)>,
+    /// Claims on stored messages' copies, by outbox key, index and format: the holder and when its
+    /// lease ends (milliseconds since the Unix epoch).
+    pub claims: BTreeMap<(String, usize, Format), (String, u64)>,
     pub failure_set: FailureSet,
     pub drift_set: DriftSet,
     /// The state table cannot be reached: every state call answers this.
@@ -122,6 +124,7 @@ impl FakeCloud {
                 publish_failures_at: BTreeMap::new(),
                 publish_attempts: 0,
                 published: Vec::new(),
+                chat_published: Vec::new(),
                 calls: Vec::new(),
                 latency: Duration::ZERO,
                 outboxes: BTreeMap::new(),
@@ -388,9 +391,9 @@ impl AccountRole for FakeRole {
     }
 }
 
-#[async_trait]
-impl Publisher for FakeCloud {
-    async fn publish(&self, message: &Message) -> Result<String, AwsError> {
+impl FakeCloud {
+    /// One publish on either topic: the scripted failures count every attempt on both.
+    async fn publish_on(&self, message: &Message, chat: Option<&str>) -> Result<String, AwsError> {
         self.call("", "sns:Publish").await?;
         let mut world = self.world();
         world.publish_attempts += 1;
@@ -401,8 +404,44 @@ impl Publisher for FakeCloud {
         if let Some(error) = world.publish_failures.pop_front() {
             return Err(error);
         }
-        world.published.push(message.clone());
-        Ok(format!("message-{}", world.published.len()))
+        Ok(match chat {
+            None => {
+                world.published.push(message.clone());
+                format!("message-{}", world.published.len())
+            }
+            Some(thread) => {
+                world
+                    .chat_published
+                    .push((message.clone(), thread.to_string()));
+                format!("chat-{}", world.chat_published.len())
+            }
+        })
+    }
+
+    /// The chat topic, on this cloud.
+    pub fn chat(&self) -> Arc<dyn Publisher> {
+        Arc::new(FakeChat(self.clone()))
+    }
+}
+
+#[async_trait]
+impl Publisher for FakeCloud {
+    async fn publish(&self, message: &Message, _thread: &str) -> Result<String, AwsError> {
+        self.publish_on(message, None).await
+    }
+}
+
+/// The chat topic of a [`FakeCloud`].
+struct FakeChat(FakeCloud);
+
+#[async_trait]
+impl Publisher for FakeChat {
+    fn format(&self) -> Format {
+        Format::Chat
+    }
+
+    async fn publish(&self, message: &Message, thread: &str) -> Result<String, AwsError> {
+        self.0.publish_on(message, Some(thread)).await
     }
 }
 
@@ -427,6 +466,7 @@ impl FakeCloud {
             directory: c.clone(),
             roles: c.clone(),
             publisher: Some(c.clone()),
+            chat: None,
             state: Some(c.clone()),
             continuation: Some(c),
         }

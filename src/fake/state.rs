@@ -1,6 +1,7 @@
 //! The fake state table: outboxes, claims and the sets a sweep remembers, in the world's memory.
 
 use super::FakeCloud;
+use crate::messages::message::Format;
 use crate::ports::{
     AwsError, Claim, Claimant, DriftSet, FailureSet, StateStore, StoredMessage, epoch_millis,
 };
@@ -12,6 +13,12 @@ fn conflict() -> AwsError {
         "ConditionalCheckFailedException",
         "The conditional request failed",
     )
+}
+
+/// A claimant's copy, as the world keys it, and its holder.
+fn slot<'a>(claimant: &Claimant<'a>) -> (String, usize, Format, &'a str) {
+    let c = *claimant;
+    (c.key.to_string(), c.index, c.format, c.holder)
 }
 
 #[async_trait]
@@ -32,53 +39,54 @@ impl StateStore for FakeCloud {
     }
 
     async fn claim(&self, claimant: &Claimant<'_>) -> Result<Claim, AwsError> {
-        let (key, index, holder) = (claimant.key, claimant.index, claimant.holder);
-        let lease = claimant.lease;
+        let (key, index, format, holder) = slot(claimant);
         self.call("", "dynamodb:UpdateItem").await?;
         let now = epoch_millis();
         let mut world = self.world();
         let published = world
             .outboxes
-            .get(key)
+            .get(&key)
             .and_then(|o| o.iter().find(|m| m.index == index))
-            .and_then(|m| m.message_id.clone());
+            .and_then(|m| m.published.get(&format).cloned());
         if let Some(id) = published {
             return Ok(Claim::Published(id));
         }
-        let slot = (key.to_string(), index);
+        let slot = (key, index, format);
         match world.claims.get(&slot) {
             Some((other, until)) if other != holder && *until >= now => Ok(Claim::Busy {
                 holder: other.clone(),
                 until_ms: *until,
             }),
             _ => {
-                let until = now.saturating_add(lease.as_millis() as u64);
+                let until = now.saturating_add(claimant.lease.as_millis() as u64);
                 world.claims.insert(slot, (holder.to_string(), until));
                 Ok(Claim::Held)
             }
         }
     }
 
-    async fn release(&self, key: &str, index: usize, holder: &str) -> Result<(), AwsError> {
+    async fn release(&self, claimant: &Claimant<'_>) -> Result<(), AwsError> {
+        let (key, index, format, holder) = slot(claimant);
         self.call("", "dynamodb:UpdateItem").await?;
         let mut world = self.world();
-        let slot = (key.to_string(), index);
+        let slot = (key, index, format);
         if world.claims.get(&slot).is_some_and(|(h, _)| h == holder) {
             world.claims.remove(&slot);
         }
         Ok(())
     }
 
-    async fn published(&self, key: &str, index: usize, message_id: &str) -> Result<(), AwsError> {
+    async fn published(&self, claimant: &Claimant<'_>, message_id: &str) -> Result<(), AwsError> {
+        let (key, index, format, _) = slot(claimant);
         self.call("", "dynamodb:UpdateItem").await?;
         let mut world = self.world();
-        world.claims.remove(&(key.to_string(), index));
+        world.claims.remove(&(key.clone(), index, format));
         if let Some(m) = world
             .outboxes
-            .get_mut(key)
+            .get_mut(&key)
             .and_then(|o| o.iter_mut().find(|m| m.index == index))
         {
-            m.message_id = Some(message_id.to_string());
+            m.published.insert(format, message_id.to_string());
         }
         Ok(())
     }

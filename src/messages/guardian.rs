@@ -376,5 +376,6 @@ fn observed_message(
         service: facts.service.to_string(),
         subject: fit_subject(subject),
         body: body.text,
+        handoff: None,
     }
 }

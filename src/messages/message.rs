@@ -92,6 +92,25 @@ impl Severity {
     }
 }
 
+/// The forms a message is published in: text for e-mail on the notification topic, and the custom
+/// notification JSON of Amazon Q Developer in chat applications on the chat topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Text,
+    Chat,
+}
+
+impl Format {
+    /// The report's word for it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Chat => "chat",
+        }
+    }
+}
+
 /// One notification, ready to publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -104,4 +123,6 @@ pub struct Message {
     pub service: String,
     pub subject: String,
     pub body: String,
+    /// The id of the hand-off it belongs to in the ledger, if any (docs/design.md, "Hand-offs").
+    pub handoff: Option<String>,
 }

@@ -23,7 +23,7 @@ use membership::{departed, joined, member_role_failed, stack_set_origin};
 use sweep::{recovered, sweep};
 use trusted_access::{disabled, enabled_by_marketplace, enabled_by_person};
 
-pub use message::{Audience, Event, MESSAGE_LIMIT, Message, SUBJECT_LIMIT, Severity};
+pub use message::{Audience, Event, Format, MESSAGE_LIMIT, Message, SUBJECT_LIMIT, Severity};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
@@ -240,6 +240,7 @@ fn message(cx: Context<'_>, h: Header<'_>, mut body: Body) -> Message {
         service: MARKETPLACE.principal.to_string(),
         subject: fit_subject(h.subject),
         body: body.text,
+        handoff: None,
     }
 }
 

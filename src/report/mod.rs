@@ -9,7 +9,7 @@ pub use crate::continuation::{Handover, HandoverStatus};
 use crate::drift::ServicesSeen;
 use crate::error::InvocationError;
 use crate::intake::Intake;
-use crate::messages::{Audience, Event};
+use crate::messages::{Audience, Event, Format};
 use crate::notify::{Deduplication, DeduplicationMode, Delivery, DeliveryStatus};
 use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, Status, TrustedAccess};
 use crate::ports::ErrorKind;
@@ -70,6 +70,9 @@ pub struct SentNotification {
     pub audience: Audience,
     pub event: Event,
     pub subject: String,
+    /// `chat` for the copy on the chat topic; absent for the text on the notification topic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<Format>,
     /// The SNS message id, once published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
@@ -84,6 +87,7 @@ impl From<&Delivery> for SentNotification {
             audience: d.audience,
             event: d.event,
             subject: d.subject.clone(),
+            copy: (d.format == Format::Chat).then_some(d.format),
             message_id: d.message_id.clone(),
             delivery: d.status,
             error: d.error.as_ref().map(ToString::to_string),

@@ -15,7 +15,7 @@ Besides the AWS APIs, it serves two test-only endpoints (plain HTTP, no signatur
 A test acts as any account by sending moto's own ``x-moto-account-id`` header; see tests/it/common/mod.rs.
 
 moto's own ``POST /moto-api/reset-auth`` (body: a number, ``0`` to check every request from now on, ``inf``
-to check none) turns IAM enforcement on and off; corrections (g) to (j) make it judge the requests the
+to check none) turns IAM enforcement on and off; corrections (g) to (k) make it judge the requests the
 reconciler sends the way AWS does. tests/it/least_privilege.rs relies on each of them.
 """
 
@@ -286,7 +286,30 @@ def resource_org_id(account_id):
     return None
 
 
+# (k) moto authorizes TransactWriteItems as an action of its own, dynamodb:TransactWriteItems, which IAM
+# does not have: AWS authorizes each Put, Update and Delete of a transaction as the PutItem, UpdateItem and
+# DeleteItem it performs, and each ConditionCheck as ConditionCheckItem, on the table it names ("Using IAM
+# with DynamoDB transactions", DynamoDB Developer Guide).
+TRANSACTION_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+
+
+def check_transaction_permitted(self):
+    body = json.loads(self._body or "{}") if isinstance(self._body, (str, bytes)) else {}
+    partition = "aws-cn" if self._region.startswith("cn-") else "aws"
+    for entry in body.get("TransactItems", []):
+        for kind, action in TRANSACTION_ACTIONS.items():
+            if kind in entry:
+                self._action = f"dynamodb:{action}"
+                table = entry[kind].get("TableName", "")
+                check_action_permitted(
+                    self, f"arn:{partition}:dynamodb:{self._region}:{self.account_id}:table/{table}"
+                )
+    self._action = "dynamodb:TransactWriteItems"
+
+
 def check_action_permitted(self, resource):
+    if self._action == "dynamodb:TransactWriteItems":
+        return check_transaction_permitted(self)
     context = {}
     if self._action == "iam:CreateServiceLinkedRole":
         context["iam:AWSServiceName"] = (self._data.get("AWSServiceName") or [""])[0]

@@ -8,7 +8,7 @@ use marketplace_trusted_access::config::Config;
 use marketplace_trusted_access::continuation::HandoverStatus;
 use marketplace_trusted_access::fake::FakeCloud;
 use marketplace_trusted_access::handler::{App, Invocation, RESERVE};
-use marketplace_trusted_access::messages::Message;
+use marketplace_trusted_access::messages::{Format, Message};
 use marketplace_trusted_access::notify::DeduplicationMode;
 use marketplace_trusted_access::notify::DeliveryStatus;
 use marketplace_trusted_access::outcome::ActionResult;
@@ -393,10 +393,10 @@ async fn a_claim_whose_holder_died_is_taken_over_and_a_live_one_is_waited_for_th
             .push_back(AwsError::new("InternalError", "x"));
         let report = run(&cloud, &event).await;
         assert_eq!(deliveries(&report), [DeliveryStatus::Failed]);
-        cloud
-            .world()
-            .claims
-            .insert((key.clone(), 0), ("a-live-invocation".into(), live()));
+        cloud.world().claims.insert(
+            (key.clone(), 0, Format::Text),
+            ("a-live-invocation".into(), live()),
+        );
         report
     };
     assert!(first.failure.is_some());
@@ -418,7 +418,7 @@ async fn a_claim_whose_holder_died_is_taken_over_and_a_live_one_is_waited_for_th
     cloud
         .world()
         .claims
-        .insert((key, 0), ("a-dead-invocation".into(), 0));
+        .insert((key, 0, Format::Text), ("a-dead-invocation".into(), 0));
     let retried = run(&cloud, &event).await;
     assert_eq!(deliveries(&retried), [DeliveryStatus::Published]);
     assert_eq!(published(&cloud).len(), 1);

@@ -15,11 +15,15 @@ use marketplace_trusted_access::config::{Config, Removal};
 use marketplace_trusted_access::continuation::HandoverStatus;
 use marketplace_trusted_access::fake::FakeCloud;
 use marketplace_trusted_access::handler::{App, Invocation, Ports, RESERVE, report_lines};
-use marketplace_trusted_access::messages::{MESSAGE_LIMIT, Message, SUBJECT_LIMIT};
+use marketplace_trusted_access::messages::{
+    Audience, Event, Format, MESSAGE_LIMIT, Message, SUBJECT_LIMIT, Severity,
+};
 use marketplace_trusted_access::notify::DeduplicationMode;
 use marketplace_trusted_access::notify::DeliveryStatus;
 use marketplace_trusted_access::outcome::ActionResult;
-use marketplace_trusted_access::ports::{AwsError, Publisher};
+use marketplace_trusted_access::ports::{
+    AwsError, Claim, Claimant, Publisher, StateStore, StoredMessage,
+};
 use marketplace_trusted_access::report::{Report, ReportOutcome};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -89,12 +93,12 @@ struct Refusing {
 
 #[async_trait]
 impl Publisher for Refusing {
-    async fn publish(&self, message: &Message) -> Result<String, AwsError> {
+    async fn publish(&self, message: &Message, thread: &str) -> Result<String, AwsError> {
         let attempt = self.attempts.fetch_add(1, Ordering::Relaxed) + 1;
         if self.refuse.contains(&attempt) {
             return Err(AwsError::new("InternalError", "refused by the test"));
         }
-        self.topic.publish(message).await
+        self.topic.publish(message, thread).await
     }
 }
 
@@ -455,6 +459,25 @@ async fn at_five_thousand_accounts_with_fifteen_hundred_unreachable_the_hand_off
             "a capped list says so"
         );
     }
+    // AND the table holds them one item per message, each well within DynamoDB's 400 KB (the
+    // emulator refuses an item over about 405,000 bytes, as AWS does over 400 KB)
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let items = stored_items(&dynamodb).await;
+    let sizes: Vec<usize> = items.iter().map(item_size).collect();
+    assert_eq!(items.len(), 3, "a head and two messages: {sizes:?}");
+    let largest = received
+        .values()
+        .flatten()
+        .map(|m| m.body.len())
+        .max()
+        .unwrap();
+    assert!(
+        largest > 50_000,
+        "the largest hand-off is a large one: {largest}"
+    );
+    for size in &sizes {
+        assert!(*size < 400_000, "{sizes:?}");
+    }
     let lines = report_lines(&report);
     assert!(lines.len() > 1, "a large report is logged in chunks");
     for line in &lines {
@@ -474,4 +497,78 @@ async fn at_five_thousand_accounts_with_fifteen_hundred_unreachable_the_hand_off
         report.actions.len(),
         "every account is in the chunks"
     );
+}
+
+#[tokio::test]
+async fn an_outbox_of_four_messages_at_the_sns_limit_is_stored_and_each_copy_recorded() {
+    // GIVEN four messages of 256 KiB each, 1 MiB in all: more than one item could ever hold
+    let stage = Stage::new(1).await;
+    let sdk = stage.emulator.management_config();
+    let table = StateTable::new(aws_sdk_dynamodb::Client::new(&sdk), TABLE);
+    let body = "x".repeat(MESSAGE_LIMIT - 100);
+    let stored: Vec<StoredMessage> = (0..4)
+        .map(|index| StoredMessage {
+            index,
+            message: Message {
+                audience: Audience::OrganizationsAdmin,
+                event: Event::ReconcileFailed,
+                severity: Severity::Warning,
+                organization: "o-exampleorgid".into(),
+                service: "license-management.marketplace.amazonaws.com".into(),
+                subject: format!("message {index}"),
+                body: body.clone(),
+                handoff: None,
+            },
+            published: Default::default(),
+        })
+        .collect();
+
+    // WHEN the outbox is stored, read back, and a copy of the last message claimed and recorded
+    assert!(table.store("large", &stored).await.unwrap());
+    assert!(!table.store("large", &stored).await.unwrap(), "stored once");
+    let claimant = Claimant {
+        key: "large",
+        index: 3,
+        format: Format::Text,
+        holder: "the-test",
+        lease: std::time::Duration::from_secs(30),
+    };
+    assert_eq!(table.claim(&claimant).await.unwrap(), Claim::Held);
+    table.published(&claimant, "id-3").await.unwrap();
+
+    // THEN every message is read back whole, the last one published, and no item nears 400 KB
+    let read = table.outbox("large").await.unwrap();
+    assert_eq!(read.len(), 4);
+    assert!(read.iter().all(|m| m.message.body == body));
+    assert_eq!(
+        read[3].published.get(&Format::Text).map(String::as_str),
+        Some("id-3")
+    );
+    let items = stored_items(&aws_sdk_dynamodb::Client::new(&sdk)).await;
+    let sizes: Vec<usize> = items.iter().map(item_size).collect();
+    assert_eq!(items.len(), 5, "a head and four messages: {sizes:?}");
+    assert!(sizes.iter().all(|s| *s < 300_000), "{sizes:?}");
+}
+
+type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+
+/// Every item of the state table.
+async fn stored_items(dynamodb: &aws_sdk_dynamodb::Client) -> Vec<Item> {
+    dynamodb
+        .scan()
+        .table_name(TABLE)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap()
+}
+
+/// An item's size as DynamoDB counts it: attribute names and values, a number or a map counted
+/// generously.
+fn item_size(item: &Item) -> usize {
+    item.iter()
+        .map(|(name, value)| name.len() + value.as_s().map_or(64, String::len))
+        .sum()
 }

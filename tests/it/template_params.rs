@@ -1238,6 +1238,7 @@ fn the_function_gets_its_table_queue_and_bounds() {
             [
                 "dynamodb:GetItem",
                 "dynamodb:PutItem",
+                "dynamodb:Query",
                 "dynamodb:UpdateItem"
             ]
             .map(String::from)

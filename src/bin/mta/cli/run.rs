@@ -7,7 +7,7 @@ use super::session::{Ports, Truth};
 use marketplace_trusted_access::decision::{Policy, Scope, Target};
 use marketplace_trusted_access::intake::{self, Kind};
 use marketplace_trusted_access::messages::{self, About, Context};
-use marketplace_trusted_access::notify::{self, Deduplication};
+use marketplace_trusted_access::notify::{self, Deduplication, Topics};
 use marketplace_trusted_access::outcome::{AccountResult, Outcome};
 use marketplace_trusted_access::reconcile::{Reconciler, Session};
 use marketplace_trusted_access::report::{Ending, Report};
@@ -195,7 +195,7 @@ pub async fn reconcile_and_report(
         recovered: &[],
     });
     // mta publishes nothing: the hand-offs are the function's to send, and are listed as logged.
-    let deliveries = notify::deliver(None, &messages).await;
+    let deliveries = notify::deliver(&Topics::default(), None, &messages).await;
     Report::build(
         &intake,
         dry_run,
