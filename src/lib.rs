@@ -7,6 +7,7 @@
 //! - [`truth`]: what Organizations says, read once; [`guardian`]: other services, observed;
 //! - [`decision`], [`reconcile`], [`outcome`]: the per-account decision, acted on, as typed values;
 //! - [`continuation`], [`sweep_memory`], [`drift`]: the rest of a run, and what a sweep remembers;
+//! - [`handoff`]: a hand-off followed until a person says it is done;
 //! - [`messages`], [`notify`]: the wording of every hand-off, and its delivery through the outbox;
 //! - [`report`], [`metrics`]: the report every invocation returns, and its figures;
 //! - [`handler`]: one invocation, end to end; [`invocation`]: its deadline;
@@ -26,6 +27,7 @@ pub mod error;
 pub mod fake;
 pub mod guardian;
 pub mod handler;
+pub mod handoff;
 pub mod intake;
 pub mod invocation;
 pub mod messages;

@@ -3,6 +3,7 @@
 //! memory for tests and benchmarks.
 
 pub use crate::error::{AwsError, ErrorKind};
+use crate::handoff::Handoff;
 use crate::messages::message::{Format, Message};
 use async_trait::async_trait;
 use std::fmt;
@@ -282,6 +283,25 @@ pub trait StateStore: Send + Sync {
     async fn drift(&self) -> Result<DriftSet, AwsError>;
     /// Saves them over the version read, as [`StateStore::save_failures`] does.
     async fn save_drift(&self, set: &DriftSet) -> Result<(), AwsError>;
+    /// Every item of the hand-off ledger, read consistently.
+    async fn handoffs(&self) -> Result<Vec<Handoff>, AwsError>;
+    /// Saves `item` as version `item.version + 1`, provided the stored item is still at
+    /// `item.version` (0: it does not exist yet). `false`: someone saved it in between.
+    async fn save_handoff(&self, item: &Handoff) -> Result<bool, AwsError>;
+}
+
+/// The time, in seconds since the Unix epoch: the system's, or a test's.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> u64;
+}
+
+/// The system's clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> u64 {
+        epoch_millis() / 1000
+    }
 }
 
 /// The rest of a run, handed to a later invocation (docs/design.md, "Continuation").
@@ -350,6 +370,8 @@ pub struct Ports {
     pub state: Option<Arc<dyn StateStore>>,
     /// `None`: what a run leaves is left to the next sweep.
     pub continuation: Option<Arc<dyn Continuation>>,
+    /// When reminders are due.
+    pub clock: Arc<dyn Clock>,
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! [`crate::ports`], returning domain types.
 
 pub mod accounts;
+pub mod ledger;
 pub mod organization;
 pub mod queue;
 pub mod role;
@@ -137,6 +138,7 @@ impl Ports {
             chat: None,
             state,
             continuation,
+            clock: Arc::new(crate::ports::SystemClock),
         }
     }
 }

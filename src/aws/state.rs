@@ -5,6 +5,7 @@
 //! Keys: `pk` (S) and `sk` (S). Items expire through the table's TTL on `expiresAt`.
 
 use super::AwsError;
+use crate::handoff::Handoff;
 use crate::messages::message::{Format, Message};
 use crate::ports::{
     Claim, Claimant, DriftSet, FailureSet, StateStore, StoredMessage, epoch_millis,
@@ -168,7 +169,7 @@ fn cancelled_by_condition(
 }
 
 /// Whether a write was refused by its condition.
-fn refused<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+pub(super) fn refused<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {
@@ -472,5 +473,13 @@ impl StateStore for StateTable {
 
     async fn save_drift(&self, set: &DriftSet) -> Result<(), AwsError> {
         self.save_versioned(DRIFT, set, set.version).await
+    }
+
+    async fn handoffs(&self) -> Result<Vec<Handoff>, AwsError> {
+        super::ledger::read(&self.client, &self.name).await
+    }
+
+    async fn save_handoff(&self, item: &Handoff) -> Result<bool, AwsError> {
+        super::ledger::save(&self.client, &self.name, item).await
     }
 }

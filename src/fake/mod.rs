@@ -5,6 +5,7 @@
 //! What only AWS or the emulator can show (the SDK's retries, IAM's answers, SNS's limits) is tested
 //! against the emulator and with mocked SDK clients, not here.
 
+use crate::handoff::Handoff;
 use crate::messages::message::{Format, Message};
 use crate::ports::{
     AccountRole, AccountState, AwsError, Caller, Continuation, ContinuationRequest, DelegatedAdmin,
@@ -85,6 +86,10 @@ pub struct World {
     pub claims: BTreeMap<(String, usize, Format), (String, u64)>,
     pub failure_set: FailureSet,
     pub drift_set: DriftSet,
+    /// The hand-off ledger, by id.
+    pub handoffs: BTreeMap<String, Handoff>,
+    /// How far the fake clock runs ahead of the system's.
+    pub clock_ahead: Duration,
     /// The state table cannot be reached: every state call answers this.
     pub state_down: Option<AwsError>,
     /// What was handed on to a later invocation, with its delay.
@@ -131,6 +136,8 @@ impl FakeCloud {
                 claims: BTreeMap::new(),
                 failure_set: FailureSet::default(),
                 drift_set: DriftSet::default(),
+                handoffs: BTreeMap::new(),
+                clock_ahead: Duration::ZERO,
                 state_down: None,
                 handed_on: Vec::new(),
                 caller_account: MANAGEMENT.into(),
@@ -418,9 +425,20 @@ impl FakeCloud {
         })
     }
 
+    /// Moves the clock on: reminders fall due without waiting.
+    pub fn advance(&self, by: Duration) {
+        self.world().clock_ahead += by;
+    }
+
     /// The chat topic, on this cloud.
     pub fn chat(&self) -> Arc<dyn Publisher> {
         Arc::new(FakeChat(self.clone()))
+    }
+}
+
+impl crate::ports::Clock for FakeCloud {
+    fn now(&self) -> u64 {
+        (crate::ports::epoch_millis() / 1000).saturating_add(self.world().clock_ahead.as_secs())
     }
 }
 
@@ -468,7 +486,8 @@ impl FakeCloud {
             publisher: Some(c.clone()),
             chat: None,
             state: Some(c.clone()),
-            continuation: Some(c),
+            continuation: Some(c.clone()),
+            clock: c,
         }
     }
 }

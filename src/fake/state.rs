@@ -1,6 +1,7 @@
 //! The fake state table: outboxes, claims and the sets a sweep remembers, in the world's memory.
 
 use super::FakeCloud;
+use crate::handoff::Handoff;
 use crate::messages::message::Format;
 use crate::ports::{
     AwsError, Claim, Claimant, DriftSet, FailureSet, StateStore, StoredMessage, epoch_millis,
@@ -125,5 +126,25 @@ impl StateStore for FakeCloud {
             ..set.clone()
         };
         Ok(())
+    }
+
+    async fn handoffs(&self) -> Result<Vec<Handoff>, AwsError> {
+        self.call("", "dynamodb:Query").await?;
+        Ok(self.world().handoffs.values().cloned().collect())
+    }
+
+    async fn save_handoff(&self, item: &Handoff) -> Result<bool, AwsError> {
+        self.call("", "dynamodb:UpdateItem").await?;
+        let mut world = self.world();
+        let stored = world.handoffs.get(&item.id).map_or(0, |h| h.version);
+        if stored != item.version {
+            return Ok(false);
+        }
+        let saved = Handoff {
+            version: item.version + 1,
+            ..item.clone()
+        };
+        world.handoffs.insert(item.id.clone(), saved);
+        Ok(true)
     }
 }

@@ -39,6 +39,15 @@ pub enum Event {
     TrustedAccessDrift,
     /// Trusted access matches `EXPECTED_SERVICES` again.
     TrustedAccessRestored,
+    /// A hand-off still open after `REMIND_AFTER`.
+    HandoffReminder,
+    /// A person said a hand-off is done.
+    HandoffDone,
+    /// A hand-off made moot by the truth.
+    HandoffClosed,
+    /// `mta handoffs request-disable`: the service's administrator is asked to disable the
+    /// integration and clean up, before trusted access is disabled.
+    DisableRequested,
 }
 
 /// How urgent (the `severity` attribute).
@@ -77,6 +86,10 @@ impl Event {
             Event::DelegatedAdminDeregistered => "delegated-admin-deregistered",
             Event::TrustedAccessDrift => "trusted-access-drift",
             Event::TrustedAccessRestored => "trusted-access-restored",
+            Event::HandoffReminder => "handoff-reminder",
+            Event::HandoffDone => "handoff-done",
+            Event::HandoffClosed => "handoff-closed",
+            Event::DisableRequested => "disable-requested",
         }
     }
 }

@@ -1,0 +1,152 @@
+//! The hand-off ledger in the state table (docs/design.md, "Hand-offs"): every item in the one
+//! partition `handoff#items`, sort key its id, each field an attribute of its own, so that the
+//! responders' policy can grant the ledger alone (`dynamodb:LeadingKeys` `handoff#*`) and one
+//! `Query` lists it.
+
+use super::AwsError;
+use crate::handoff::Handoff;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::{Map, Number, Value};
+use std::collections::HashMap;
+
+/// The ledger's partition key.
+pub const PARTITION: &str = "handoff#items";
+
+type Item = HashMap<String, AttributeValue>;
+
+/// An item's fields as attributes: text as S, numbers as N, flags as BOOL.
+fn attributes(item: &Handoff) -> Result<Item, AwsError> {
+    let invalid = |e: serde_json::Error| AwsError::new("InvalidState", e.to_string());
+    let Value::Object(fields) = serde_json::to_value(item).map_err(invalid)? else {
+        return Err(AwsError::new("InvalidState", "a hand-off is not an object"));
+    };
+    Ok(fields
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let value = match value {
+                Value::String(s) => AttributeValue::S(s),
+                Value::Number(n) => AttributeValue::N(n.to_string()),
+                Value::Bool(b) => AttributeValue::Bool(b),
+                _ => return None,
+            };
+            Some((name, value))
+        })
+        .collect())
+}
+
+/// An item read back; `None` when it does not read as a hand-off.
+fn handoff(item: &Item) -> Option<Handoff> {
+    let fields: Map<String, Value> = item
+        .iter()
+        .filter_map(|(name, value)| {
+            let value = match value {
+                AttributeValue::S(s) => Value::String(s.clone()),
+                AttributeValue::N(n) => Value::Number(n.parse::<u64>().ok().map(Number::from)?),
+                AttributeValue::Bool(b) => Value::Bool(*b),
+                _ => return None,
+            };
+            Some((name.clone(), value))
+        })
+        .collect();
+    serde_json::from_value(Value::Object(fields)).ok()
+}
+
+/// Every item, read consistently, every page.
+pub async fn read(client: &Client, table: &str) -> Result<Vec<Handoff>, AwsError> {
+    let items: Vec<Item> = client
+        .query()
+        .table_name(table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(PARTITION.into()))
+        .consistent_read(true)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await?;
+    items
+        .iter()
+        .map(|i| {
+            handoff(i).ok_or_else(|| {
+                AwsError::new(
+                    "CorruptState",
+                    "the state table holds an unreadable hand-off",
+                )
+            })
+        })
+        .collect()
+}
+
+/// Writes every field of `item` with one `UpdateItem` (which the responders' policy grants; it
+/// creates the item when it is new), as version `item.version + 1`, over the version it was read
+/// at. `false`: the condition failed, someone saved it in between.
+pub async fn save(client: &Client, table: &str, item: &Handoff) -> Result<bool, AwsError> {
+    let saved = Handoff {
+        version: item.version.saturating_add(1),
+        ..item.clone()
+    };
+    let mut update = client
+        .update_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(PARTITION.into()))
+        .key("sk", AttributeValue::S(item.id.clone()));
+    let mut sets = Vec::new();
+    for (i, (name, value)) in attributes(&saved)?.into_iter().enumerate() {
+        sets.push(format!("#a{i} = :a{i}"));
+        update = update
+            .expression_attribute_names(format!("#a{i}"), name)
+            .expression_attribute_values(format!(":a{i}"), value);
+    }
+    update = update.update_expression(format!("SET {}", sets.join(", ")));
+    update = match item.version {
+        0 => update.condition_expression("attribute_not_exists(pk)"),
+        read => update
+            .condition_expression("#v = :read")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":read", AttributeValue::N(read.to_string())),
+    };
+    match update.send().await {
+        Ok(_) => Ok(true),
+        Err(e) if super::state::refused(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handoff::{Situation, Status};
+    use crate::messages::message::Audience;
+
+    #[test]
+    fn an_item_reads_back_as_it_was_written() {
+        let item = Handoff {
+            id: "ho-abcdefgh".into(),
+            situation: Situation::DisableRequest,
+            service: "s.amazonaws.com".into(),
+            organization: "o-exampleorgid".into(),
+            audience: Audience::MarketplaceAdmin,
+            ask: "Disable it".into(),
+            opened_by: "mta".into(),
+            opened_at: 1_700_000_000,
+            opened_key: "k".into(),
+            last_told_at: 0,
+            reminders: 2,
+            status: Status::Done,
+            done_by: Some("arn:aws:iam::123456789012:user/alice".into()),
+            done_at: Some(1_700_000_100),
+            note: Some("cleaned up".into()),
+            closed_reason: None,
+            closed_at: None,
+            closed_key: None,
+            ending_told: true,
+            version: 3,
+        };
+        let mut stored = attributes(&item).unwrap();
+        assert_eq!(stored["status"].as_s().unwrap(), "done");
+        assert_eq!(stored["audience"].as_s().unwrap(), "marketplace-admin");
+        stored.insert("pk".into(), AttributeValue::S(PARTITION.into()));
+        assert_eq!(handoff(&stored), Some(item));
+    }
+}
