@@ -70,7 +70,11 @@ pub fn chat_payload(message: &Message, thread_id: &str) -> String {
         .body
         .rsplit_once(FACTS_HEADER)
         .map_or(message.body.as_str(), |(text, _)| text);
-    let (description, next_steps) = split_steps(text);
+    let (mut description, next_steps) = split_steps(text);
+    if description.is_empty() {
+        // AWS requires a description; a body of steps alone would leave none.
+        description = message.subject.clone();
+    }
     let mut payload = Payload {
         version: "1.0",
         source: "custom",
@@ -181,14 +185,17 @@ fn related_resources(message: &Message) -> Vec<String> {
 /// The payload as JSON text within SNS's limit: the description shortened first, then the steps.
 fn fit(payload: &mut Payload<'_>) -> String {
     let budget = MESSAGE_LIMIT - ATTRIBUTES_MARGIN;
+    // What is left of a description cut to nothing: AWS requires one.
+    let note_only = SHORTENED.trim_start();
     loop {
+        // Strings, string-keyed maps and lists of strings always serialize.
         let json = serde_json::to_string(payload).unwrap_or_default();
         if json.len() <= budget {
             return json;
         }
         let over = json.len() - budget;
         let description = &mut payload.content.description;
-        if !description.is_empty() {
+        if description != note_only {
             // JSON escaping can make a character take more bytes in the text than in the string,
             // so a cut may fall short: the loop measures again.
             let text = description.strip_suffix(SHORTENED).unwrap_or(description);
@@ -197,12 +204,13 @@ fn fit(payload: &mut Payload<'_>) -> String {
                 keep -= 1;
             }
             *description = if keep == 0 {
-                String::new()
+                note_only.to_string()
             } else {
                 format!("{}{SHORTENED}", text[..keep].trim_end())
             };
         } else if payload.content.next_steps.pop().is_none() {
-            // Nothing left to cut: the title and the resources are bounded, so this cannot happen.
+            // Nothing left to cut. The rest is small by construction (a subject of at most 100
+            // characters, 20 resources, the caller's thread id): give it as it is.
             return json;
         }
     }
@@ -366,5 +374,18 @@ mod tests {
         let description = p["content"]["description"].as_str().unwrap();
         assert!(description.ends_with(SHORTENED), "{}", &description[..40]);
         assert_eq!(p["content"]["nextSteps"].as_array().unwrap().len(), 2);
+
+        // A step alone past the limit: the description keeps its note, the steps go.
+        let mut huge = message("Short.", vec![]);
+        let mut body = Body::new();
+        body.para("Short.");
+        body.todo(&["x".repeat(MESSAGE_LIMIT)]);
+        body.facts(&facts(vec![], vec![]));
+        huge.body = body.text;
+        let json = chat_payload(&huge, "thread");
+        assert!(json.len() <= MESSAGE_LIMIT - ATTRIBUTES_MARGIN);
+        let p: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(p["content"]["description"], SHORTENED.trim_start());
+        assert!(p["content"].get("nextSteps").is_none(), "{}", &json[..200]);
     }
 }
