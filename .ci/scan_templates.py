@@ -49,7 +49,8 @@ REQUIRED = {
     "TargetOrganizationalUnitIds": "r-ab12",
 }
 # The configurations scanned: the defaults, a dry run, and everything switched on (deletion,
-# departed accounts, a customer managed key, a permissions boundary, every e-mail subscription).
+# departed accounts, a customer managed key, a permissions boundary, every e-mail subscription, the
+# chat topic).
 CONFIGURATIONS = {
     "defaults": {},
     "dry-run": {"DryRun": "true"},
@@ -63,6 +64,7 @@ CONFIGURATIONS = {
         "MarketplaceAdminEmail": "marketplace-admins@example.com",
         "AccountAdminEmail": "account-admins@example.com",
         "AlarmEmail": "oncall@example.com",
+        "ChatNotifications": "enabled",
     },
 }
 

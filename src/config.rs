@@ -20,6 +20,9 @@ pub enum Removal {
 pub struct Config {
     /// SNS topic for hand-offs; `None`: notifications are logged, not published.
     pub topic_arn: Option<String>,
+    /// SNS topic for the chat copy of each hand-off (Amazon Q Developer in chat applications);
+    /// `None`: no chat copy.
+    pub chat_topic_arn: Option<String>,
     /// Role assumed in each member account.
     pub member_role_name: String,
     /// Policy for every account's role after trusted access is disabled.
@@ -45,6 +48,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             topic_arn: None,
+            chat_topic_arn: None,
             member_role_name: "OrganizationAccountAccessRole".to_string(),
             on_disable: Removal::Retain,
             on_departure: Removal::Retain,
@@ -89,7 +93,10 @@ impl Config {
         let defaults = Config::default();
         Ok(Config {
             topic_arn: get("NOTIFICATION_TOPIC_ARN")
-                .map(|v| check_topic_arn(v).map(str::to_string))
+                .map(|v| check_topic_arn("NOTIFICATION_TOPIC_ARN", v).map(str::to_string))
+                .transpose()?,
+            chat_topic_arn: get("CHAT_TOPIC_ARN")
+                .map(|v| check_topic_arn("CHAT_TOPIC_ARN", v).map(str::to_string))
                 .transpose()?,
             member_role_name: match get("MEMBER_ROLE_NAME") {
                 Some(v) => check_role_name(v)?.to_string(),
@@ -233,13 +240,14 @@ fn check_queue_url(value: &str) -> Result<&str, ConfigError> {
     }
 }
 
-fn check_topic_arn(value: &str) -> Result<&str, ConfigError> {
+/// `NOTIFICATION_TOPIC_ARN`, `CHAT_TOPIC_ARN`: an SNS topic ARN.
+fn check_topic_arn<'a>(variable: &'static str, value: &'a str) -> Result<&'a str, ConfigError> {
     let parts: Vec<&str> = value.split(':').collect();
     if parts.len() == 6 && parts[0] == "arn" && parts[2] == "sns" && !parts[5].is_empty() {
         Ok(value)
     } else {
         Err(ConfigError {
-            variable: "NOTIFICATION_TOPIC_ARN",
+            variable,
             value: value.to_string(),
             expected: "an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<name>) or unset",
         })
@@ -286,6 +294,7 @@ mod tests {
         assert!(!c.dry_run);
         assert_eq!(c.max_concurrency, 16);
         assert_eq!(c.topic_arn, None);
+        assert_eq!(c.chat_topic_arn, None);
     }
 
     #[test]
@@ -294,6 +303,10 @@ mod tests {
             (
                 "NOTIFICATION_TOPIC_ARN",
                 "arn:aws:sns:us-east-1:123456789012:handoffs",
+            ),
+            (
+                "CHAT_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:handoffs-chat",
             ),
             ("MEMBER_ROLE_NAME", "MarketplaceRoleReconciler"),
             ("ON_DISABLE", "delete"),
@@ -316,6 +329,7 @@ mod tests {
             c,
             Config {
                 topic_arn: Some("arn:aws:sns:us-east-1:123456789012:handoffs".into()),
+                chat_topic_arn: Some("arn:aws:sns:us-east-1:123456789012:handoffs-chat".into()),
                 member_role_name: "MarketplaceRoleReconciler".into(),
                 on_disable: Removal::Delete,
                 on_departure: Removal::Delete,
@@ -343,6 +357,11 @@ mod tests {
             ("MAX_CONCURRENCY", "0"),
             ("MAX_CONCURRENCY", "many"),
             ("NOTIFICATION_TOPIC_ARN", "handoffs"),
+            ("CHAT_TOPIC_ARN", "handoffs-chat"),
+            (
+                "CHAT_TOPIC_ARN",
+                "arn:aws:sqs:us-east-1:123456789012:handoffs-chat",
+            ),
             ("MEMBER_ROLE_NAME", "bad/name"),
             ("STATE_TABLE_NAME", "a"),
             ("CONTINUATION_QUEUE_URL", "continuation"),

@@ -107,7 +107,7 @@ impl App {
             );
             return Report::build(intake, dry_run, Ending::Ignored(reason));
         }
-        let live = !dry_run && self.ports.publisher.is_some();
+        let live = !dry_run && (self.ports.publisher.is_some() || self.ports.chat.is_some());
         let state = self.ports.state.as_deref().filter(|_| live);
         let channel = Channel {
             topics: Topics {

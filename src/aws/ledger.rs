@@ -52,64 +52,89 @@ fn handoff(item: &Item) -> Option<Handoff> {
     serde_json::from_value(Value::Object(fields)).ok()
 }
 
-/// Every item, read consistently, every page.
-pub async fn read(client: &Client, table: &str) -> Result<Vec<Handoff>, AwsError> {
-    let items: Vec<Item> = client
-        .query()
-        .table_name(table)
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S(PARTITION.into()))
-        .consistent_read(true)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await?;
-    items
-        .iter()
-        .map(|i| {
-            handoff(i).ok_or_else(|| {
-                AwsError::new(
-                    "CorruptState",
-                    "the state table holds an unreadable hand-off",
-                )
-            })
-        })
-        .collect()
+/// The ledger's items of one table: the function's and `mta handoffs`'s way to them.
+#[derive(Debug, Clone)]
+pub struct LedgerTable {
+    client: Client,
+    name: String,
 }
 
-/// Writes every field of `item` with one `UpdateItem` (which the responders' policy grants; it
-/// creates the item when it is new), as version `item.version + 1`, over the version it was read
-/// at. `false`: the condition failed, someone saved it in between.
-pub async fn save(client: &Client, table: &str, item: &Handoff) -> Result<bool, AwsError> {
-    let saved = Handoff {
-        version: item.version.saturating_add(1),
-        ..item.clone()
-    };
-    let mut update = client
-        .update_item()
-        .table_name(table)
-        .key("pk", AttributeValue::S(PARTITION.into()))
-        .key("sk", AttributeValue::S(item.id.clone()));
-    let mut sets = Vec::new();
-    for (i, (name, value)) in attributes(&saved)?.into_iter().enumerate() {
-        sets.push(format!("#a{i} = :a{i}"));
-        update = update
-            .expression_attribute_names(format!("#a{i}"), name)
-            .expression_attribute_values(format!(":a{i}"), value);
+impl LedgerTable {
+    pub fn new(client: Client, name: &str) -> Self {
+        LedgerTable {
+            client,
+            name: name.to_string(),
+        }
     }
-    update = update.update_expression(format!("SET {}", sets.join(", ")));
-    update = match item.version {
-        0 => update.condition_expression("attribute_not_exists(pk)"),
-        read => update
-            .condition_expression("#v = :read")
-            .expression_attribute_names("#v", "version")
-            .expression_attribute_values(":read", AttributeValue::N(read.to_string())),
-    };
-    match update.send().await {
-        Ok(_) => Ok(true),
-        Err(e) if super::state::refused(&e) => Ok(false),
-        Err(e) => Err(e.into()),
+
+    /// Every item, read consistently, every page.
+    pub async fn read(&self) -> Result<Vec<Handoff>, AwsError> {
+        let items: Vec<Item> = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(PARTITION.into()))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await?;
+        items
+            .iter()
+            .map(|i| {
+                handoff(i).ok_or_else(|| {
+                    AwsError::new(
+                        "CorruptState",
+                        "the state table holds an unreadable hand-off",
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// Writes every field of `item` with one `UpdateItem` (which the responders' policy grants;
+    /// it creates the item when it is new), as version `item.version + 1`, over the version it
+    /// was read at. `false`: the condition failed, someone saved it in between.
+    pub async fn save(&self, item: &Handoff) -> Result<bool, AwsError> {
+        let saved = Handoff {
+            version: item.version.saturating_add(1),
+            ..item.clone()
+        };
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        let mut sets = Vec::new();
+        for (i, (name, value)) in attributes(&saved)?.into_iter().enumerate() {
+            sets.push(format!("#a{i} = :a{i}"));
+            names.insert(format!("#a{i}"), name);
+            values.insert(format!(":a{i}"), value);
+        }
+        let condition = match item.version {
+            0 => "attribute_not_exists(pk)",
+            read => {
+                names.insert("#v".into(), "version".into());
+                values.insert(":read".into(), AttributeValue::N(read.to_string()));
+                "#v = :read"
+            }
+        };
+        let saved = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .key("pk", AttributeValue::S(PARTITION.into()))
+            .key("sk", AttributeValue::S(item.id.clone()))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match saved {
+            Ok(_) => Ok(true),
+            Err(e) if super::refused(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

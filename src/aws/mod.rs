@@ -108,21 +108,38 @@ impl HttpStatus for aws_smithy_runtime_api::http::Response {
     }
 }
 
+/// Whether a DynamoDB write was refused by its condition.
+pub(crate) fn refused<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
 /// The error families the SDK can answer with, once its retries are spent: each keeps its kind.
 /// (Service answers, throttling among them, are tested with mocked clients in `role`.)
 impl Ports {
     /// The AWS adapters, from one SDK configuration, with `roles` for the accounts' roles.
     pub fn aws(sdk: &SdkConfig, config: &Config, roles: AccountAccess) -> Ports {
-        let publisher = config.topic_arn.as_deref().map(|arn| {
-            let sns = aws_sdk_sns::config::Builder::from(sdk)
+        let sns = aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::config::Builder::from(sdk)
                 .timeout_config(
                     aws_config::timeout::TimeoutConfig::builder()
                         .operation_timeout(PUBLISH_TIMEOUT)
                         .build(),
                 )
-                .build();
-            Arc::new(Topic::new(aws_sdk_sns::Client::from_conf(sns), arn)) as Arc<dyn Publisher>
-        });
+                .build(),
+        );
+        let publisher = config
+            .topic_arn
+            .as_deref()
+            .map(|arn| Arc::new(Topic::new(sns.clone(), arn)) as Arc<dyn Publisher>);
+        let chat = config
+            .chat_topic_arn
+            .as_deref()
+            .map(|arn| Arc::new(Topic::chat(sns.clone(), arn)) as Arc<dyn Publisher>);
         let state = config.state_table.as_deref().map(|name| {
             Arc::new(StateTable::new(aws_sdk_dynamodb::Client::new(sdk), name))
                 as Arc<dyn StateStore>
@@ -135,7 +152,7 @@ impl Ports {
             directory: Arc::new(Organization::new(aws_sdk_organizations::Client::new(sdk))),
             roles: Arc::new(roles),
             publisher,
-            chat: None,
+            chat,
             state,
             continuation,
             clock: Arc::new(crate::ports::SystemClock),

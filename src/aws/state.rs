@@ -4,7 +4,8 @@
 //!
 //! Keys: `pk` (S) and `sk` (S). Items expire through the table's TTL on `expiresAt`.
 
-use super::AwsError;
+use super::ledger::LedgerTable;
+use super::{AwsError, refused};
 use crate::handoff::Handoff;
 use crate::messages::message::{Format, Message};
 use crate::ports::{
@@ -27,11 +28,13 @@ pub const FAILURES_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
 pub struct StateTable {
     client: Client,
     name: String,
+    ledger: LedgerTable,
 }
 
 impl StateTable {
     pub fn new(client: Client, name: &str) -> Self {
         StateTable {
+            ledger: LedgerTable::new(client.clone(), name),
             client,
             name: name.to_string(),
         }
@@ -166,16 +169,6 @@ fn cancelled_by_condition(
             .any(|r| r.code() == Some("ConditionalCheckFailed")),
         _ => false,
     }
-}
-
-/// Whether a write was refused by its condition.
-pub(super) fn refused<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
-{
-    e.as_service_error()
-        .and_then(|e| e.code())
-        .is_some_and(|code| code == "ConditionalCheckFailedException")
 }
 
 fn corrupt(what: &str) -> AwsError {
@@ -476,10 +469,10 @@ impl StateStore for StateTable {
     }
 
     async fn handoffs(&self) -> Result<Vec<Handoff>, AwsError> {
-        super::ledger::read(&self.client, &self.name).await
+        self.ledger.read().await
     }
 
     async fn save_handoff(&self, item: &Handoff) -> Result<bool, AwsError> {
-        super::ledger::save(&self.client, &self.name, item).await
+        self.ledger.save(item).await
     }
 }

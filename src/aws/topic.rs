@@ -1,7 +1,10 @@
-//! The SNS topic that carries every hand-off (docs/design.md, "Notifications").
+//! The SNS topics that carry every hand-off (docs/design.md, "Notifications"): the notification
+//! topic, in text, and the chat topic, in the custom-notification JSON of Amazon Q Developer in chat
+//! applications; each with the attributes subscriptions filter on.
 
 use super::AwsError;
-use crate::messages::message::Message;
+use crate::messages::chat::chat_payload;
+use crate::messages::message::{Format, Message};
 use crate::ports::Publisher;
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
@@ -12,20 +15,35 @@ use aws_sdk_sns::types::MessageAttributeValue;
 pub struct Topic {
     client: Client,
     arn: String,
+    format: Format,
 }
 
 impl Topic {
+    /// The notification topic: messages in text.
     pub fn new(client: Client, arn: &str) -> Self {
         Topic {
             client,
             arn: arn.to_string(),
+            format: Format::Text,
+        }
+    }
+
+    /// The chat topic: each message as a custom notification.
+    pub fn chat(client: Client, arn: &str) -> Self {
+        Topic {
+            format: Format::Chat,
+            ..Topic::new(client, arn)
         }
     }
 }
 
 #[async_trait]
 impl Publisher for Topic {
-    async fn publish(&self, message: &Message, _thread: &str) -> Result<String, AwsError> {
+    fn format(&self) -> Format {
+        self.format
+    }
+
+    async fn publish(&self, message: &Message, thread: &str) -> Result<String, AwsError> {
         let attribute = |value: &str| {
             MessageAttributeValue::builder()
                 .data_type("String")
@@ -38,7 +56,10 @@ impl Publisher for Topic {
             .publish()
             .topic_arn(&self.arn)
             .subject(&message.subject)
-            .message(&message.body)
+            .message(match self.format {
+                Format::Text => message.body.clone(),
+                Format::Chat => chat_payload(message, thread),
+            })
             .message_attributes("audience", attribute(message.audience.as_str())?)
             .message_attributes("event", attribute(message.event.as_str())?)
             .message_attributes("organization", attribute(&message.organization)?)

@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// The line that opens the steps paragraph; the chat copy lists the steps that follow it apart.
+pub(super) const TODO_HEADER: &str = "What you need to do:";
+
 /// A body under construction.
 pub(super) struct Body {
     pub(super) text: String,
@@ -39,7 +42,7 @@ impl Body {
     }
 
     pub(super) fn todo(&mut self, steps: &[String]) {
-        let mut text = String::from("What you need to do:");
+        let mut text = String::from(TODO_HEADER);
         for (i, step) in steps.iter().enumerate() {
             let _ = write!(text, "\n  {}. {step}", i + 1);
         }

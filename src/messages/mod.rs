@@ -12,6 +12,7 @@ use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, TrustedAccess
 use crate::ports::{ErrorKind, OrgIdentity};
 use crate::service::{MARKETPLACE, MARKETPLACE_ROLE};
 mod body;
+pub mod chat;
 pub mod guardian;
 mod membership;
 pub mod message;

@@ -517,3 +517,73 @@ fn the_event_rule_forwards_the_handled_samples_and_not_failed_calls() {
         assert!(!forwarded(file), "{file} is forwarded by the rule");
     }
 }
+
+/// The people who answer hand-offs read and update the hand-off ledger, and nothing else: its
+/// items all have the partition key `handoff#items`, so `dynamodb:LeadingKeys` keeps the outbox
+/// and the failure set out of their reach. The policy is the stack's to offer, not to attach.
+#[test]
+fn the_responders_policy_answers_hand_offs_in_the_ledger_only_and_is_attached_to_no_one() {
+    use crate::common::render::main_stack;
+    const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    for (given, with_key) in [(&[][..], false), (&[("KmsKeyArn", KEY)][..], true)] {
+        // GIVEN the stack, with or without a customer managed key
+        let stack = main_stack(given);
+        let policy = stack.properties("HandoffRespondersPolicy");
+        let all = statements(&policy["PolicyDocument"]);
+        let (dynamodb, rest): (Vec<&Value>, Vec<&Value>) = all.into_iter().partition(|s| {
+            strings(s, "Action")
+                .iter()
+                .any(|a| a.starts_with("dynamodb:"))
+        });
+
+        // THEN one statement grants exactly Query, GetItem and UpdateItem on the state table,
+        // for items under a `handoff#` partition key only
+        assert_eq!(dynamodb.len(), 1, "{dynamodb:?}");
+        let grant = dynamodb[0];
+        assert_eq!(grant["Effect"], "Allow");
+        let granted: BTreeSet<String> = strings(grant, "Action").into_iter().collect();
+        assert_eq!(
+            granted,
+            ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+                .map(String::from)
+                .into()
+        );
+        assert_eq!(grant["Resource"], json!({"Fn::Sub": "${StateTable.Arn}"}));
+        assert_eq!(
+            grant["Condition"],
+            json!({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["handoff#*"]}})
+        );
+
+        // AND the key, when there is one, only through DynamoDB; nothing else (no sns:Publish)
+        if with_key {
+            assert_eq!(rest.len(), 1, "{rest:?}");
+            let kms = rest[0];
+            assert!(
+                strings(kms, "Action")
+                    .iter()
+                    .all(|a| ["kms:Decrypt", "kms:DescribeKey"].contains(&a.as_str())),
+                "{kms}"
+            );
+            assert_eq!(kms["Resource"], json!({"Ref": "KmsKeyArn"}));
+            assert_eq!(
+                kms["Condition"]["StringEquals"]["kms:ViaService"],
+                json!({"Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"})
+            );
+        } else {
+            assert!(rest.is_empty(), "{rest:?}");
+        }
+
+        // AND it is attached to no role, user or group, here or by any other resource
+        for attachment in ["Roles", "Users", "Groups"] {
+            assert!(policy.get(attachment).is_none(), "{attachment}");
+        }
+        for (name, resource) in &stack.resources {
+            if name != "HandoffRespondersPolicy" {
+                assert!(
+                    !resource.to_string().contains("HandoffRespondersPolicy"),
+                    "{name} refers to the responders' policy"
+                );
+            }
+        }
+    }
+}

@@ -1431,3 +1431,88 @@ fn the_function_may_read_the_delegated_administrators_of_its_organization_only()
         assert!(services[0].get("Condition").is_none(), "{given:?}");
     }
 }
+
+// ------------------------------------------------------------------------------------------------
+// The chat topic
+// ------------------------------------------------------------------------------------------------
+
+#[test]
+fn the_chat_topic_exists_only_when_enabled_and_is_guarded_like_the_notification_topic() {
+    let template = load_yaml("template.yaml");
+    let parameter = &template["Parameters"]["ChatNotifications"];
+    assert_eq!(parameter["Default"], "disabled");
+    assert_eq!(parameter["AllowedValues"], json!(["enabled", "disabled"]));
+    let grouped = template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+        .as_array()
+        .expect("ParameterGroups")
+        .iter()
+        .any(|g| strings(&g["Parameters"]).contains(&"ChatNotifications".to_owned()));
+    assert!(grouped, "ChatNotifications in no parameter group");
+    assert_eq!(
+        template["Outputs"]["ChatTopicArn"]["Condition"],
+        "HasChatTopic"
+    );
+
+    let publish_targets = |stack: &Rendered| -> Vec<Value> {
+        function_statements(stack)
+            .into_iter()
+            .filter(|s| strings(&s["Action"]).contains(&"sns:Publish".to_owned()))
+            .map(|s| s["Resource"].clone())
+            .collect()
+    };
+    for key in [None, Some(KEY)] {
+        let mut given: Vec<(&str, &str)> = key.map(|k| ("KmsKeyArn", k)).into_iter().collect();
+
+        // BY DEFAULT: no topic, no variable, no grant
+        let off = main_stack(&given);
+        for resource in ["ChatTopic", "ChatTopicPolicy"] {
+            assert!(!off.resources.contains_key(resource), "{resource}");
+        }
+        let variables = &off.properties("ReconcilerFunction")["Environment"]["Variables"];
+        assert!(variables.get("CHAT_TOPIC_ARN").is_none(), "{variables}");
+        assert_eq!(publish_targets(&off), [json!({"Ref": "NotificationTopic"})]);
+
+        // ENABLED: the topic, encrypted as the notification topic is, reaches the function
+        given.push(("ChatNotifications", "enabled"));
+        let on = main_stack(&given);
+        assert_eq!(on.resource("ChatTopic")["Type"], "AWS::SNS::Topic");
+        assert_eq!(
+            on.properties("ChatTopic")["KmsMasterKeyId"],
+            on.properties("NotificationTopic")["KmsMasterKeyId"],
+            "{key:?}"
+        );
+        let variables = &on.properties("ReconcilerFunction")["Environment"]["Variables"];
+        assert_eq!(variables["CHAT_TOPIC_ARN"], json!({"Ref": "ChatTopic"}));
+        assert_eq!(
+            publish_targets(&on),
+            [
+                json!({"Ref": "NotificationTopic"}),
+                json!({"Ref": "ChatTopic"})
+            ]
+        );
+
+        // AND its policy is the notification topic's, statement for statement: only the execution
+        // role publishes, and nothing without TLS
+        let chat = on.properties("ChatTopicPolicy");
+        assert_eq!(chat["Topics"], json!([{"Ref": "ChatTopic"}]));
+        let mirrored: Value = serde_json::from_str(
+            &on.properties("NotificationTopicPolicy")["PolicyDocument"]
+                .to_string()
+                .replace("\"NotificationTopic\"", "\"ChatTopic\""),
+        )
+        .expect("JSON");
+        assert_eq!(chat["PolicyDocument"], mirrored);
+        let only = statements_of(&chat["PolicyDocument"])
+            .into_iter()
+            .find(|s| s["Sid"] == "OnlyTheReconcilerPublishes")
+            .expect("OnlyTheReconcilerPublishes");
+        assert_eq!(
+            (&only["Effect"], &only["Principal"], &only["Action"]),
+            (&json!("Deny"), &json!("*"), &json!("sns:Publish"))
+        );
+        assert_eq!(
+            only["Condition"]["ArnNotEquals"]["aws:PrincipalArn"],
+            json!({"Fn::Sub": "${ReconcilerFunctionRole.Arn}"})
+        );
+    }
+}
