@@ -5,6 +5,7 @@
 
 use crate::error::InvocationError;
 use crate::intake::{Intake, Trigger, same_principal};
+use crate::ledger;
 use crate::messages::About;
 use crate::messages::guardian::compose_observed;
 use crate::notify::{self, Channel};
@@ -69,6 +70,8 @@ pub struct Seen<'a> {
     pub intake: &'a Intake,
     pub trigger: &'a Trigger,
     pub dry_run: bool,
+    /// The clock's time, for the hand-off ledger.
+    pub now: u64,
 }
 
 /// Observes the change an event reports for a service other than Marketplace, and tells each
@@ -83,6 +86,7 @@ pub async fn observe(
         intake,
         trigger,
         dry_run,
+        now,
     } = seen;
     let principal = trigger.observed()?;
     let check = match check(directory, trigger).await {
@@ -97,10 +101,19 @@ pub async fn observe(
             return Some(report);
         }
     };
-    let messages = match check.holds {
-        true => compose_observed(About::of(intake, trigger, organization)),
+    let key = notify::outbox_key(intake, trigger);
+    let judgement = ledger::judge(channel.state, trigger, key.as_deref(), check.holds, now).await;
+    let agreed = judgement.agreed.clone();
+    let about = About {
+        agreed: agreed.as_ref(),
+        ..About::of(intake, trigger, organization)
+    };
+    let mut messages = match check.holds {
+        true => compose_observed(about),
         false => Vec::new(),
     };
+    let opened = ledger::open(&mut messages, about, key.as_deref(), now);
+    let trouble = ledger::record(channel.state, judgement, opened).await;
     let contradicted = (!check.holds).then(|| {
         format!(
             "AWS Organizations no longer says what the event says of {}: the event is out of \
@@ -108,8 +121,10 @@ pub async fn observe(
             check.principal
         )
     });
-    let key = notify::outbox_key(intake, trigger);
-    let (deliveries, deduplication) = notify::send(channel, key.as_deref(), &messages).await;
+    let (deliveries, mut deduplication) = notify::send(channel, key.as_deref(), &messages).await;
+    if let Some(e) = trouble {
+        deduplication = notify::Deduplication::Unavailable(e);
+    }
     Some(Report::build(
         intake,
         dry_run,

@@ -8,13 +8,14 @@ use crate::decision::Policy;
 use crate::drift;
 use crate::guardian;
 use crate::intake::{self, Intake, Kind, Trigger};
+use crate::ledger;
 use crate::messages::{self, About, Context};
-use crate::notify::{self, Channel, Deduplication, Topics};
+use crate::notify::{self, Channel, Deduplication};
 use crate::ports::ContinuationRequest;
 pub use crate::ports::Ports;
 use crate::reconcile::{Reconciler, Session};
 pub use crate::report::log::report_lines;
-use crate::report::{self, Ending, Report};
+use crate::report::{self, Ending, Report, ReportOutcome};
 use crate::sweep_memory::{self, SweepMemory};
 use crate::truth;
 use aws_config::SdkConfig;
@@ -65,7 +66,20 @@ impl App {
             Kind::Ignore(reason) => {
                 Report::build(&intake, dry_run, Ending::Ignored(reason.clone()))
             }
-            Kind::Handle(trigger) => self.run(&intake, trigger, dry_run, invocation).await,
+            Kind::Handle(trigger) => {
+                let mut report = self.run(&intake, trigger, dry_run, invocation).await;
+                let channel = Channel::of(&self.ports, dry_run, &invocation.request_id);
+                let told = report.failure.is_none() && report.outcome != ReportOutcome::Ignored;
+                if let (Some(state), true) = (channel.state, told) {
+                    let sweep = matches!(trigger, Trigger::Sweep).then(|| ledger::Sweep {
+                        remind_after: self.config.remind_after,
+                        directory: self.ports.directory.as_ref(),
+                    });
+                    let now = self.ports.clock.now();
+                    report.followed_up(ledger::follow_up(state, &channel, sweep, now).await);
+                }
+                report
+            }
         };
         report::log::log(&report);
         crate::metrics::emit(&report, started.elapsed());
@@ -107,20 +121,13 @@ impl App {
             );
             return Report::build(intake, dry_run, Ending::Ignored(reason));
         }
-        let live = !dry_run && (self.ports.publisher.is_some() || self.ports.chat.is_some());
-        let state = self.ports.state.as_deref().filter(|_| live);
-        let channel = Channel {
-            topics: Topics {
-                text: self.ports.publisher.as_deref().filter(|_| !dry_run),
-                chat: self.ports.chat.as_deref().filter(|_| !dry_run),
-            },
-            state,
-            holder: &invocation.request_id,
-        };
+        let channel = Channel::of(&self.ports, dry_run, &invocation.request_id);
+        let state = channel.state;
         let seen = guardian::Seen {
             intake,
             trigger,
             dry_run,
+            now: self.ports.clock.now(),
         };
         if let Some(report) = guardian::observe(directory, &channel, seen, &organization).await {
             return report;
@@ -179,8 +186,16 @@ impl App {
             }
             _ => None,
         };
+        let key = notify::outbox_key(intake, trigger);
+        let holds = matches!(trigger, Trigger::TrustedAccess { enabled, .. } if *enabled == truth.trusted_access);
+        let judgement = ledger::judge(state, trigger, key.as_deref(), holds, seen.now).await;
+        let agreed = judgement.agreed.clone();
+        let about = About {
+            agreed: agreed.as_ref(),
+            ..About::of(intake, trigger, &truth.organization)
+        };
         let mut messages = messages::compose(Context {
-            about: About::of(intake, trigger, &truth.organization),
+            about,
             outcome: &outcome,
             dry_run,
             policy,
@@ -189,7 +204,10 @@ impl App {
             recovered: &memory.recovered,
         });
         messages.extend(watched.iter().flat_map(|w| w.messages.iter().cloned()));
-        let key = notify::outbox_key(intake, trigger);
+        let opened = ledger::open(&mut messages, about, key.as_deref(), seen.now);
+        if let Some(e) = ledger::record(state, judgement, opened).await {
+            deduplication = Deduplication::Unavailable(e);
+        }
         let (deliveries, outbox) = notify::send(&channel, key.as_deref(), &messages).await;
         if !matches!(deduplication, Deduplication::Unavailable(_)) {
             deduplication = outbox;

@@ -7,7 +7,7 @@
 //! - [`truth`]: what Organizations says, read once; [`guardian`]: other services, observed;
 //! - [`decision`], [`reconcile`], [`outcome`]: the per-account decision, acted on, as typed values;
 //! - [`continuation`], [`sweep_memory`], [`drift`]: the rest of a run, and what a sweep remembers;
-//! - [`handoff`]: a hand-off followed until a person says it is done;
+//! - [`handoff`], [`ledger`]: hand-offs followed until a person says they are done;
 //! - [`messages`], [`notify`]: the wording of every hand-off, and its delivery through the outbox;
 //! - [`report`], [`metrics`]: the report every invocation returns, and its figures;
 //! - [`handler`]: one invocation, end to end; [`invocation`]: its deadline;
@@ -30,6 +30,7 @@ pub mod handler;
 pub mod handoff;
 pub mod intake;
 pub mod invocation;
+pub mod ledger;
 pub mod messages;
 pub mod metrics;
 pub mod notify;

@@ -4,7 +4,9 @@
 
 use crate::intake::{Intake, Trigger};
 use crate::messages::message::{Audience, Event, Format, Message};
-use crate::ports::{AwsError, Claim, Claimant, Publisher, StateStore, StoredMessage, epoch_millis};
+use crate::ports::{
+    AwsError, Claim, Claimant, Ports, Publisher, StateStore, StoredMessage, epoch_millis,
+};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tracing::{info, warn};
@@ -192,6 +194,23 @@ pub struct Channel<'a> {
     pub topics: Topics<'a>,
     pub state: Option<&'a dyn StateStore>,
     pub holder: &'a str,
+}
+
+impl<'a> Channel<'a> {
+    /// An invocation's: the topics unless it is a dry run, and the state table when there is a
+    /// topic to deliver through it.
+    pub fn of(ports: &'a Ports, dry_run: bool, holder: &'a str) -> Channel<'a> {
+        let topics = Topics {
+            text: ports.publisher.as_deref().filter(|_| !dry_run),
+            chat: ports.chat.as_deref().filter(|_| !dry_run),
+        };
+        let state = ports.state.as_deref().filter(|_| !topics.is_empty());
+        Channel {
+            topics,
+            state,
+            holder,
+        }
+    }
 }
 
 /// Delivers a trigger's messages: exactly once through its outbox when there is a topic, a state

@@ -119,7 +119,12 @@ fn service_access(
     origin: &Origin,
 ) -> Vec<Message> {
     let by_service = by_the_service(origin, service);
+    let agreed = o.agreed.filter(|_| !enabled && !by_service);
     let routes: Vec<(Audience, Severity)> = match (enabled, by_service) {
+        (false, false) if agreed.is_some() => vec![
+            (Audience::OrganizationsAdmin, Severity::Info),
+            (Audience::ServiceAdmin, Severity::Info),
+        ],
         (false, false) => vec![
             (Audience::OrganizationsAdmin, Severity::Warning),
             (Audience::ServiceAdmin, Severity::Warning),
@@ -160,6 +165,9 @@ fn service_access(
                 o.organization.organization_id
             ));
             b.who(origin);
+            if let Some(request) = agreed {
+                super::handoffs::agreement(&mut b, request);
+            }
             if !enabled {
                 let breaks = service.entry.map_or(
                     "The service can no longer work across the organization's accounts.",

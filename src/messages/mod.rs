@@ -7,6 +7,7 @@
 
 use crate::config::Removal;
 use crate::decision::{Action, Membership, Policy};
+use crate::handoff::Handoff;
 use crate::intake::{DepartureMethod, Intake, JoinedMethod, Origin, Trigger};
 use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, TrustedAccess};
 use crate::ports::{ErrorKind, OrgIdentity};
@@ -14,6 +15,7 @@ use crate::service::{MARKETPLACE, MARKETPLACE_ROLE};
 mod body;
 pub mod chat;
 pub mod guardian;
+pub mod handoffs;
 mod membership;
 pub mod message;
 mod sweep;
@@ -76,6 +78,8 @@ pub struct About<'a> {
     pub trigger_name: &'a str,
     pub event_id: Option<&'a str>,
     pub organization: &'a OrgIdentity,
+    /// The confirmed request that makes a disable an agreed one (docs/design.md, "Hand-offs").
+    pub agreed: Option<&'a Handoff>,
 }
 
 impl<'a> About<'a> {
@@ -86,6 +90,7 @@ impl<'a> About<'a> {
             trigger_name: &intake.name,
             event_id: intake.event_id.as_deref(),
             organization,
+            agreed: None,
         }
     }
 }
@@ -357,6 +362,7 @@ mod tests {
                 trigger_name: "EnableAWSServiceAccess",
                 event_id: Some("e-1"),
                 organization: ORGANIZATION.get_or_init(organization),
+                agreed: None,
             },
             outcome,
             dry_run: false,

@@ -85,6 +85,9 @@ pub(super) fn disabled(cx: Context<'_>, origin: &Origin) -> Vec<Message> {
         "Trusted access for AWS Marketplace ({MARKETPLACE_PRINCIPAL}) was disabled in AWS Organizations \
          {organization} with Organizations tools, not from the AWS Marketplace console."
     );
+    if let Some(request) = cx.about.agreed {
+        return agreed_disable(cx, origin, &headline, request);
+    }
     let mut to_marketplace = Body::new();
     to_marketplace.para(&headline);
     to_marketplace.who(origin);
@@ -127,6 +130,35 @@ pub(super) fn disabled(cx: Context<'_>, origin: &Origin) -> Vec<Message> {
         message(cx, header(Audience::MarketplaceAdmin), to_marketplace),
         message(cx, header(Audience::OrganizationsAdmin), to_organizations),
     ]
+}
+
+/// A disable with Organizations tools that the Marketplace administrator agreed to beforehand.
+fn agreed_disable(
+    cx: Context<'_>,
+    origin: &Origin,
+    headline: &str,
+    request: &Handoff,
+) -> Vec<Message> {
+    [Audience::OrganizationsAdmin, Audience::MarketplaceAdmin]
+        .into_iter()
+        .map(|audience| {
+            let mut b = Body::new();
+            b.para(headline);
+            b.who(origin);
+            super::handoffs::agreement(&mut b, request);
+            b.role_policy(cx.policy.on_disable, "trusted access is disabled");
+            b.summary(cx);
+            let header = Header {
+                audience,
+                event: Event::TrustedAccessDisabled,
+                severity: Severity::Info,
+                subject: "AWS Marketplace trusted access disabled, as agreed",
+                origin: Some(origin),
+                account: None,
+            };
+            message(cx, header, b)
+        })
+        .collect()
 }
 
 /// Where the Marketplace administrator turns the integration on or off.

@@ -243,6 +243,20 @@ impl Report {
         self.notifications = deliveries.iter().map(SentNotification::from).collect();
     }
 
+    /// Adds what the follow-up of the hand-off ledger told; a copy it could not publish fails the
+    /// invocation, as any hand-off's does.
+    pub fn followed_up(&mut self, follow_up: crate::ledger::FollowUp) {
+        if let Some(e) = follow_up.trouble {
+            self.deduplication = Some(DeduplicationMode::Unavailable);
+            self.deduplication_error = Some(e.to_string());
+        }
+        self.notifications
+            .extend(follow_up.deliveries.iter().map(SentNotification::from));
+        if self.failure.is_none() {
+            self.fail_on_unpublished(&follow_up.deliveries);
+        }
+    }
+
     /// A hand-off that could not be published fails the invocation, so that Lambda retries it: it
     /// must never be lost silently.
     fn fail_on_unpublished(&mut self, deliveries: &[Delivery]) {

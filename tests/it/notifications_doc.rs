@@ -339,6 +339,7 @@ fn render() -> String {
                 trigger_name: c.name,
                 event_id: Some(c.event_id),
                 organization: &organization,
+                agreed: None,
             },
             outcome: &c.outcome,
             dry_run: false,
@@ -438,6 +439,7 @@ fn guardian_cases(out: &mut String, organization: &OrgIdentity) {
             trigger_name: name,
             event_id: Some("d8e9f0a1-b2c3-4d4e-9f5a-6b7c8d9e0f1a"),
             organization,
+            agreed: None,
         };
         for m in compose_observed(observed) {
             write_message(out, &m);
@@ -449,6 +451,7 @@ fn guardian_cases(out: &mut String, organization: &OrgIdentity) {
         trigger_name: "schedule",
         event_id: Some("53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa"),
         organization,
+        agreed: None,
     };
     for (title, principal, drift) in [
         (

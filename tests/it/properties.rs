@@ -86,6 +86,7 @@ proptest! {
                 trigger_name: "generated",
                 event_id: Some(&event_id),
                 organization: &organization,
+                agreed: None,
             },
             outcome: &outcome,
             dry_run,

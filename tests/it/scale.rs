@@ -45,13 +45,14 @@ fn bound(members: usize, latency: Duration, concurrency: usize) -> Duration {
 }
 
 #[tokio::test(start_paused = true)]
-async fn two_hundred_accounts_at_forty_milliseconds_sweep_within_a_third_of_their_bound() {
+async fn two_hundred_accounts_at_forty_milliseconds_sweep_within_two_fifths_of_their_bound() {
     let latency = Duration::from_millis(40);
     let (took, reached, left) = sweep(200, latency, 16).await;
     assert_eq!((reached, left), (201, 0));
     let ratio = took.as_secs_f64() / bound(200, latency, 16).as_secs_f64();
+    // Beyond the bound: the calls made once (the organization, the outbox, the hand-off ledger).
     assert!(
-        (1.0..=1.3).contains(&ratio),
+        (1.0..=1.4).contains(&ratio),
         "{took:?}: {ratio:.2} of the bound"
     );
 }

@@ -464,7 +464,11 @@ async fn at_five_thousand_accounts_with_fifteen_hundred_unreachable_the_hand_off
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let items = stored_items(&dynamodb).await;
     let sizes: Vec<usize> = items.iter().map(item_size).collect();
-    assert_eq!(items.len(), 3, "a head and two messages: {sizes:?}");
+    assert_eq!(
+        items.len(),
+        4,
+        "an outbox head, two messages, and the set-up hand-off the enable opened: {sizes:?}"
+    );
     let largest = received
         .values()
         .flatten()

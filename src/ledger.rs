@@ -1,0 +1,332 @@
+//! Hand-offs followed until they are done (docs/design.md, "Hand-offs"): which situations open an
+//! item, how a disable is judged by the ledger, and what each invocation tells of the items since
+//! the last: requests opened with `mta`, items done or made moot, and, in a sweep, reminders.
+
+use crate::catalog;
+use crate::handoff::{Handoff, Situation, Status, id_for};
+use crate::intake::{Trigger, same_principal};
+use crate::messages::handoffs::{ended, followed, reminder, requested};
+use crate::messages::{About, Audience, Event, Message, Severity};
+use crate::notify::{self, Channel, Delivery, DeliveryStatus};
+use crate::ports::{AwsError, Directory, StateStore};
+use crate::service::MARKETPLACE;
+use std::time::Duration;
+use tracing::warn;
+
+/// Why a request is closed when the disable it asked for happens as agreed.
+pub const AGREED: &str = "trusted access was disabled as agreed";
+
+/// The service a change of trusted access is about, and whether it was disabled, and by the
+/// service itself.
+fn disable_of(trigger: &Trigger) -> Option<(&str, bool)> {
+    match trigger {
+        Trigger::TrustedAccess {
+            enabled: false,
+            origin,
+        } => Some((MARKETPLACE.principal, origin.service.is_some())),
+        Trigger::ServiceAccess {
+            principal,
+            enabled: false,
+            origin,
+        } => Some((principal.as_str(), origin.service.is_some())),
+        _ => None,
+    }
+}
+
+/// What the ledger says of a trigger before its messages are composed.
+#[derive(Debug, Default)]
+pub struct Judgement {
+    /// The confirmed request that makes this disable an agreed one.
+    pub agreed: Option<Handoff>,
+    /// The items the trigger closes, changed, to be saved.
+    changes: Vec<Handoff>,
+    /// The ledger could not be read.
+    pub trouble: Option<AwsError>,
+}
+
+/// Reads the ledger for a change that holds (Organizations agrees with the event): a disable
+/// closes the service's open set-ups and requests, and is agreed when a person confirmed its
+/// request. A retry of the same fact (`key`) finds the request it closed as agreed, and is agreed
+/// again.
+pub async fn judge(
+    state: Option<&dyn StateStore>,
+    trigger: &Trigger,
+    key: Option<&str>,
+    holds: bool,
+    now: u64,
+) -> Judgement {
+    let (Some(state), Some(key), Some((service, by_service)), true) =
+        (state, key, disable_of(trigger), holds)
+    else {
+        return Judgement::default();
+    };
+    let items = match state.handoffs().await {
+        Ok(items) => items,
+        Err(e) => {
+            warn!(error = %e, "the hand-off ledger could not be read");
+            return Judgement {
+                trouble: Some(e),
+                ..Judgement::default()
+            };
+        }
+    };
+    let mut judgement = Judgement::default();
+    for mut item in items
+        .into_iter()
+        .filter(|i| same_principal(&i.service, service))
+    {
+        let retried = item.closed_key.as_deref() == Some(key);
+        match (item.situation, item.status) {
+            (Situation::DisableRequest, Status::Done) if !by_service => {
+                item.close(AGREED, key, now);
+                // The disable's own hand-off says it was agreed.
+                item.ending_told = true;
+                judgement.agreed = Some(item.clone());
+                judgement.changes.push(item);
+            }
+            (Situation::DisableRequest, Status::Closed)
+                if retried && item.closed_reason.as_deref() == Some(AGREED) =>
+            {
+                judgement.agreed = Some(item);
+            }
+            (Situation::DisableRequest, Status::Open) => {
+                let reason = match by_service {
+                    true => "the service disabled its own trusted access".to_string(),
+                    false => "trusted access was disabled before anyone confirmed the request; \
+                              a clean-up hand-off asks for the confirmation after the fact"
+                        .to_string(),
+                };
+                item.close(&reason, key, now);
+                judgement.changes.push(item);
+            }
+            (Situation::Setup, Status::Open) => {
+                item.close(
+                    "trusted access was disabled before the set-up was finished",
+                    key,
+                    now,
+                );
+                judgement.changes.push(item);
+            }
+            _ => {}
+        }
+    }
+    judgement
+}
+
+/// The item a message opens, by its audience, event and severity: the set-up a person's enable
+/// leaves to the service's console, or the clean-up a disable without a confirmed request calls
+/// for.
+fn situation_of(message: &Message) -> Option<Situation> {
+    let asked = matches!(
+        message.audience,
+        Audience::MarketplaceAdmin | Audience::ServiceAdmin
+    );
+    match (asked, message.event, message.severity) {
+        (true, Event::TrustedAccessEnabled, Severity::ActionRequired) => Some(Situation::Setup),
+        (true, Event::TrustedAccessDisabled, Severity::Warning) => Some(Situation::CleanUp),
+        _ => None,
+    }
+}
+
+/// Opens the items that the trigger's messages call for, and marks each such message with its
+/// item: its id, and how to say it is done. The id comes from the fact, so that a retry marks the
+/// same one.
+pub fn open(
+    messages: &mut [Message],
+    about: About<'_>,
+    key: Option<&str>,
+    now: u64,
+) -> Vec<Handoff> {
+    let Some(key) = key else {
+        return Vec::new();
+    };
+    let mut opened = Vec::new();
+    for message in messages.iter_mut() {
+        let Some(situation) = situation_of(message) else {
+            continue;
+        };
+        let name = catalog::find(&message.service).map_or(message.service.as_str(), |e| e.name);
+        let ask = match situation {
+            Situation::Setup => {
+                format!("Finish the set-up of {name} for the organization in its console.")
+            }
+            _ => format!(
+                "Confirm that the integration of {name} with the organization is disabled in its \
+                 console and that its resources are cleaned up."
+            ),
+        };
+        let item = Handoff {
+            id: id_for(key, situation, &message.service),
+            situation,
+            service: message.service.clone(),
+            organization: message.organization.clone(),
+            audience: message.audience,
+            ask,
+            opened_by: opened_by(about),
+            opened_at: now,
+            opened_key: key.to_string(),
+            last_told_at: now,
+            reminders: 0,
+            status: Status::Open,
+            done_by: None,
+            done_at: None,
+            note: None,
+            closed_reason: None,
+            closed_at: None,
+            closed_key: None,
+            ending_told: false,
+            version: 0,
+        };
+        followed(message, &item);
+        opened.push(item);
+    }
+    opened
+}
+
+/// The fact that opens an item, in words: the trigger, who and when, and its event.
+fn opened_by(about: About<'_>) -> String {
+    let origin = match about.trigger {
+        Trigger::TrustedAccess { origin, .. } | Trigger::ServiceAccess { origin, .. } => {
+            Some(origin)
+        }
+        _ => None,
+    };
+    let mut text = about.trigger_name.to_string();
+    if let Some(origin) = origin {
+        text.push_str(&format!(" by {}", origin.actor));
+        if let Some(time) = &origin.event_time {
+            text.push_str(&format!(" at {time}"));
+        }
+    }
+    if let Some(id) = about.event_id {
+        text.push_str(&format!(" (event {id})"));
+    }
+    text
+}
+
+/// Saves the items a trigger opens and closes. An item saved by someone else in between (a retry
+/// of the same fact, or a person) is left as they saved it.
+pub async fn record(
+    state: Option<&dyn StateStore>,
+    judgement: Judgement,
+    opened: Vec<Handoff>,
+) -> Option<AwsError> {
+    let state = state?;
+    let mut trouble = judgement.trouble;
+    for item in judgement.changes.into_iter().chain(opened) {
+        if let Err(e) = state.save_handoff(&item).await {
+            warn!(error = %e, id = item.id, "a hand-off could not be saved");
+            trouble = Some(e);
+        }
+    }
+    trouble
+}
+
+/// What a follow-up told, and the trouble the ledger gave.
+#[derive(Debug, Default)]
+pub struct FollowUp {
+    pub deliveries: Vec<Delivery>,
+    pub trouble: Option<AwsError>,
+}
+
+/// When a sweep follows up: the time between reminders, and what Organizations says is enabled.
+pub struct Sweep<'a> {
+    pub remind_after: Duration,
+    pub directory: &'a dyn Directory,
+}
+
+/// Tells what the ledger holds to tell since the last invocation: a request opened with `mta`
+/// (`disable-requested`), an item done or closed (`handoff-done`, `handoff-closed`, to the side
+/// that asked); and in a sweep, set-ups and requests made moot by a disabled service, and a
+/// reminder of each item open for `REMIND_AFTER` since its audience was last told. Each through an
+/// outbox of its own, then recorded on the item: a second invocation finds it told, and one that
+/// stopped in between publishes nothing twice.
+pub async fn follow_up(
+    state: &dyn StateStore,
+    channel: &Channel<'_>,
+    sweep: Option<Sweep<'_>>,
+    now: u64,
+) -> FollowUp {
+    let mut out = FollowUp::default();
+    let items = match state.handoffs().await {
+        Ok(items) => items,
+        Err(e) => {
+            out.trouble = Some(e);
+            return out;
+        }
+    };
+    let enabled = match &sweep {
+        Some(s)
+            if items
+                .iter()
+                .any(|i| i.is_open() && i.situation != Situation::CleanUp) =>
+        {
+            match s.directory.enabled_services().await {
+                Ok(services) => Some(services),
+                Err(e) => {
+                    out.trouble = Some(e);
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    for mut item in items {
+        let moot = enabled.as_ref().is_some_and(|services| {
+            item.is_open()
+                && item.situation != Situation::CleanUp
+                && !services
+                    .iter()
+                    .any(|s| same_principal(&s.principal, &item.service))
+        });
+        if moot {
+            item.close(
+                "the sweep found trusted access for the service disabled",
+                "sweep",
+                now,
+            );
+        }
+        let (key, message) = match (item.status, item.last_told_at) {
+            (Status::Done | Status::Closed, _) if !item.ending_told => {
+                (format!("handoff#{}#ended", item.id), ended(&item))
+            }
+            (Status::Open, 0) => (format!("handoff#{}#requested", item.id), requested(&item)),
+            (Status::Open, told) => match &sweep {
+                Some(s) if now.saturating_sub(told) >= s.remind_after.as_secs() => {
+                    let n = item.reminders + 1;
+                    (
+                        format!("handoff#{}#reminder#{n}", item.id),
+                        reminder(&item, now),
+                    )
+                }
+                _ => continue,
+            },
+            _ => continue,
+        };
+        let (deliveries, deduplication) =
+            notify::send(channel, Some(&key), std::slice::from_ref(&message)).await;
+        let told = deliveries
+            .iter()
+            .all(|d| d.status != DeliveryStatus::Failed);
+        out.deliveries.extend(deliveries);
+        if let notify::Deduplication::Unavailable(e) = deduplication {
+            out.trouble = Some(e);
+        }
+        if !told {
+            continue;
+        }
+        match item.status {
+            Status::Open if item.last_told_at > 0 => item.reminders += 1,
+            Status::Open => {}
+            _ => item.ending_told = true,
+        }
+        if item.is_open() {
+            item.last_told_at = now;
+        }
+        match state.save_handoff(&item).await {
+            Ok(_) => {}
+            Err(e) => out.trouble = Some(e),
+        }
+    }
+    out
+}
