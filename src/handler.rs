@@ -71,12 +71,11 @@ impl App {
                 let channel = Channel::of(&self.ports, dry_run, &invocation.request_id);
                 let told = report.failure.is_none() && report.outcome != ReportOutcome::Ignored;
                 if let (Some(state), true) = (channel.state, told) {
-                    let sweep = matches!(trigger, Trigger::Sweep).then(|| ledger::Sweep {
-                        remind_after: self.config.remind_after,
-                        directory: self.ports.directory.as_ref(),
-                    });
-                    let now = self.ports.clock.now();
-                    report.followed_up(ledger::follow_up(state, &channel, sweep, now).await);
+                    let remind =
+                        matches!(trigger, Trigger::Sweep).then_some(self.config.remind_after);
+                    let (directory, now) = (self.ports.directory.as_ref(), self.ports.clock.now());
+                    let told = ledger::follow_up(state, directory, &channel, remind, now).await;
+                    report.followed_up(told);
                 }
                 report
             }

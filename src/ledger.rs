@@ -229,39 +229,44 @@ pub struct FollowUp {
     pub trouble: Option<AwsError>,
 }
 
-/// When a sweep follows up: the time between reminders, and what Organizations says is enabled.
-pub struct Sweep<'a> {
-    pub remind_after: Duration,
-    pub directory: &'a dyn Directory,
-}
-
 /// Tells what the ledger holds to tell since the last invocation: a request opened with `mta`
 /// (`disable-requested`), an item done or closed (`handoff-done`, `handoff-closed`, to the side
-/// that asked); and in a sweep, set-ups and requests made moot by a disabled service, and a
-/// reminder of each item open for `REMIND_AFTER` since its audience was last told. Each through an
-/// outbox of its own, then recorded on the item: a second invocation finds it told, and one that
-/// stopped in between publishes nothing twice.
+/// that asked); and in a sweep (`remind_after` given), set-ups and requests made moot by a disabled
+/// service, and a reminder of each item open for `REMIND_AFTER` since its audience was last told.
+/// Each through an outbox of its own, then recorded on the item: a second invocation finds it
+/// told, and one that stopped in between publishes nothing twice.
 pub async fn follow_up(
     state: &dyn StateStore,
+    directory: &dyn Directory,
     channel: &Channel<'_>,
-    sweep: Option<Sweep<'_>>,
+    remind_after: Option<Duration>,
     now: u64,
 ) -> FollowUp {
     let mut out = FollowUp::default();
-    let items = match state.handoffs().await {
+    let mut items = match state.handoffs().await {
         Ok(items) => items,
         Err(e) => {
             out.trouble = Some(e);
             return out;
         }
     };
-    let enabled = match &sweep {
-        Some(s)
-            if items
-                .iter()
-                .any(|i| i.is_open() && i.situation != Situation::CleanUp) =>
+    // A request opened with `mta` names no organization: its responders need not read one.
+    if items.iter().any(|i| i.organization.is_empty()) {
+        match directory.identity().await {
+            Ok(o) => items
+                .iter_mut()
+                .filter(|i| i.organization.is_empty())
+                .for_each(|i| i.organization = o.organization_id.clone()),
+            Err(e) => out.trouble = Some(e),
+        }
+    }
+    let sweeping = remind_after.is_some();
+    let enabled = match sweeping {
+        true if items
+            .iter()
+            .any(|i| i.is_open() && i.situation != Situation::CleanUp) =>
         {
-            match s.directory.enabled_services().await {
+            match directory.enabled_services().await {
                 Ok(services) => Some(services),
                 Err(e) => {
                     out.trouble = Some(e);
@@ -291,8 +296,8 @@ pub async fn follow_up(
                 (format!("handoff#{}#ended", item.id), ended(&item))
             }
             (Status::Open, 0) => (format!("handoff#{}#requested", item.id), requested(&item)),
-            (Status::Open, told) => match &sweep {
-                Some(s) if now.saturating_sub(told) >= s.remind_after.as_secs() => {
+            (Status::Open, told) => match remind_after {
+                Some(every) if now.saturating_sub(told) >= every.as_secs() => {
                     let n = item.reminders + 1;
                     (
                         format!("handoff#{}#reminder#{n}", item.id),

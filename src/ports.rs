@@ -67,6 +67,8 @@ pub struct Caller {
     pub account_id: String,
     /// `aws`, `aws-cn`, `aws-us-gov`: taken from the caller's ARN so that no ARN is hard-coded.
     pub partition: String,
+    /// The caller's ARN, as `sts:GetCallerIdentity` says it.
+    pub arn: String,
 }
 
 /// How a deletion of the service-linked role ended.

@@ -57,6 +57,7 @@ impl RoleStore for AccountAccess {
                 Ok(Caller {
                     account_id: me.account.unwrap_or_default(),
                     partition: arn.split(':').nth(1).unwrap_or("aws").to_string(),
+                    arn,
                 })
             })
             .await

@@ -315,8 +315,10 @@ fn listed(id: &str, a: &FakeAccount) -> Option<MemberAccount> {
 impl RoleStore for FakeCloud {
     async fn caller(&self) -> Result<Caller, AwsError> {
         self.call("", "sts:GetCallerIdentity").await?;
+        let account_id = self.world().caller_account.clone();
         Ok(Caller {
-            account_id: self.world().caller_account.clone(),
+            arn: format!("arn:aws:sts::{account_id}:assumed-role/ReconcilerFunctionRole/fake"),
+            account_id,
             partition: "aws".into(),
         })
     }

@@ -26,6 +26,7 @@ mod guardian;
 mod handoffs;
 mod layout;
 mod least_privilege;
+mod ledger;
 mod notifications;
 mod notifications_doc;
 mod payloads;

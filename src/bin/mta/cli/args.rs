@@ -5,7 +5,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use marketplace_trusted_access::config::{self, Config, Removal};
-use marketplace_trusted_access::intake::is_account_id;
+use marketplace_trusted_access::handoff::is_id;
+use marketplace_trusted_access::intake::{is_account_id, is_principal};
 use std::path::PathBuf;
 
 /// Keeps the AWS Marketplace service-linked role where AWS Organizations trusted access says it must
@@ -54,6 +55,47 @@ pub enum Command {
     /// ignored) and which accounts it would look at.
     #[command(after_help = EXIT_CODES)]
     Explain(ExplainArgs),
+    /// The hand-off ledger in the state table (STATE_TABLE_NAME, or --state-table): the open
+    /// hand-offs (all with --all); `done ID` says one is done; `request-disable` asks a service's
+    /// administrator to disable its integration before trusted access is disabled.
+    #[command(after_help = EXIT_CODES)]
+    Handoffs(HandoffsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HandoffsArgs {
+    #[command(subcommand)]
+    pub action: Option<HandoffAction>,
+    #[command(flatten)]
+    pub common: Common,
+    /// The stack's state table (its output StateTableName; default: STATE_TABLE_NAME).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub state_table: Option<String>,
+    /// Every hand-off, done and closed ones too.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum HandoffAction {
+    /// Records that a hand-off is done, with who you are (sts:GetCallerIdentity) and when; the
+    /// side that asked is told at the function's next invocation.
+    Done {
+        /// The hand-off's id, as its message and `mta handoffs` give it (ho-…).
+        #[arg(value_parser = handoff_id)]
+        id: String,
+        /// What was done, for the side that asked.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// Opens the hand-off AWS asks for before a disable: the service's administrator disables the
+    /// integration from the service's console, cleans up, and confirms with `done`. They are told
+    /// (disable-requested) at the function's next invocation.
+    RequestDisable {
+        /// The service principal (default: AWS Marketplace's).
+        #[arg(long, value_name = "PRINCIPAL", value_parser = principal)]
+        service: Option<String>,
+    },
 }
 
 /// How to reach AWS, and how to show the run: shared by `status`, `services`, `plan` and `apply`
@@ -189,6 +231,27 @@ fn account_id(value: &str) -> Result<String, String> {
         Ok(value.to_string())
     } else {
         Err("expected a 12-digit AWS account id".into())
+    }
+}
+
+/// A hand-off id, lowercase.
+fn handoff_id(value: &str) -> Result<String, String> {
+    match is_id(value) {
+        true => Ok(value.to_ascii_lowercase()),
+        false => Err(format!(
+            "{value:?} is not a hand-off id: `ho-` and eight letters or digits"
+        )),
+    }
+}
+
+/// A service principal, lowercase, without a trailing dot.
+fn principal(value: &str) -> Result<String, String> {
+    let normalized = value.trim().trim_end_matches('.').to_ascii_lowercase();
+    match is_principal(&normalized) {
+        true => Ok(normalized),
+        false => Err(format!(
+            "{value:?} is not a service principal (for example license-management.marketplace.amazonaws.com)"
+        )),
     }
 }
 

@@ -4,12 +4,13 @@
 //!
 //! - [`args`]: the command line, checked with the library's own validation;
 //! - [`session`]: the SDK's configuration chain, the credentials, the organization read once;
-//! - [`status`], [`render`], [`explain`]: what each command prints;
+//! - [`status`], [`render`], [`explain`]: what each command prints; [`handoffs`]: the ledger;
 //! - [`progress`]: the progress bar and Ctrl-C; [`confirm`]: `apply`'s question.
 
 pub mod args;
 pub mod confirm;
 pub mod explain;
+pub mod handoffs;
 pub mod progress;
 pub mod render;
 pub mod run;
@@ -169,6 +170,7 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Plan(a) => plan(a).await,
         Command::Apply(a) => apply(a).await,
         Command::Explain(a) => explain(a),
+        Command::Handoffs(a) => handoffs::handoffs(a).await,
     };
     result.unwrap_or_else(|e| {
         say(&format!("mta: {e}\n"));
