@@ -250,7 +250,7 @@ fn principal(value: &str) -> Result<String, String> {
     match is_principal(&normalized) {
         true => Ok(normalized),
         false => Err(format!(
-            "{value:?} is not a service principal (for example license-management.marketplace.amazonaws.com)"
+            "{value:?} is not a service principal (for example guardduty.amazonaws.com)"
         )),
     }
 }
