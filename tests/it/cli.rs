@@ -34,14 +34,14 @@ const MTA: &str = env!("CARGO_BIN_EXE_mta");
 
 /// What one run of `mta` left.
 #[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 impl Run {
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
     }
@@ -49,7 +49,7 @@ impl Run {
 
 /// `mta` with nothing of this machine's AWS set-up: no profile files, no instance metadata, and the
 /// emulator's static credentials unless `credentials` is false.
-fn mta_command(endpoint: &str, credentials: bool) -> Command {
+pub(crate) fn mta_command(endpoint: &str, credentials: bool) -> Command {
     let mut c = Command::new(MTA);
     c.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -71,7 +71,7 @@ fn mta_command(endpoint: &str, credentials: bool) -> Command {
 }
 
 /// Runs `command` to its end with no standard input; it must never panic.
-async fn finish(mut command: Command) -> Run {
+pub(crate) async fn finish(mut command: Command) -> Run {
     let out = command
         .stdin(Stdio::null())
         .output()

@@ -27,6 +27,7 @@ mod handoffs;
 mod layout;
 mod least_privilege;
 mod ledger;
+mod ledger_e2e;
 mod notifications;
 mod notifications_doc;
 mod payloads;
