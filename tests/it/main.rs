@@ -33,6 +33,7 @@ mod notifications_doc;
 mod payloads;
 mod properties;
 mod reconcile;
+mod responders;
 mod scale;
 mod sns;
 mod state;

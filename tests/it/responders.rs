@@ -1,0 +1,128 @@
+//! The responders' policy (`HandoffRespondersPolicy` of template.yaml, as deployed) enforced by the
+//! emulator's IAM: `mta handoffs` lists, requests and says done with it alone, and each of its
+//! actions taken away is refused and named. The emulator does not judge `dynamodb:LeadingKeys`, so
+//! this cannot show that the condition keeps a responder to the ledger's items: AWS's evaluation
+//! does that (docs/operations.md, "Who answers hand-offs").
+
+use crate::as_aws_sends::TABLE;
+use crate::cli::{Run, finish, mta_command};
+use crate::common::policies::{actions, resolve, without_action};
+use crate::common::render::main_stack;
+use crate::common::{Emulator, OrFail, shared};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The policy's document, resolved for the emulator's account and table.
+fn responders_policy(account: &str) -> Value {
+    let stack = main_stack(&[]);
+    let document = &stack.properties("HandoffRespondersPolicy")["PolicyDocument"];
+    let vars = BTreeMap::from([
+        ("AWS::Partition", "aws".to_owned()),
+        ("AWS::AccountId", account.to_owned()),
+        (
+            "StateTable.Arn",
+            format!("arn:aws:dynamodb:us-east-1:{account}:table/{TABLE}"),
+        ),
+    ]);
+    resolve(document, &vars)
+}
+
+/// An IAM user holding `policy` only, and its access key.
+async fn responder(emulator: &Emulator, name: &str, policy: &Value) -> (String, String, String) {
+    let iam = aws_sdk_iam::Client::new(&emulator.management_config());
+    let user = iam
+        .create_user()
+        .user_name(name)
+        .send()
+        .await
+        .or_fail("CreateUser");
+    iam.put_user_policy()
+        .user_name(name)
+        .policy_name("handoff-responders")
+        .policy_document(policy.to_string())
+        .send()
+        .await
+        .or_fail("PutUserPolicy");
+    let key = iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .or_fail("CreateAccessKey");
+    let key = key.access_key().expect("access key");
+    let arn = user.user().expect("user").arn().to_owned();
+    (
+        arn,
+        key.access_key_id().to_owned(),
+        key.secret_access_key().to_owned(),
+    )
+}
+
+async fn handoffs_as(emulator: &Emulator, key: &(String, String, String), args: &[&str]) -> Run {
+    let mut c = mta_command(emulator.endpoint(), false);
+    c.env("AWS_ACCESS_KEY_ID", &key.1)
+        .env("AWS_SECRET_ACCESS_KEY", &key.2)
+        .env("STATE_TABLE_NAME", TABLE)
+        .arg("handoffs")
+        .args(args);
+    finish(c).await
+}
+
+#[tokio::test]
+async fn the_responders_policy_is_enough_for_mta_handoffs_and_each_action_is_needed() {
+    // GIVEN the state table, and a person holding the responders' policy only
+    let emulator = shared().await;
+    let org = emulator.seed_organization(1, 0).await;
+    emulator.create_state_table(TABLE).await;
+    let policy = responders_policy(&org.management);
+    let mut granted = actions(std::slice::from_ref(&policy));
+    granted.sort();
+    assert_eq!(
+        granted,
+        ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+        "without a customer managed key, the DynamoDB actions only"
+    );
+    let alice = responder(&emulator, "alice", &policy).await;
+    emulator.enforce_iam(true).await;
+
+    // WHEN they request a disable, list the ledger, and say the request is done
+    let requested = handoffs_as(&emulator, &alice, &["--json", "request-disable"]).await;
+    let listed = handoffs_as(&emulator, &alice, &["--json"]).await;
+    let id = requested.json()["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let done = handoffs_as(&emulator, &alice, &["--json", "done", &id, "--note", "ok"]).await;
+
+    // AND each action is taken away in turn
+    let mut refused = Vec::new();
+    emulator.enforce_iam(false).await;
+    for (n, action) in ["dynamodb:Query", "dynamodb:UpdateItem"].iter().enumerate() {
+        let less = responder(
+            &emulator,
+            &format!("bob{n}"),
+            &without_action(&policy, action),
+        )
+        .await;
+        emulator.enforce_iam(true).await;
+        let args: &[&str] = match *action {
+            "dynamodb:Query" => &["--json"],
+            _ => &["request-disable", "--service", "guardduty.amazonaws.com"],
+        };
+        refused.push((*action, handoffs_as(&emulator, &less, args).await));
+        emulator.enforce_iam(false).await;
+    }
+
+    // THEN every command succeeded, and the item records the caller's own ARN
+    for run in [&requested, &listed, &done] {
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    assert_eq!(listed.json().as_array().map(Vec::len), Some(1));
+    assert_eq!(done.json()["doneBy"], alice.0.as_str());
+    assert_eq!(done.json()["status"], "done");
+    // AND without Query or UpdateItem, mta exits 3 naming the refused action
+    for (action, run) in &refused {
+        assert_eq!(run.code, 3, "{action}: {run:?}");
+        assert!(run.stderr.contains(action), "{action}: {run:?}");
+    }
+}
