@@ -71,13 +71,25 @@ pub struct Handoff {
     /// Whether the side that asked was told how it ended.
     #[serde(default)]
     pub ending_told: bool,
+    /// When the table's TTL removes it: a year after its ending was told; never while it is open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
     /// How many times it was written: a save succeeds only over the version it was read at.
     /// 0: never written.
     #[serde(default)]
     pub version: u64,
 }
 
+/// How long an item is kept once its ending was told.
+pub const KEPT_AFTER_ITS_END: u64 = 365 * 24 * 3600;
+
 impl Handoff {
+    /// Marks its ending told, at `now`: the table's TTL removes it a year later.
+    pub fn ending_told(&mut self, now: u64) {
+        self.ending_told = true;
+        self.expires_at = Some(now.saturating_add(KEPT_AFTER_ITS_END));
+    }
+
     /// Whether it still waits for someone.
     pub fn is_open(&self) -> bool {
         self.status == Status::Open

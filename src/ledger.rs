@@ -80,7 +80,7 @@ pub async fn judge(
             (Situation::DisableRequest, Status::Done) if !by_service => {
                 item.close(AGREED, key, now);
                 // The disable's own hand-off says it was agreed.
-                item.ending_told = true;
+                item.ending_told(now);
                 judgement.agreed = Some(item.clone());
                 judgement.changes.push(item);
             }
@@ -175,6 +175,7 @@ pub fn open(
             closed_at: None,
             closed_key: None,
             ending_told: false,
+            expires_at: None,
             version: 0,
         };
         followed(message, &item);
@@ -323,7 +324,7 @@ pub async fn follow_up(
         match item.status {
             Status::Open if item.last_told_at > 0 => item.reminders += 1,
             Status::Open => {}
-            _ => item.ending_told = true,
+            _ => item.ending_told(now),
         }
         if item.is_open() {
             item.last_told_at = now;

@@ -166,11 +166,17 @@ mod tests {
             closed_at: None,
             closed_key: None,
             ending_told: true,
+            expires_at: Some(1_731_536_100),
             version: 3,
         };
         let mut stored = attributes(&item).unwrap();
         assert_eq!(stored["status"].as_s().unwrap(), "done");
         assert_eq!(stored["audience"].as_s().unwrap(), "marketplace-admin");
+        assert_eq!(
+            stored["expiresAt"].as_n().unwrap(),
+            "1731536100",
+            "the table's TTL"
+        );
         stored.insert("pk".into(), AttributeValue::S(PARTITION.into()));
         assert_eq!(handoff(&stored), Some(item));
     }

@@ -94,6 +94,7 @@ async fn request_disable(cloud: &FakeCloud) -> String {
         closed_at: None,
         closed_key: None,
         ending_told: false,
+        expires_at: None,
         version: 0,
     };
     assert!(cloud.save_handoff(&item).await.unwrap());

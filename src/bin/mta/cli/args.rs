@@ -24,11 +24,14 @@ pub struct Cli {
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0    everything in place (status, plan), or every account reconciled (apply); the services
-       enabled are the ones expected, or no expectation is given (services)
+       enabled are the ones expected, or no expectation is given (services); the ledger listed, or
+       the item recorded or already ended (handoffs)
   1    something out of place: a role to create or delete, an account that failed or could not be
        checked; a service expected but not enabled, or enabled but not expected (services); an
-       event `explain` says is ignored; `apply` declined at the prompt
-  2    usage or input error: unknown flag, malformed value, unreadable or invalid file
+       event `explain` says is ignored; `apply` declined at the prompt; the item changed by someone
+       else meanwhile (handoffs)
+  2    usage or input error: unknown flag, malformed value, unreadable or invalid file; no state
+       table, or a hand-off id the ledger does not hold (handoffs)
   3    AWS could not be read: no credentials, permission denied, not the management account
   130  interrupted (Ctrl-C): the partial result is printed";
 

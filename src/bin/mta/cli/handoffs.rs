@@ -148,6 +148,7 @@ fn request(service: &str, arn: &str, key: &str, now: u64) -> Handoff {
         closed_at: None,
         closed_key: None,
         ending_told: false,
+        expires_at: None,
         version: 0,
     }
 }
