@@ -408,8 +408,9 @@ async fn a_run_cut_short_finishes_through_its_continuation_and_each_hand_off_is_
 async fn at_five_thousand_accounts_with_fifteen_hundred_unreachable_the_hand_off_fits_sns_and_the_logs()
  {
     // GIVEN 5,000 accounts (in memory: the emulator would take minutes to create them), 1,500 of
-    // them without the member role; the real topic and state table on the emulator
+    // them without the member role; the real topics and state table on the emulator
     let stage = Stage::new(1).await;
+    let chat = Subscribers::named(&stage.emulator, "handoffs-chat").await;
     let cloud = FakeCloud::organization(4_999);
     cloud.set_trusted_access(true);
     for id in cloud.members().iter().step_by(3).take(1_500) {
@@ -420,6 +421,10 @@ async fn at_five_thousand_accounts_with_fifteen_hundred_unreachable_the_hand_off
         publisher: Some(Arc::new(Topic::new(
             aws_sdk_sns::Client::new(&sdk),
             &stage.subscribers.topic_arn,
+        ))),
+        chat: Some(Arc::new(Topic::chat(
+            aws_sdk_sns::Client::new(&sdk),
+            &chat.topic_arn,
         ))),
         state: Some(Arc::new(StateTable::new(
             aws_sdk_dynamodb::Client::new(&sdk),
@@ -438,11 +443,13 @@ async fn at_five_thousand_accounts_with_fifteen_hundred_unreachable_the_hand_off
         .handle(&sample("enable-by-cli-iamuser.json"), &no_deadline())
         .await;
 
-    // THEN the invocation succeeds, both hand-offs are published and fit SNS, and every log line
-    // fits CloudWatch Logs
+    // THEN the invocation succeeds, both hand-offs are published and fit SNS, as text and as chat
+    // payloads, and every log line fits CloudWatch Logs
     assert_eq!(report.accounts.failed, 1_500);
     assert!(report.failure.is_none(), "{:?}", report.failure);
     let received = stage.subscribers.drain().await;
+    // Each chat copy parses as a custom notification within SNS's 256 KiB (`custom_notification`).
+    crate::chat::assert_one_chat_copy_each(&received, &chat.drain().await);
     assert_eq!(
         who_got_what(&received),
         pairs(&[
