@@ -10,6 +10,7 @@
 //! - `events`, `notifications_doc`, `template_actions`: the samples, the rendered messages and the
 //!   template, checked offline;
 //! - `sns`: hand-offs through the emulator's SNS to per-audience subscriptions;
+//! - `chat`: their chat copies, on the chat topic;
 //! - `properties` (with the generators of `payloads`): intake, configuration and composition for
 //!   any input.
 
@@ -17,6 +18,7 @@ mod as_aws_sends;
 mod aws_runs;
 mod cargo_lambda;
 mod catalog;
+mod chat;
 mod cli;
 mod common;
 mod connections;

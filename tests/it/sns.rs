@@ -37,14 +37,19 @@ pub struct Subscribers {
 }
 
 impl Subscribers {
-    /// One topic; one queue per audience, subscribed with `{"audience": [<audience>]}`.
+    /// The notification topic; one queue per audience, subscribed with `{"audience": [<audience>]}`.
     pub async fn new(emulator: &Emulator) -> Subscribers {
+        Subscribers::named(emulator, "handoffs").await
+    }
+
+    /// The topic `name`, with queues of its own (`<name>-<audience>`), subscribed as in [`Self::new`].
+    pub async fn named(emulator: &Emulator, name: &str) -> Subscribers {
         let config = emulator.management_config();
         let sns = aws_sdk_sns::Client::new(&config);
         let sqs = aws_sdk_sqs::Client::new(&config);
         let topic_arn = sns
             .create_topic()
-            .name("handoffs")
+            .name(name)
             .send()
             .await
             .unwrap()
@@ -54,7 +59,7 @@ impl Subscribers {
         for audience in AUDIENCES {
             let url = sqs
                 .create_queue()
-                .queue_name(audience)
+                .queue_name(format!("{name}-{audience}"))
                 .send()
                 .await
                 .unwrap()

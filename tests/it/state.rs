@@ -3,7 +3,8 @@
 //! DynamoDB's conditional writes, SQS's delivery and SNS's limits.
 
 use crate::common::{
-    MARKETPLACE_PRINCIPAL, OrFail, OrgFixture, Shared, app_as, no_deadline, sample, shared,
+    MARKETPLACE_PRINCIPAL, OrFail, OrgFixture, Shared, app_as, no_deadline, ports_as, sample,
+    shared,
 };
 use crate::reconcile::naming;
 use crate::sns::{Subscribers, pairs, who_got_what};
@@ -34,15 +35,15 @@ const TABLE: &str = "handoff-state";
 
 /// GIVEN an organization of `members` (one suspended), trusted access enabled, the state table, the
 /// continuation queue, and the topic with one queue per audience.
-struct Stage {
-    emulator: Shared,
-    org: OrgFixture,
-    subscribers: Subscribers,
+pub(crate) struct Stage {
+    pub(crate) emulator: Shared,
+    pub(crate) org: OrgFixture,
+    pub(crate) subscribers: Subscribers,
     queue_url: String,
 }
 
 impl Stage {
-    async fn new(members: usize) -> Stage {
+    pub(crate) async fn new(members: usize) -> Stage {
         let emulator = shared().await;
         let org = emulator.seed_organization(members, 1).await;
         emulator
@@ -66,7 +67,7 @@ impl Stage {
         }
     }
 
-    fn config(&self) -> Config {
+    pub(crate) fn config(&self) -> Config {
         Config {
             topic_arn: Some(self.subscribers.topic_arn.clone()),
             state_table: Some(TABLE.into()),
@@ -79,20 +80,34 @@ impl Stage {
         app_as(&self.emulator.management_config(), config)
     }
 
-    async fn handle(&self, config: Config, event: &Value) -> Report {
+    pub(crate) async fn handle(&self, config: Config, event: &Value) -> Report {
         self.app(config).handle(event, &no_deadline()).await
     }
 }
 
 /// The real topic, refusing the publish attempts named in `refuse` (1 is the first).
-struct Refusing {
+pub(crate) struct Refusing {
     topic: Topic,
     attempts: AtomicUsize,
     refuse: Vec<usize>,
 }
 
+impl Refusing {
+    pub(crate) fn new(topic: Topic, refuse: &[usize]) -> Refusing {
+        Refusing {
+            topic,
+            attempts: AtomicUsize::new(0),
+            refuse: refuse.to_vec(),
+        }
+    }
+}
+
 #[async_trait]
 impl Publisher for Refusing {
+    fn format(&self) -> Format {
+        self.topic.format()
+    }
+
     async fn publish(&self, message: &Message, thread: &str) -> Result<String, AwsError> {
         let attempt = self.attempts.fetch_add(1, Ordering::Relaxed) + 1;
         if self.refuse.contains(&attempt) {
@@ -118,12 +133,11 @@ async fn a_retry_after_a_partial_publish_delivers_every_message_exactly_once_as_
         ..stage.config()
     };
     let sdk = stage.emulator.management_config();
-    let mut ports = Ports::aws(&sdk, &config, fast_access(&sdk, &config));
-    ports.publisher = Some(Arc::new(Refusing {
-        topic: Topic::new(aws_sdk_sns::Client::new(&sdk), &stage.subscribers.topic_arn),
-        attempts: AtomicUsize::new(0),
-        refuse: vec![2],
-    }));
+    let mut ports = ports_as(&sdk, &config);
+    ports.publisher = Some(Arc::new(Refusing::new(
+        Topic::new(aws_sdk_sns::Client::new(&sdk), &stage.subscribers.topic_arn),
+        &[2],
+    )));
     let first = App::with_ports(config.clone(), ports)
         .handle(&event, &no_deadline())
         .await;
@@ -150,21 +164,6 @@ async fn a_retry_after_a_partial_publish_delivers_every_message_exactly_once_as_
     for m in received.values().flatten() {
         assert!(m.body.contains("was deleted from account"), "{}", m.body);
     }
-}
-
-fn fast_access(
-    sdk: &aws_config::SdkConfig,
-    config: &Config,
-) -> marketplace_trusted_access::aws::accounts::AccountAccess {
-    let mut access = marketplace_trusted_access::aws::accounts::AccountAccess::new(
-        sdk,
-        &config.member_role_name,
-    );
-    access.polling = marketplace_trusted_access::aws::role::DeletionPolling {
-        interval: std::time::Duration::from_millis(20),
-        attempts: 10,
-    };
-    access
 }
 
 #[tokio::test]
@@ -240,7 +239,7 @@ async fn a_new_account_is_pending_until_its_member_role_then_joined_is_told_once
 }
 
 /// The member role as Organizations creates it: trusting the management account, administrator.
-async fn create_member_role(emulator: &Shared, account: &str) {
+pub(crate) async fn create_member_role(emulator: &Shared, account: &str) {
     let iam = aws_sdk_iam::Client::new(&emulator.account_config(account).await);
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]});
@@ -344,7 +343,7 @@ async fn a_run_cut_short_finishes_through_its_continuation_and_each_hand_off_is_
     queue.max_delay = std::time::Duration::ZERO;
     let ports = Ports {
         continuation: Some(Arc::new(queue)),
-        ..Ports::aws(&sdk, &config, fast_access(&sdk, &config))
+        ..ports_as(&sdk, &config)
     };
     let app = App::with_ports(config, ports);
     let first = app
@@ -409,8 +408,9 @@ async fn a_run_cut_short_finishes_through_its_continuation_and_each_hand_off_is_
 async fn at_five_thousand_accounts_with_fifteen_hundred_unreachable_the_hand_off_fits_sns_and_the_logs()
  {
     // GIVEN 5,000 accounts (in memory: the emulator would take minutes to create them), 1,500 of
-    // them without the member role; the real topic and state table on the emulator
+    // them without the member role; the real topics and state table on the emulator
     let stage = Stage::new(1).await;
+    let chat = Subscribers::named(&stage.emulator, "handoffs-chat").await;
     let cloud = FakeCloud::organization(4_999);
     cloud.set_trusted_access(true);
     for id in cloud.members().iter().step_by(3).take(1_500) {
@@ -421,6 +421,10 @@ async fn at_five_thousand_accounts_with_fifteen_hundred_unreachable_the_hand_off
         publisher: Some(Arc::new(Topic::new(
             aws_sdk_sns::Client::new(&sdk),
             &stage.subscribers.topic_arn,
+        ))),
+        chat: Some(Arc::new(Topic::chat(
+            aws_sdk_sns::Client::new(&sdk),
+            &chat.topic_arn,
         ))),
         state: Some(Arc::new(StateTable::new(
             aws_sdk_dynamodb::Client::new(&sdk),
@@ -439,11 +443,13 @@ async fn at_five_thousand_accounts_with_fifteen_hundred_unreachable_the_hand_off
         .handle(&sample("enable-by-cli-iamuser.json"), &no_deadline())
         .await;
 
-    // THEN the invocation succeeds, both hand-offs are published and fit SNS, and every log line
-    // fits CloudWatch Logs
+    // THEN the invocation succeeds, both hand-offs are published and fit SNS, as text and as chat
+    // payloads, and every log line fits CloudWatch Logs
     assert_eq!(report.accounts.failed, 1_500);
     assert!(report.failure.is_none(), "{:?}", report.failure);
     let received = stage.subscribers.drain().await;
+    // Each chat copy parses as a custom notification within SNS's 256 KiB (`custom_notification`).
+    crate::chat::assert_one_chat_copy_each(&received, &chat.drain().await);
     assert_eq!(
         who_got_what(&received),
         pairs(&[

@@ -553,13 +553,18 @@ pub fn app(emulator: &Emulator, config: Config) -> App {
 
 /// The function's `App` with its AWS adapters on `sdk`, with fast deletion polling.
 pub fn app_as(sdk: &SdkConfig, config: Config) -> App {
+    let ports = ports_as(sdk, &config);
+    App::with_ports(config, ports)
+}
+
+/// The function's AWS adapters on `sdk`, with fast deletion polling, for a test to replace one.
+pub fn ports_as(sdk: &SdkConfig, config: &Config) -> Ports {
     let mut access = AccountAccess::new(sdk, &config.member_role_name);
     access.polling = DeletionPolling {
         interval: Duration::from_millis(20),
         attempts: 10,
     };
-    let ports = Ports::aws(sdk, &config, access);
-    App::with_ports(config, ports)
+    Ports::aws(sdk, config, access)
 }
 
 /// A file of `events/`, parsed.
