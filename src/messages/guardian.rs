@@ -211,7 +211,10 @@ fn service_access(
                 event_time: origin.event_time.as_deref(),
                 ..facts(o, event, audience, service.principal)
             };
-            observed_message(o, (audience, event, severity), &subject, b, &facts)
+            Message {
+                handoff: agreed.map(|r| r.id.clone()),
+                ..observed_message(o, (audience, event, severity), &subject, b, &facts)
+            }
         })
         .collect()
 }

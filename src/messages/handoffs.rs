@@ -126,7 +126,7 @@ pub fn requested(item: &Handoff) -> Message {
             Severity::ActionRequired,
         ),
         &format!(
-            "Action required: disable {name}'s integration before trusted access is disabled ({})",
+            "Action required: disable the {name} integration first ({})",
             item.id
         ),
         b,

@@ -156,7 +156,11 @@ fn agreed_disable(
                 origin: Some(origin),
                 account: None,
             };
-            message(cx, header, b)
+            // Threaded, in chat, under the request it fulfils.
+            Message {
+                handoff: Some(request.id.clone()),
+                ..message(cx, header, b)
+            }
         })
         .collect()
 }

@@ -81,7 +81,7 @@ async fn request_disable(cloud: &FakeCloud) -> String {
         organization: String::new(),
         audience: Audience::MarketplaceAdmin,
         ask: "Disable the integration, clean up, confirm.".into(),
-        opened_by: format!("mta handoffs request-disable by {ALICE}"),
+        opened_by: format!("`mta handoffs request-disable`, run by {ALICE}"),
         opened_at: 1_790_000_000,
         opened_key: "mta#test".into(),
         last_told_at: 0,

@@ -5,12 +5,15 @@
 use crate::common::MARKETPLACE_PRINCIPAL;
 use marketplace_trusted_access::config::Removal;
 use marketplace_trusted_access::decision::{Action, Membership, Policy, RoleState};
+use marketplace_trusted_access::handoff::{Handoff, Situation, Status, id_for};
 use marketplace_trusted_access::intake::{
     DepartureMethod, Intake, JoinedMethod, Kind, Origin, Trigger,
 };
-use marketplace_trusted_access::messages::About;
+use marketplace_trusted_access::ledger;
 use marketplace_trusted_access::messages::chat::chat_payload;
 use marketplace_trusted_access::messages::guardian::{compose_observed, drift_message};
+use marketplace_trusted_access::messages::handoffs::{ended, reminder, requested};
+use marketplace_trusted_access::messages::{About, Audience};
 use marketplace_trusted_access::messages::{Context, Message, compose};
 use marketplace_trusted_access::notify::{outbox_key, thread};
 use marketplace_trusted_access::outcome::{AccountResult, ActionResult, Failure, Outcome, Step};
@@ -363,7 +366,136 @@ fn render() -> String {
         write_chat(&mut out, &messages, c.name, c.event_id, &c.trigger);
     }
     guardian_cases(&mut out, &organization);
+    handoff_cases(&mut out, &organization);
     out
+}
+
+/// The hand-offs of the ledger: the mark on the message that opens an item, the request `mta`
+/// opens, a reminder, an item done, one made moot, and a disable agreed beforehand.
+fn handoff_cases(out: &mut String, organization: &OrgIdentity) {
+    const OPENED_AT: u64 = 1_796_112_000; // 2026-12-01T08:00:00Z
+    let enable = Trigger::TrustedAccess {
+        enabled: true,
+        origin: person(),
+    };
+    let about = |trigger| About {
+        trigger,
+        trigger_name: "EnableAWSServiceAccess",
+        event_id: Some("c7e2f9a1-0b3d-4e5f-8a6b-9c0d1e2f3a4b"),
+        organization,
+        agreed: None,
+    };
+    let policy = Policy {
+        on_disable: Removal::Retain,
+        on_departure: Removal::Retain,
+    };
+    let cx = |about, outcome| Context {
+        about,
+        outcome,
+        dry_run: false,
+        policy,
+        continuing: false,
+        failures_told: false,
+        recovered: &[],
+    };
+    let enabled = outcome(true, Action::Create);
+    let mut messages = compose(cx(about(&enable), &enabled));
+    let key = "c7e2f9a1-0b3d-4e5f-8a6b-9c0d1e2f3a4b";
+    let opened = ledger::open(&mut messages, about(&enable), Some(key), OPENED_AT);
+    let setup = opened[0].clone();
+    let _ = write!(
+        out,
+        "\n## A hand-off followed: the enable's message names its item\n"
+    );
+    for m in messages.iter().filter(|m| m.handoff.is_some()) {
+        write_message(out, m);
+    }
+    write_chat(out, &messages, "EnableAWSServiceAccess", key, &enable);
+
+    let request = Handoff {
+        id: id_for(
+            "mta#example",
+            Situation::DisableRequest,
+            MARKETPLACE_PRINCIPAL,
+        ),
+        situation: Situation::DisableRequest,
+        audience: Audience::MarketplaceAdmin,
+        ask: "Disable the integration of AWS Marketplace with the organization from its console, \
+              clean up its resources, then confirm, so that trusted access can be disabled."
+            .into(),
+        opened_by:
+            "`mta handoffs request-disable`, run by arn:aws:iam::123456789012:user/diego.ramirez"
+                .into(),
+        last_told_at: 0,
+        ..setup.clone()
+    };
+    let done = |item: &Handoff, note: &str| Handoff {
+        status: Status::Done,
+        done_by: Some("arn:aws:sts::123456789012:assumed-role/MarketplaceAdmin/priya.shah".into()),
+        done_at: Some(OPENED_AT + 3 * 3600),
+        note: Some(note.into()),
+        ..item.clone()
+    };
+    let mut moot = setup.clone();
+    moot.close(
+        "trusted access was disabled before the set-up was finished",
+        "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a",
+        OPENED_AT + 600,
+    );
+    let confirmed = done(&request, "integration disabled; shared licenses removed");
+    let cases = [
+        (
+            "A disable requested with `mta handoffs request-disable`",
+            requested(&request),
+        ),
+        (
+            "A hand-off still open after `REMIND_AFTER`",
+            reminder(&setup, OPENED_AT + 25 * 3600),
+        ),
+        (
+            "A hand-off said done with `mta handoffs done`",
+            ended(&done(
+                &setup,
+                "integration created in the Marketplace console",
+            )),
+        ),
+        ("A hand-off made moot", ended(&moot)),
+    ];
+    for (title, m) in cases {
+        let _ = write!(out, "\n## {title}\n");
+        write_message(out, &m);
+        write_chat(
+            out,
+            std::slice::from_ref(&m),
+            "handoff",
+            &m.handoff.clone().unwrap(),
+            &Trigger::Sweep,
+        );
+    }
+
+    let disable = Trigger::TrustedAccess {
+        enabled: false,
+        origin: person(),
+    };
+    let agreed = About {
+        trigger_name: "DisableAWSServiceAccess",
+        event_id: Some("9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a"),
+        agreed: Some(&confirmed),
+        ..about(&disable)
+    };
+    let disabled = outcome(false, Action::Keep);
+    let messages = compose(cx(agreed, &disabled));
+    let _ = write!(out, "\n## Trusted access disabled as agreed\n");
+    for m in &messages {
+        write_message(out, m);
+    }
+    write_chat(
+        out,
+        &messages,
+        "DisableAWSServiceAccess",
+        "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a",
+        &disable,
+    );
 }
 
 fn write_message(out: &mut String, m: &Message) {

@@ -135,7 +135,7 @@ fn request(service: &str, arn: &str, key: &str, now: u64) -> Handoff {
             "Disable the integration of {name} with the organization from its console, clean up \
              its resources, then confirm, so that trusted access can be disabled."
         ),
-        opened_by: format!("mta handoffs request-disable by {arn}"),
+        opened_by: format!("`mta handoffs request-disable`, run by {arn}"),
         opened_at: now,
         opened_key: key.to_string(),
         last_told_at: 0,
