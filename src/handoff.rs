@@ -90,6 +90,34 @@ impl Handoff {
         self.expires_at = Some(now.saturating_add(KEPT_AFTER_ITS_END));
     }
 
+    /// A new open item of `situation` for `service`, opened at `now` by the fact of outbox key
+    /// `key`, its id derived from them; what it asks, of whom and why is the caller's to fill in.
+    pub fn opened(situation: Situation, key: &str, service: &str, now: u64) -> Handoff {
+        Handoff {
+            id: id_for(key, situation, service),
+            situation,
+            service: service.to_string(),
+            organization: String::new(),
+            audience: Audience::OrganizationsAdmin,
+            ask: String::new(),
+            opened_by: String::new(),
+            opened_at: now,
+            opened_key: key.to_string(),
+            last_told_at: now,
+            reminders: 0,
+            status: Status::Open,
+            done_by: None,
+            done_at: None,
+            note: None,
+            closed_reason: None,
+            closed_at: None,
+            closed_key: None,
+            ending_told: false,
+            expires_at: None,
+            version: 0,
+        }
+    }
+
     /// Whether it still waits for someone.
     pub fn is_open(&self) -> bool {
         self.status == Status::Open

@@ -3,7 +3,7 @@
 //! the last: requests opened with `mta`, items done or made moot, and, in a sweep, reminders.
 
 use crate::catalog;
-use crate::handoff::{Handoff, Situation, Status, id_for};
+use crate::handoff::{Handoff, Situation, Status};
 use crate::intake::{Trigger, same_principal};
 use crate::messages::handoffs::{ended, followed, reminder, requested};
 use crate::messages::{About, Audience, Event, Message, Severity};
@@ -156,27 +156,11 @@ pub fn open(
             ),
         };
         let item = Handoff {
-            id: id_for(key, situation, &message.service),
-            situation,
-            service: message.service.clone(),
             organization: message.organization.clone(),
             audience: message.audience,
             ask,
             opened_by: opened_by(about),
-            opened_at: now,
-            opened_key: key.to_string(),
-            last_told_at: now,
-            reminders: 0,
-            status: Status::Open,
-            done_by: None,
-            done_at: None,
-            note: None,
-            closed_reason: None,
-            closed_at: None,
-            closed_key: None,
-            ending_told: false,
-            expires_at: None,
-            version: 0,
+            ..Handoff::opened(situation, key, &message.service, now)
         };
         followed(message, &item);
         opened.push(item);

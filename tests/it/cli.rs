@@ -798,34 +798,15 @@ async fn plan_changes_nothing_and_apply_converges_then_status_exits_0() {
 
 /// `mta`, run as an IAM user that may do everything but `action`, with IAM enforced.
 async fn operator_denied(emulator: &Emulator, action: &str) -> tokio::process::Command {
-    let iam = aws_sdk_iam::Client::new(&emulator.management_config());
-    iam.create_user()
-        .user_name("operator")
-        .send()
-        .await
-        .or_fail("CreateUser");
     let policy = json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "*", "Resource": "*"},
         {"Effect": "Deny", "Action": action, "Resource": "*"}
     ]});
-    iam.put_user_policy()
-        .user_name("operator")
-        .policy_name("all-but-one")
-        .policy_document(policy.to_string())
-        .send()
-        .await
-        .or_fail("PutUserPolicy");
-    let key = iam
-        .create_access_key()
-        .user_name("operator")
-        .send()
-        .await
-        .or_fail("CreateAccessKey");
-    let key = key.access_key().expect("access key");
+    let user = emulator.iam_user("operator", &policy).await;
     emulator.enforce_iam(true).await;
     let mut c = mta_command(emulator.endpoint(), false);
-    c.env("AWS_ACCESS_KEY_ID", key.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", key.secret_access_key());
+    c.env("AWS_ACCESS_KEY_ID", &user.key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &user.secret);
     c
 }
 

@@ -8,7 +8,7 @@ use crate::reconcile::{far, organization};
 use marketplace_trusted_access::config::Config;
 use marketplace_trusted_access::fake::FakeCloud;
 use marketplace_trusted_access::handler::App;
-use marketplace_trusted_access::handoff::{Handoff, Situation, Status, id_for};
+use marketplace_trusted_access::handoff::{Handoff, Situation, Status};
 use marketplace_trusted_access::messages::{Audience, Event, Message, Severity};
 use marketplace_trusted_access::ports::StateStore;
 use marketplace_trusted_access::report::Report;
@@ -73,30 +73,19 @@ async fn mark_done(cloud: &FakeCloud, id: &str, note: &str) {
 
 /// What `mta handoffs request-disable` records.
 async fn request_disable(cloud: &FakeCloud) -> String {
-    let id = id_for("mta#test", Situation::DisableRequest, MARKETPLACE.principal);
     let item = Handoff {
-        id: id.clone(),
-        situation: Situation::DisableRequest,
-        service: MARKETPLACE.principal.into(),
-        organization: String::new(),
         audience: Audience::MarketplaceAdmin,
         ask: "Disable the integration, clean up, confirm.".into(),
         opened_by: format!("`mta handoffs request-disable`, run by {ALICE}"),
-        opened_at: 1_790_000_000,
-        opened_key: "mta#test".into(),
         last_told_at: 0,
-        reminders: 0,
-        status: Status::Open,
-        done_by: None,
-        done_at: None,
-        note: None,
-        closed_reason: None,
-        closed_at: None,
-        closed_key: None,
-        ending_told: false,
-        expires_at: None,
-        version: 0,
+        ..Handoff::opened(
+            Situation::DisableRequest,
+            "mta#test",
+            MARKETPLACE.principal,
+            1_790_000_000,
+        )
     };
+    let id = item.id.clone();
     assert!(cloud.save_handoff(&item).await.unwrap());
     id
 }

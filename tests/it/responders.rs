@@ -8,7 +8,7 @@ use crate::as_aws_sends::TABLE;
 use crate::cli::{Run, finish, mta_command};
 use crate::common::policies::{actions, resolve, without_action};
 use crate::common::render::main_stack;
-use crate::common::{Emulator, OrFail, shared};
+use crate::common::{Emulator, IamUser, shared};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -27,41 +27,10 @@ fn responders_policy(account: &str) -> Value {
     resolve(document, &vars)
 }
 
-/// An IAM user holding `policy` only, and its access key.
-async fn responder(emulator: &Emulator, name: &str, policy: &Value) -> (String, String, String) {
-    let iam = aws_sdk_iam::Client::new(&emulator.management_config());
-    let user = iam
-        .create_user()
-        .user_name(name)
-        .send()
-        .await
-        .or_fail("CreateUser");
-    iam.put_user_policy()
-        .user_name(name)
-        .policy_name("handoff-responders")
-        .policy_document(policy.to_string())
-        .send()
-        .await
-        .or_fail("PutUserPolicy");
-    let key = iam
-        .create_access_key()
-        .user_name(name)
-        .send()
-        .await
-        .or_fail("CreateAccessKey");
-    let key = key.access_key().expect("access key");
-    let arn = user.user().expect("user").arn().to_owned();
-    (
-        arn,
-        key.access_key_id().to_owned(),
-        key.secret_access_key().to_owned(),
-    )
-}
-
-async fn handoffs_as(emulator: &Emulator, key: &(String, String, String), args: &[&str]) -> Run {
+async fn handoffs_as(emulator: &Emulator, user: &IamUser, args: &[&str]) -> Run {
     let mut c = mta_command(emulator.endpoint(), false);
-    c.env("AWS_ACCESS_KEY_ID", &key.1)
-        .env("AWS_SECRET_ACCESS_KEY", &key.2)
+    c.env("AWS_ACCESS_KEY_ID", &user.key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &user.secret)
         .env("STATE_TABLE_NAME", TABLE)
         .arg("handoffs")
         .args(args);
@@ -82,7 +51,7 @@ async fn the_responders_policy_is_enough_for_mta_handoffs_and_each_action_is_nee
         ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
         "without a customer managed key, the DynamoDB actions only"
     );
-    let alice = responder(&emulator, "alice", &policy).await;
+    let alice = emulator.iam_user("alice", &policy).await;
     emulator.enforce_iam(true).await;
 
     // WHEN they request a disable, list the ledger, and say the request is done
@@ -98,12 +67,9 @@ async fn the_responders_policy_is_enough_for_mta_handoffs_and_each_action_is_nee
     let mut refused = Vec::new();
     emulator.enforce_iam(false).await;
     for (n, action) in ["dynamodb:Query", "dynamodb:UpdateItem"].iter().enumerate() {
-        let less = responder(
-            &emulator,
-            &format!("bob{n}"),
-            &without_action(&policy, action),
-        )
-        .await;
+        let less = emulator
+            .iam_user(&format!("bob{n}"), &without_action(&policy, action))
+            .await;
         emulator.enforce_iam(true).await;
         let args: &[&str] = match *action {
             "dynamodb:Query" => &["--json"],
@@ -118,7 +84,7 @@ async fn the_responders_policy_is_enough_for_mta_handoffs_and_each_action_is_nee
         assert_eq!(run.code, 0, "{run:?}");
     }
     assert_eq!(listed.json().as_array().map(Vec::len), Some(1));
-    assert_eq!(done.json()["doneBy"], alice.0.as_str());
+    assert_eq!(done.json()["doneBy"], alice.arn.as_str());
     assert_eq!(done.json()["status"], "done");
     // AND without Query or UpdateItem, mta exits 3 naming the refused action
     for (action, run) in &refused {

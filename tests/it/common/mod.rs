@@ -85,6 +85,13 @@ pub async fn shared() -> Shared {
     }
 }
 
+/// An IAM user of the emulator, and its access key.
+pub struct IamUser {
+    pub arn: String,
+    pub key_id: String,
+    pub secret: String,
+}
+
 /// A running emulator; dropping it kills the process.
 pub struct Emulator {
     process: Process,
@@ -376,6 +383,37 @@ impl Emulator {
             .send()
             .await
             .or_fail("DeleteRole");
+    }
+
+    /// An IAM user of the management account holding `policy` as its only (inline) policy, with an
+    /// access key: who a test runs `mta` as under enforcement.
+    pub async fn iam_user(&self, name: &str, policy: &serde_json::Value) -> IamUser {
+        let iam = aws_sdk_iam::Client::new(&self.management_config());
+        let user = iam
+            .create_user()
+            .user_name(name)
+            .send()
+            .await
+            .or_fail("CreateUser");
+        iam.put_user_policy()
+            .user_name(name)
+            .policy_name("only-this")
+            .policy_document(policy.to_string())
+            .send()
+            .await
+            .or_fail("PutUserPolicy");
+        let key = iam
+            .create_access_key()
+            .user_name(name)
+            .send()
+            .await
+            .or_fail("CreateAccessKey");
+        let key = key.access_key().expect("access key");
+        IamUser {
+            arn: user.user().expect("user").arn().to_owned(),
+            key_id: key.access_key_id().to_owned(),
+            secret: key.secret_access_key().to_owned(),
+        }
     }
 
     /// Turns moto's IAM enforcement on or off (`POST /moto-api/reset-auth`, whose body is how many

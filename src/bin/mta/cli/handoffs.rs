@@ -10,7 +10,7 @@ use super::{CliError, Exit, emit, say};
 use marketplace_trusted_access::aws::accounts::AccountAccess;
 use marketplace_trusted_access::aws::ledger::LedgerTable;
 use marketplace_trusted_access::catalog;
-use marketplace_trusted_access::handoff::{Handoff, Situation, Status, id_for, rfc3339};
+use marketplace_trusted_access::handoff::{Handoff, Situation, Status, rfc3339};
 use marketplace_trusted_access::messages::Audience;
 use marketplace_trusted_access::ports::{AwsError, Clock, RoleStore, SystemClock};
 use marketplace_trusted_access::service::MARKETPLACE;
@@ -123,10 +123,6 @@ pub async fn handoffs(args: HandoffsArgs) -> Result<Exit, CliError> {
 fn request(service: &str, arn: &str, key: &str, now: u64) -> Handoff {
     let name = catalog::find(service).map_or(service, |e| e.name);
     Handoff {
-        id: id_for(key, Situation::DisableRequest, service),
-        situation: Situation::DisableRequest,
-        service: service.to_string(),
-        organization: String::new(),
         audience: match service == MARKETPLACE.principal {
             true => Audience::MarketplaceAdmin,
             false => Audience::ServiceAdmin,
@@ -136,20 +132,8 @@ fn request(service: &str, arn: &str, key: &str, now: u64) -> Handoff {
              its resources, then confirm, so that trusted access can be disabled."
         ),
         opened_by: format!("`mta handoffs request-disable`, run by {arn}"),
-        opened_at: now,
-        opened_key: key.to_string(),
         last_told_at: 0,
-        reminders: 0,
-        status: Status::Open,
-        done_by: None,
-        done_at: None,
-        note: None,
-        closed_reason: None,
-        closed_at: None,
-        closed_key: None,
-        ending_told: false,
-        expires_at: None,
-        version: 0,
+        ..Handoff::opened(Situation::DisableRequest, key, service, now)
     }
 }
 
