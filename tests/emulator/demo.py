@@ -54,7 +54,8 @@ def seed(members, suspended):
             Attributes={"FilterPolicy": json.dumps({"audience": [audience]})},
         )
 
-    # The state table the template deploys: the outbox of each trigger's hand-offs and the failure set.
+    # The state table the template deploys: the outbox of each trigger's hand-offs, the sweep's memory
+    # and the hand-off ledger.
     client("dynamodb").create_table(
         TableName=STATE_TABLE,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
