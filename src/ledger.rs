@@ -77,7 +77,8 @@ pub async fn judge(
     {
         let retried = item.closed_key.as_deref() == Some(key);
         match (item.situation, item.status) {
-            (Situation::DisableRequest, Status::Done) if !by_service => {
+            // Confirmed: the disable is the one agreed, whoever made it.
+            (Situation::DisableRequest, Status::Done) => {
                 item.close(AGREED, key, now);
                 // The disable's own hand-off says it was agreed.
                 item.ending_told(now);

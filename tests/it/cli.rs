@@ -346,12 +346,28 @@ async fn usage_errors_exit_2_naming_what_is_wrong_before_any_call() {
             ],
             "account 111111111111 is given both with --account and with --departed",
         ),
+        (&["handoffs"], "no state table: pass --state-table NAME"),
+        (
+            &["handoffs", "--state-table", "t", "done", "ho-12"],
+            "is not a hand-off id",
+        ),
+        (
+            &[
+                "handoffs",
+                "--state-table",
+                "t",
+                "request-disable",
+                "--service",
+                "Not a principal",
+            ],
+            "is not a service principal",
+        ),
     ] {
         let run = mta(&endpoint, args).await;
         assert_eq!(run.code, 2, "{args:?}: {run:?}");
         assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
     }
-    for command in ["status", "services", "plan", "apply", "explain"] {
+    for command in ["status", "services", "plan", "apply", "explain", "handoffs"] {
         let run = mta(&endpoint, &[command, "--help"]).await;
         assert_eq!(run.code, 0, "{command}: {run:?}");
         assert!(
@@ -363,7 +379,7 @@ async fn usage_errors_exit_2_naming_what_is_wrong_before_any_call() {
         );
     }
     let help = mta(&endpoint, &["--help"]).await;
-    for command in ["status", "services", "plan", "apply", "explain"] {
+    for command in ["status", "services", "plan", "apply", "explain", "handoffs"] {
         assert!(help.stdout.contains(command), "{}", help.stdout);
     }
     let plan_help = mta(&endpoint, &["plan", "--help"]).await.stdout;
