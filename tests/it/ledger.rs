@@ -71,17 +71,22 @@ async fn mark_done(cloud: &FakeCloud, id: &str, note: &str) {
     assert!(cloud.save_handoff(&done).await.unwrap());
 }
 
-/// What `mta handoffs request-disable` records.
+/// What `mta handoffs request-disable` records, for AWS Marketplace.
 async fn request_disable(cloud: &FakeCloud) -> String {
+    request_disable_of(cloud, MARKETPLACE.principal, Audience::MarketplaceAdmin).await
+}
+
+/// What `mta handoffs request-disable --service SERVICE` records.
+async fn request_disable_of(cloud: &FakeCloud, service: &str, audience: Audience) -> String {
     let item = Handoff {
-        audience: Audience::MarketplaceAdmin,
+        audience,
         ask: "Disable the integration, clean up, confirm.".into(),
         opened_by: format!("`mta handoffs request-disable`, run by {ALICE}"),
         last_told_at: 0,
         ..Handoff::opened(
             Situation::DisableRequest,
             "mta#test",
-            MARKETPLACE.principal,
+            service,
             1_790_000_000,
         )
     };
@@ -332,6 +337,39 @@ async fn another_service_enabled_where_its_console_finishes_the_set_up_opens_an_
         events(&told(&cloud)),
         [("organizations-admin", "handoff-closed")]
     );
+}
+
+#[tokio::test]
+async fn another_service_disabled_as_agreed_is_information_for_both_naming_who_confirmed() {
+    // GIVEN a confirmed request to disable IAM Identity Center
+    let cloud = organization(false);
+    cloud.world().services.insert("sso.amazonaws.com".into());
+    let id = request_disable_of(&cloud, "sso.amazonaws.com", Audience::ServiceAdmin).await;
+    run(&cloud, &again("scheduled.json", 1)).await;
+    assert_eq!(
+        events(&told(&cloud)),
+        [("service-admin", "disable-requested")]
+    );
+    mark_done(&cloud, &id, "instances deleted").await;
+
+    // WHEN its trusted access is disabled with Organizations tools (and Organizations agrees)
+    cloud.world().services.clear();
+    run(&cloud, &sample("guardian-disable-sso-by-cli.json")).await;
+
+    // THEN both audiences are told, as information naming who confirmed, threaded under the request
+    let disabled: Vec<Message> = told(&cloud)
+        .into_iter()
+        .filter(|m| m.event == Event::TrustedAccessDisabled)
+        .collect();
+    assert_eq!(disabled.len(), 2, "{:?}", events(&disabled));
+    for m in &disabled {
+        assert_eq!(m.severity, Severity::Info, "{}", m.subject);
+        assert!(m.body.contains(ALICE) && m.body.contains("instances deleted"));
+        assert_eq!(m.handoff.as_deref(), Some(id.as_str()));
+    }
+    let all = items(&cloud);
+    assert_eq!(all.len(), 1, "no clean-up item: {all:?}");
+    assert_eq!(all[0].status, Status::Closed);
 }
 
 #[tokio::test]
