@@ -1,6 +1,6 @@
 # The two set-up commands (see README.md): each installs what it needs first.
 
-.PHONY: demo test check bench fuzz
+.PHONY: demo test check bench fuzz release-e2e
 
 EVENT ?= events/enable-by-cli-iamuser.json
 
@@ -18,3 +18,6 @@ bench: ## reconciliation speed and memory against the emulator
 
 fuzz: ## intake over a million generated payloads, panics counted
 	.ci/fuzz
+
+release-e2e: ## the end-to-end tests through the release binaries, as they ship
+	.ci/release-e2e

@@ -2,7 +2,7 @@
 //! instances at once: each through the function binary under `cargo lambda watch`, against the
 //! emulator (events/README.md names the documentation each sample follows).
 
-use crate::cargo_lambda::{Function, invoke, invoke_raw, read, root};
+use crate::cargo_lambda::{Function, function_binary, invoke, invoke_raw, read, root};
 use crate::common::{MARKETPLACE_PRINCIPAL, shared};
 use crate::sns::{Received, Subscribers};
 use serde_json::{Value, json};
@@ -172,7 +172,7 @@ async fn a_closed_account_is_told_as_closed_with_no_advice_about_its_role() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_setting_that_is_not_text_stops_the_function_with_the_configuration_error() {
     for value in ["5é", "é", "5\u{1F600}", "\u{0301}h"] {
-        let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_marketplace-trusted-access"))
+        let run = tokio::process::Command::new(function_binary())
             .env("REMIND_AFTER", value)
             .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
             .env("AWS_REGION", "us-east-1")

@@ -30,7 +30,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::Command;
 
-const MTA: &str = env!("CARGO_BIN_EXE_mta");
+/// The `mta` binary under test: the one cargo built for the tests, or `MTA_TEST_CLI_BIN`
+/// (`make release-e2e` sets it to the release build).
+fn mta_binary() -> String {
+    std::env::var("MTA_TEST_CLI_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_mta").to_string())
+}
 
 /// What one run of `mta` left.
 #[derive(Debug)]
@@ -50,7 +54,7 @@ impl Run {
 /// `mta` with nothing of this machine's AWS set-up: no profile files, no instance metadata, and the
 /// emulator's static credentials unless `credentials` is false.
 pub(crate) fn mta_command(endpoint: &str, credentials: bool) -> Command {
-    let mut c = Command::new(MTA);
+    let mut c = Command::new(mta_binary());
     c.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", "/nonexistent-mta-test-home")
@@ -76,7 +80,7 @@ pub(crate) async fn finish(mut command: Command) -> Run {
         .stdin(Stdio::null())
         .output()
         .await
-        .unwrap_or_else(|e| panic!("cannot run {MTA}: {e}"));
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", mta_binary()));
     let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
