@@ -112,7 +112,7 @@ pub async fn observe(
         true => compose_observed(about),
         false => Vec::new(),
     };
-    let opened = ledger::open(&mut messages, about, key.as_deref(), now);
+    let opened = ledger::open(&mut messages, about, key.as_deref(), check.holds, now);
     let trouble = ledger::record(channel.state, judgement, opened).await;
     let contradicted = (!check.holds).then(|| {
         format!(

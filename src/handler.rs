@@ -203,7 +203,7 @@ impl App {
             recovered: &memory.recovered,
         });
         messages.extend(watched.iter().flat_map(|w| w.messages.iter().cloned()));
-        let opened = ledger::open(&mut messages, about, key.as_deref(), seen.now);
+        let opened = ledger::open(&mut messages, about, key.as_deref(), holds, seen.now);
         if let Some(e) = ledger::record(state, judgement, opened).await {
             deduplication = Deduplication::Unavailable(e);
         }

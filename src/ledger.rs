@@ -6,7 +6,7 @@ use crate::catalog;
 use crate::handoff::{Handoff, Situation, Status};
 use crate::intake::{Trigger, same_principal};
 use crate::messages::handoffs::{ended, followed, reminder, requested};
-use crate::messages::{About, Audience, Event, Message, Severity};
+use crate::messages::{About, Audience, Event, Message};
 use crate::notify::{self, Channel, Delivery, DeliveryStatus};
 use crate::ports::{AwsError, Directory, StateStore};
 use crate::service::MARKETPLACE;
@@ -114,59 +114,77 @@ pub async fn judge(
     judgement
 }
 
-/// The item a message opens, by its audience, event and severity: the set-up a person's enable
-/// leaves to the service's console, or the clean-up a disable without a confirmed request calls
-/// for.
-fn situation_of(message: &Message) -> Option<Situation> {
-    let asked = matches!(
-        message.audience,
-        Audience::MarketplaceAdmin | Audience::ServiceAdmin
-    );
-    match (asked, message.event, message.severity) {
-        (true, Event::TrustedAccessEnabled, Severity::ActionRequired) => Some(Situation::Setup),
-        (true, Event::TrustedAccessDisabled, Severity::Warning) => Some(Situation::CleanUp),
+/// The situation a change of trusted access that holds puts an item in, for which service and whose
+/// administrator: an enable by a person that leaves the set-up to the service's console, or a disable
+/// by a person that nobody agreed to. `None` for every other trigger.
+fn situation(about: About<'_>) -> Option<(Situation, &str, Audience)> {
+    let (service, enabled, audience) = match about.trigger {
+        Trigger::TrustedAccess { enabled, origin } if !origin.is_marketplace() => {
+            (MARKETPLACE.principal, *enabled, Audience::MarketplaceAdmin)
+        }
+        Trigger::ServiceAccess {
+            principal,
+            enabled,
+            origin,
+        } if !origin.is_service(principal) => {
+            (principal.as_str(), *enabled, Audience::ServiceAdmin)
+        }
+        _ => return None,
+    };
+    match enabled {
+        true if service == MARKETPLACE.principal
+            || catalog::find(service).is_some_and(|e| e.console_finishes_setup) =>
+        {
+            Some((Situation::Setup, service, audience))
+        }
+        false if about.agreed.is_none() => Some((Situation::CleanUp, service, audience)),
         _ => None,
     }
 }
 
-/// Opens the items that the trigger's messages call for, and marks each such message with its
-/// item: its id, and how to say it is done. The id comes from the fact, so that a retry marks the
-/// same one.
+/// Opens the item the trigger's situation calls for, when its change holds (Organizations agrees
+/// with the event), and marks the message that asks it of its audience: its id, and how to say it
+/// is done. The id comes from the fact, so that a retry opens and marks the same one.
 pub fn open(
     messages: &mut [Message],
     about: About<'_>,
     key: Option<&str>,
+    holds: bool,
     now: u64,
 ) -> Vec<Handoff> {
-    let Some(key) = key else {
+    let (Some(key), true, Some((situation, service, audience))) = (key, holds, situation(about))
+    else {
         return Vec::new();
     };
-    let mut opened = Vec::new();
-    for message in messages.iter_mut() {
-        let Some(situation) = situation_of(message) else {
-            continue;
-        };
-        let name = catalog::find(&message.service).map_or(message.service.as_str(), |e| e.name);
-        let ask = match situation {
-            Situation::Setup => {
-                format!("Finish the set-up of {name} for the organization in its console.")
-            }
-            _ => format!(
-                "Confirm that the integration of {name} with the organization is disabled in its \
-                 console and that its resources are cleaned up."
-            ),
-        };
-        let item = Handoff {
-            organization: message.organization.clone(),
-            audience: message.audience,
-            ask,
-            opened_by: opened_by(about),
-            ..Handoff::opened(situation, key, &message.service, now)
-        };
-        followed(message, &item);
-        opened.push(item);
-    }
-    opened
+    let event = match situation {
+        Situation::Setup => Event::TrustedAccessEnabled,
+        _ => Event::TrustedAccessDisabled,
+    };
+    let Some(message) = messages
+        .iter_mut()
+        .find(|m| m.audience == audience && m.event == event)
+    else {
+        return Vec::new();
+    };
+    let name = catalog::find(service).map_or(service, |e| e.name);
+    let ask = match situation {
+        Situation::Setup => {
+            format!("Finish the set-up of {name} for the organization in its console.")
+        }
+        _ => format!(
+            "Confirm that the integration of {name} with the organization is disabled in its \
+             console and that its resources are cleaned up."
+        ),
+    };
+    let item = Handoff {
+        organization: message.organization.clone(),
+        audience,
+        ask,
+        opened_by: opened_by(about),
+        ..Handoff::opened(situation, key, service, now)
+    };
+    followed(message, &item);
+    vec![item]
 }
 
 /// The fact that opens an item, in words: the trigger, who and when, and its event.

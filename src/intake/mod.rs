@@ -182,6 +182,16 @@ pub struct Origin {
 }
 
 impl Origin {
+    /// Whether the service of `principal` made the call itself (its principal, or another of its
+    /// catalog entry's, is the caller), rather than a person with Organizations tools.
+    pub fn is_service(&self, principal: &str) -> bool {
+        self.service.as_deref().is_some_and(|caller| {
+            same_principal(caller, principal)
+                || crate::catalog::find(principal)
+                    .is_some_and(|e| e.principals.iter().any(|p| same_principal(p, caller)))
+        })
+    }
+
     /// Whether AWS Marketplace itself made the call (as its console does when it enables integration).
     pub fn is_marketplace(&self) -> bool {
         self.service

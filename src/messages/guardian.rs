@@ -75,17 +75,6 @@ impl Named<'_> {
     }
 }
 
-/// Whether the service itself made the change (its principal is the caller), rather than a person
-/// with Organizations tools.
-fn by_the_service(origin: &Origin, service: &Named<'_>) -> bool {
-    origin.service.as_deref().is_some_and(|caller| {
-        caller == service.principal
-            || service
-                .entry
-                .is_some_and(|e| e.principals.contains(&caller))
-    })
-}
-
 fn steps_for(steps: Option<&Steps>, audience: Audience, generic: &str) -> String {
     match (steps, audience) {
         (Some(s), Audience::ServiceAdmin) => s.service_admin.to_string(),
@@ -118,7 +107,7 @@ fn service_access(
     enabled: bool,
     origin: &Origin,
 ) -> Vec<Message> {
-    let by_service = by_the_service(origin, service);
+    let by_service = origin.is_service(service.principal);
     let agreed = o.agreed.filter(|_| !enabled && !by_service);
     let routes: Vec<(Audience, Severity)> = match (enabled, by_service) {
         (false, false) if agreed.is_some() => vec![

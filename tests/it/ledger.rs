@@ -373,6 +373,35 @@ async fn another_service_disabled_as_agreed_is_information_for_both_naming_who_c
 }
 
 #[tokio::test]
+async fn only_the_situations_open_an_item_and_only_when_organizations_agrees() {
+    // An enable of a service whose console has nothing to finish (CloudTrail) asks nobody for it
+    let cloud = organization(false);
+    cloud
+        .world()
+        .services
+        .insert("cloudtrail.amazonaws.com".into());
+    let mut enable = sample("guardian-disable-cloudtrail-by-cli.json");
+    enable["detail"]["eventName"] = "EnableAWSServiceAccess".into();
+    enable["detail"]["eventID"] = "cloudtrail-enable".into();
+    let observed = run(&cloud, &enable).await;
+    assert!(
+        observed.reason.is_none() && !observed.notifications.is_empty(),
+        "the enable is told: {}",
+        observed.to_json_line()
+    );
+    assert!(items(&cloud).is_empty(), "{:?}", items(&cloud));
+
+    // A disable that Organizations contradicts (trusted access still on) opens no clean-up
+    let cloud = organization(true);
+    run(&cloud, &sample("disable-by-cli.json")).await;
+    assert!(items(&cloud).is_empty(), "{:?}", items(&cloud));
+
+    // Nor does an enable by AWS Marketplace itself, whose console did the set-up
+    run(&cloud, &sample("enable-by-marketplace.json")).await;
+    assert!(items(&cloud).is_empty(), "{:?}", items(&cloud));
+}
+
+#[tokio::test]
 async fn in_a_dry_run_the_ledger_is_neither_read_nor_written() {
     let cloud = organization(true);
     let config = Config {

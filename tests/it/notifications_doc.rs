@@ -401,7 +401,7 @@ fn handoff_cases(out: &mut String, organization: &OrgIdentity) {
     let enabled = outcome(true, Action::Create);
     let mut messages = compose(cx(about(&enable), &enabled));
     let key = "c7e2f9a1-0b3d-4e5f-8a6b-9c0d1e2f3a4b";
-    let opened = ledger::open(&mut messages, about(&enable), Some(key), OPENED_AT);
+    let opened = ledger::open(&mut messages, about(&enable), Some(key), true, OPENED_AT);
     let setup = opened[0].clone();
     let _ = write!(
         out,
