@@ -85,9 +85,16 @@ impl LedgerTable {
             .iter()
             .map(|i| {
                 handoff(i).ok_or_else(|| {
+                    let id = i
+                        .get("sk")
+                        .and_then(|v| v.as_s().ok())
+                        .map_or("?", String::as_str);
                     AwsError::new(
                         "CorruptState",
-                        "the state table holds an unreadable hand-off",
+                        format!(
+                            "the state table holds an unreadable hand-off, {id} (pk {PARTITION}): \
+                             a field is missing or has a value the function does not know"
+                        ),
                     )
                 })
             })

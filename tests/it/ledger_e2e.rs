@@ -248,3 +248,29 @@ async fn a_requested_and_confirmed_disable_is_told_as_agreed_and_an_unagreed_one
     assert_eq!(open[0]["situation"], "clean-up");
     assert_eq!(open[0]["audience"], "marketplace-admin");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_item_is_named_not_skipped() {
+    // GIVEN an item whose status someone wrote by hand, in a word the function does not know
+    let emulator = shared().await;
+    emulator.create_state_table(TABLE).await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&emulator.management_config());
+    dynamodb
+        .put_item()
+        .table_name(TABLE)
+        .item("pk", AttributeValue::S("handoff#items".into()))
+        .item("sk", AttributeValue::S("ho-handmade".into()))
+        .item("status", AttributeValue::S("finished".into()))
+        .send()
+        .await
+        .unwrap();
+
+    // WHEN `mta handoffs` reads the ledger
+    let mut command = mta_command(emulator.endpoint(), true);
+    command.env("STATE_TABLE_NAME", TABLE).arg("handoffs");
+    let run = finish(command).await;
+
+    // THEN it fails as AWS-side trouble (3), naming the item
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("ho-handmade"), "{run:?}");
+}
