@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod ledger;
 pub mod organization;
+mod outbox;
 pub mod queue;
 pub mod role;
 pub mod state;

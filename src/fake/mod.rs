@@ -10,7 +10,7 @@ use crate::messages::message::{Format, Message};
 use crate::ports::{
     AccountRole, AccountState, AwsError, Caller, Continuation, ContinuationRequest, DelegatedAdmin,
     Deletion, Directory, DriftSet, EnabledService, FailureSet, MemberAccount, OrgIdentity,
-    Publisher, RoleStore, StoredMessage,
+    RoleStore, StoredMessage,
 };
 use crate::service::MARKETPLACE;
 use async_trait::async_trait;
@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 mod state;
+mod topic;
 
 /// The management account of every fake organization.
 pub const MANAGEMENT: &str = "123456789012";
@@ -401,67 +402,15 @@ impl AccountRole for FakeRole {
 }
 
 impl FakeCloud {
-    /// One publish on either topic: the scripted failures count every attempt on both.
-    async fn publish_on(&self, message: &Message, chat: Option<&str>) -> Result<String, AwsError> {
-        self.call("", "sns:Publish").await?;
-        let mut world = self.world();
-        world.publish_attempts += 1;
-        let attempt = world.publish_attempts;
-        if let Some(error) = world.publish_failures_at.remove(&attempt) {
-            return Err(error);
-        }
-        if let Some(error) = world.publish_failures.pop_front() {
-            return Err(error);
-        }
-        Ok(match chat {
-            None => {
-                world.published.push(message.clone());
-                format!("message-{}", world.published.len())
-            }
-            Some(thread) => {
-                world
-                    .chat_published
-                    .push((message.clone(), thread.to_string()));
-                format!("chat-{}", world.chat_published.len())
-            }
-        })
-    }
-
     /// Moves the clock on: reminders fall due without waiting.
     pub fn advance(&self, by: Duration) {
         self.world().clock_ahead += by;
-    }
-
-    /// The chat topic, on this cloud.
-    pub fn chat(&self) -> Arc<dyn Publisher> {
-        Arc::new(FakeChat(self.clone()))
     }
 }
 
 impl crate::ports::Clock for FakeCloud {
     fn now(&self) -> u64 {
         (crate::ports::epoch_millis() / 1000).saturating_add(self.world().clock_ahead.as_secs())
-    }
-}
-
-#[async_trait]
-impl Publisher for FakeCloud {
-    async fn publish(&self, message: &Message, _thread: &str) -> Result<String, AwsError> {
-        self.publish_on(message, None).await
-    }
-}
-
-/// The chat topic of a [`FakeCloud`].
-struct FakeChat(FakeCloud);
-
-#[async_trait]
-impl Publisher for FakeChat {
-    fn format(&self) -> Format {
-        Format::Chat
-    }
-
-    async fn publish(&self, message: &Message, thread: &str) -> Result<String, AwsError> {
-        self.0.publish_on(message, Some(thread)).await
     }
 }
 
