@@ -79,16 +79,8 @@ async fn a_failed_stack_instance_warns_the_organizations_administrator_once_with
     emulator
         .set_trusted_access(MARKETPLACE_PRINCIPAL, true)
         .await;
-    emulator.create_state_table(TABLE).await;
     let subscribers = Subscribers::new(&emulator).await;
-    let function = Function::start(
-        &emulator,
-        &[
-            ("NOTIFICATION_TOPIC_ARN", &subscribers.topic_arn),
-            ("STATE_TABLE_NAME", TABLE),
-        ],
-    )
-    .await;
+    let function = Function::with_state(&emulator, &subscribers, &[]).await;
 
     // WHEN each failed instance event arrives twice (EventBridge delivers at least once)
     for name in [

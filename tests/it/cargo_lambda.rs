@@ -172,6 +172,23 @@ impl Function {
         }
     }
 
+    /// The function with the topic and the state table (created here, `TABLE` of `as_aws_sends`),
+    /// and `env` besides.
+    pub async fn with_state(
+        emulator: &Emulator,
+        subscribers: &crate::sns::Subscribers,
+        env: &[(&str, &str)],
+    ) -> Function {
+        let table = crate::as_aws_sends::TABLE;
+        emulator.create_state_table(table).await;
+        let mut all = vec![
+            ("NOTIFICATION_TOPIC_ARN", subscribers.topic_arn.as_str()),
+            ("STATE_TABLE_NAME", table),
+        ];
+        all.extend_from_slice(env);
+        Function::start(emulator, &all).await
+    }
+
     /// The metric lines (CloudWatch Embedded Metric Format) the function wrote, parsed.
     /// Any key order: the release build's `serde_json` sorts keys, the test build's (with
     /// `preserve_order`, which a dev-dependency turns on) keeps them as written.

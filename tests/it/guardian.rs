@@ -3,26 +3,11 @@
 //! with the catalog's steps and the `service` attribute, delegated administrators, the same event
 //! told once, and drift from `EXPECTED_SERVICES` at the sweeps (docs/design.md, "The guardian").
 
-use crate::as_aws_sends::{TABLE, of, payload_file, sample_with};
+use crate::as_aws_sends::{of, payload_file, sample_with};
 use crate::cargo_lambda::{Function, invoke, root};
-use crate::common::{Emulator, MARKETPLACE_PRINCIPAL, shared};
+use crate::common::{MARKETPLACE_PRINCIPAL, shared};
 use crate::sns::Subscribers;
 use serde_json::Value;
-
-/// The function with the topic and the state table, and `env` besides.
-async fn function(
-    emulator: &Emulator,
-    subscribers: &Subscribers,
-    env: &[(&str, &str)],
-) -> Function {
-    emulator.create_state_table(TABLE).await;
-    let mut all = vec![
-        ("NOTIFICATION_TOPIC_ARN", subscribers.topic_arn.as_str()),
-        ("STATE_TABLE_NAME", TABLE),
-    ];
-    all.extend_from_slice(env);
-    Function::start(emulator, &all).await
-}
 
 async fn send(function: &Function, name: &str) -> Value {
     invoke(
@@ -38,7 +23,7 @@ async fn each_change_of_another_service_is_told_to_its_audiences_with_the_catalo
     let emulator = shared().await;
     emulator.seed_organization(1, 0).await;
     let subscribers = Subscribers::new(&emulator).await;
-    let function = function(&emulator, &subscribers, &[]).await;
+    let function = Function::with_state(&emulator, &subscribers, &[]).await;
 
     // A person disables IAM Identity Center with Organizations tools.
     emulator.set_trusted_access("sso.amazonaws.com", true).await;
@@ -135,7 +120,7 @@ async fn a_delegated_administrator_registered_for_guardduty_is_told_naming_the_a
     let emulator = shared().await;
     let org = emulator.seed_organization(2, 0).await;
     let subscribers = Subscribers::new(&emulator).await;
-    let function = function(&emulator, &subscribers, &[]).await;
+    let function = Function::with_state(&emulator, &subscribers, &[]).await;
     let member = &org.active[0];
     emulator
         .set_trusted_access("guardduty.amazonaws.com", true)
@@ -183,7 +168,8 @@ async fn a_service_enabled_behind_the_functions_back_is_warned_at_the_next_sweep
     emulator.set_trusted_access("sso.amazonaws.com", true).await;
     let subscribers = Subscribers::new(&emulator).await;
     let expected = format!("{MARKETPLACE_PRINCIPAL},sso.amazonaws.com");
-    let function = function(&emulator, &subscribers, &[("EXPECTED_SERVICES", &expected)]).await;
+    let function =
+        Function::with_state(&emulator, &subscribers, &[("EXPECTED_SERVICES", &expected)]).await;
     let drift = |received: &std::collections::BTreeMap<&'static str, Vec<crate::sns::Received>>| {
         of(received, "organizations-admin")
             .into_iter()

@@ -77,17 +77,8 @@ async fn stage(trusted_access: bool) -> Stage {
     emulator
         .set_trusted_access(MARKETPLACE_PRINCIPAL, trusted_access)
         .await;
-    emulator.create_state_table(TABLE).await;
     let subscribers = Subscribers::new(&emulator).await;
-    let function = Function::start(
-        &emulator,
-        &[
-            ("NOTIFICATION_TOPIC_ARN", &subscribers.topic_arn),
-            ("STATE_TABLE_NAME", TABLE),
-            ("REMIND_AFTER", "1h"),
-        ],
-    )
-    .await;
+    let function = Function::with_state(&emulator, &subscribers, &[("REMIND_AFTER", "1h")]).await;
     Stage {
         emulator,
         subscribers,
