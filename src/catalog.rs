@@ -105,6 +105,11 @@ pub fn find(principal: &str) -> Option<&'static Service> {
     })
 }
 
+/// The name of the service a principal belongs to, or the principal when the catalog lacks it.
+pub fn name_of(principal: &str) -> &str {
+    find(principal).map_or(principal, |e| e.name)
+}
+
 impl Service {
     /// What a disable breaks: [`Service::disable_breaks`], or a general sentence when the page
     /// says nothing specific.

@@ -48,7 +48,7 @@ pub struct Handoff {
     /// The fact that opened it: what happened, who did it, and its event.
     pub opened_by: String,
     pub opened_at: u64,
-    /// The outbox key of that fact: a retry of it finds this item, not a new one.
+    /// The outbox key of that fact, from which the id derives: where to look for its hand-off.
     pub opened_key: String,
     /// When its audience was last told of it; 0: not yet (a request opened by `mta`).
     pub last_told_at: u64,

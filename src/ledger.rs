@@ -5,7 +5,7 @@
 use crate::catalog;
 use crate::handoff::{Handoff, Situation, Status};
 use crate::intake::{Trigger, same_principal};
-use crate::messages::handoffs::{ended, followed, reminder, requested};
+use crate::messages::handoffs::{ask, ended, followed, reminder, requested};
 use crate::messages::{About, Audience, Event, Message};
 use crate::notify::{self, Channel, Delivery, DeliveryStatus};
 use crate::ports::{AwsError, Directory, StateStore};
@@ -166,20 +166,10 @@ pub fn open(
     else {
         return Vec::new();
     };
-    let name = catalog::find(service).map_or(service, |e| e.name);
-    let ask = match situation {
-        Situation::Setup => {
-            format!("Finish the set-up of {name} for the organization in its console.")
-        }
-        _ => format!(
-            "Confirm that the integration of {name} with the organization is disabled in its \
-             console and that its resources are cleaned up."
-        ),
-    };
     let item = Handoff {
         organization: message.organization.clone(),
         audience,
-        ask,
+        ask: ask(situation, service),
         opened_by: opened_by(about),
         ..Handoff::opened(situation, key, service, now)
     };

@@ -19,9 +19,27 @@ struct HandoffFacts<'a> {
 
 /// The service's name and console, from the catalog; its principal when the catalog lacks it.
 fn named(principal: &str) -> (String, Option<&'static str>) {
-    match catalog::find(principal) {
-        Some(e) => (e.name.to_string(), Some(e.console_url)),
-        None => (principal.to_string(), None),
+    (
+        catalog::name_of(principal).to_string(),
+        catalog::find(principal).map(|e| e.console_url),
+    )
+}
+
+/// What an item of `situation` asks of the administrator of `principal`, in one sentence.
+pub fn ask(situation: Situation, principal: &str) -> String {
+    let name = catalog::name_of(principal);
+    match situation {
+        Situation::Setup => {
+            format!("Finish the set-up of {name} for the organization in its console.")
+        }
+        Situation::CleanUp => format!(
+            "Confirm that the integration of {name} with the organization is disabled in its \
+             console and that its resources are cleaned up."
+        ),
+        Situation::DisableRequest => format!(
+            "Disable the integration of {name} with the organization from its console, clean up \
+             its resources, then confirm, so that trusted access can be disabled."
+        ),
     }
 }
 

@@ -220,8 +220,17 @@ async fn every_sample_event_through_cargo_lambda() {
     let emulator = Emulator::start().await;
     let org = emulator.seed_organization(4, 1).await;
     emulator.set_trusted_access(PRINCIPAL, true).await;
-
-    let function = Function::start(&emulator, &[]).await;
+    // Both topics, each with one queue per audience: every message on each.
+    let text = crate::sns::Subscribers::new(&emulator).await;
+    let chat = crate::sns::Subscribers::named(&emulator, "handoffs-chat").await;
+    let function = Function::start(
+        &emulator,
+        &[
+            ("NOTIFICATION_TOPIC_ARN", &text.topic_arn),
+            ("CHAT_TOPIC_ARN", &chat.topic_arn),
+        ],
+    )
+    .await;
 
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("events"))
         .unwrap()
@@ -252,6 +261,34 @@ async fn every_sample_event_through_cargo_lambda() {
             assert_eq!(report["dryRun"], true);
         }
     }
+
+    // Every message the samples gave went to the chat topic too: the same messages, each as a custom
+    // notification with its subject as title and the attributes of its e-mail copy.
+    let sent = |received: std::collections::BTreeMap<&str, Vec<crate::sns::Received>>, chat| {
+        let mut all: Vec<_> = received
+            .into_values()
+            .flatten()
+            .map(|m| {
+                let title = match chat {
+                    true => crate::chat::custom_notification(&m.body)["content"]["title"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    false => m.subject,
+                };
+                (m.attributes, title)
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    let by_mail = sent(text.drain().await, false);
+    assert!(
+        by_mail.len() >= files.len() / 2,
+        "{} messages",
+        by_mail.len()
+    );
+    assert_eq!(by_mail, sent(chat.drain().await, true));
 
     // Every invocation logged its report as one JSON line, the same as it returned.
     let reports = function.logged_reports();

@@ -5,7 +5,7 @@
 use crate::as_aws_sends::{TABLE, of, sample_with};
 use crate::cargo_lambda::{Function, invoke, root};
 use crate::cli::{Run, finish, mta_command};
-use crate::common::{Emulator, MARKETPLACE_PRINCIPAL, shared};
+use crate::common::{Emulator, IamUser, MARKETPLACE_PRINCIPAL, shared};
 use crate::sns::{Received, Subscribers};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
@@ -22,13 +22,24 @@ fn sweep(n: usize) -> std::path::PathBuf {
     )
 }
 
-async fn handoffs(emulator: &Emulator, args: &[&str]) -> Run {
-    let mut command = mta_command(emulator.endpoint(), true);
+/// `mta handoffs ARGS` on the stage's table, as `user` (default: the emulator's static credentials).
+pub async fn mta_handoffs(emulator: &Emulator, user: Option<&IamUser>, args: &[&str]) -> Run {
+    let mut command = mta_command(emulator.endpoint(), user.is_none());
+    if let Some(user) = user {
+        command
+            .env("AWS_ACCESS_KEY_ID", &user.key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &user.secret);
+    }
     command
         .env("STATE_TABLE_NAME", TABLE)
         .arg("handoffs")
         .args(args);
-    let run = finish(command).await;
+    finish(command).await
+}
+
+/// `mta handoffs ARGS`, which must succeed.
+async fn handoffs(emulator: &Emulator, args: &[&str]) -> Run {
+    let run = mta_handoffs(emulator, None, args).await;
     assert_eq!(run.code, 0, "{run:?}");
     run
 }
@@ -257,9 +268,7 @@ async fn an_unreadable_item_is_named_not_skipped() {
         .unwrap();
 
     // WHEN `mta handoffs` reads the ledger
-    let mut command = mta_command(emulator.endpoint(), true);
-    command.env("STATE_TABLE_NAME", TABLE).arg("handoffs");
-    let run = finish(command).await;
+    let run = mta_handoffs(&emulator, None, &[]).await;
 
     // THEN it fails as AWS-side trouble (3), naming the item
     assert_eq!(run.code, 3, "{run:?}");

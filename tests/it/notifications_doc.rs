@@ -12,7 +12,7 @@ use marketplace_trusted_access::intake::{
 use marketplace_trusted_access::ledger;
 use marketplace_trusted_access::messages::chat::chat_payload;
 use marketplace_trusted_access::messages::guardian::{compose_observed, drift_message};
-use marketplace_trusted_access::messages::handoffs::{ended, reminder, requested};
+use marketplace_trusted_access::messages::handoffs::{ask, ended, reminder, requested};
 use marketplace_trusted_access::messages::{About, Audience};
 use marketplace_trusted_access::messages::{Context, Message, compose};
 use marketplace_trusted_access::notify::{outbox_key, thread};
@@ -420,9 +420,7 @@ fn handoff_cases(out: &mut String, organization: &OrgIdentity) {
         ),
         situation: Situation::DisableRequest,
         audience: Audience::MarketplaceAdmin,
-        ask: "Disable the integration of AWS Marketplace with the organization from its console, \
-              clean up its resources, then confirm, so that trusted access can be disabled."
-            .into(),
+        ask: ask(Situation::DisableRequest, MARKETPLACE_PRINCIPAL),
         opened_by:
             "`mta handoffs request-disable`, run by arn:aws:iam::123456789012:user/diego.ramirez"
                 .into(),

@@ -5,10 +5,10 @@
 //! does that (docs/operations.md, "Who answers hand-offs").
 
 use crate::as_aws_sends::TABLE;
-use crate::cli::{Run, finish, mta_command};
 use crate::common::policies::{actions, resolve, without_action};
 use crate::common::render::main_stack;
-use crate::common::{Emulator, IamUser, shared};
+use crate::common::shared;
+use crate::ledger_e2e::mta_handoffs;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -25,16 +25,6 @@ fn responders_policy(account: &str) -> Value {
         ),
     ]);
     resolve(document, &vars)
-}
-
-async fn handoffs_as(emulator: &Emulator, user: &IamUser, args: &[&str]) -> Run {
-    let mut c = mta_command(emulator.endpoint(), false);
-    c.env("AWS_ACCESS_KEY_ID", &user.key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &user.secret)
-        .env("STATE_TABLE_NAME", TABLE)
-        .arg("handoffs")
-        .args(args);
-    finish(c).await
 }
 
 #[tokio::test]
@@ -55,13 +45,18 @@ async fn the_responders_policy_is_enough_for_mta_handoffs_and_each_action_is_nee
     emulator.enforce_iam(true).await;
 
     // WHEN they request a disable, list the ledger, and say the request is done
-    let requested = handoffs_as(&emulator, &alice, &["--json", "request-disable"]).await;
-    let listed = handoffs_as(&emulator, &alice, &["--json"]).await;
+    let requested = mta_handoffs(&emulator, Some(&alice), &["--json", "request-disable"]).await;
+    let listed = mta_handoffs(&emulator, Some(&alice), &["--json"]).await;
     let id = requested.json()["id"]
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let done = handoffs_as(&emulator, &alice, &["--json", "done", &id, "--note", "ok"]).await;
+    let done = mta_handoffs(
+        &emulator,
+        Some(&alice),
+        &["--json", "done", &id, "--note", "ok"],
+    )
+    .await;
 
     // AND each action is taken away in turn
     let mut refused = Vec::new();
@@ -75,7 +70,7 @@ async fn the_responders_policy_is_enough_for_mta_handoffs_and_each_action_is_nee
             "dynamodb:Query" => &["--json"],
             _ => &["request-disable", "--service", "guardduty.amazonaws.com"],
         };
-        refused.push((*action, handoffs_as(&emulator, &less, args).await));
+        refused.push((*action, mta_handoffs(&emulator, Some(&less), args).await));
         emulator.enforce_iam(false).await;
     }
 

@@ -154,18 +154,16 @@ fn sdk_calls() -> Vec<Call> {
     calls
 }
 
-/// Operations that IAM authorizes as the actions they contain: a `TransactWriteItems` of puts needs
-/// `dynamodb:PutItem` ("Using IAM with DynamoDB transactions",
-/// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
-const AUTHORIZED_AS: [(&str, &str); 1] = [("transact_write_items", "put_item")];
-
 /// The operations the code calls, as lookup keys, without the one that needs no permission.
 fn needed() -> BTreeMap<String, Call> {
     sdk_calls()
         .into_iter()
         .map(|mut c| {
-            if let Some((_, as_action)) = AUTHORIZED_AS.iter().find(|(op, _)| *op == c.operation) {
-                c.operation = as_action.to_string();
+            // As IAM authorizes it: a transaction as its puts.
+            let operation = c.operation.replace('_', "");
+            let action = policies::authorized_as(&format!("{}:{operation}", c.service)).to_owned();
+            if let Some((_, authorized)) = action.split_once(':') {
+                c.operation = authorized.to_owned();
             }
             c
         })

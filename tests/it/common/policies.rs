@@ -17,6 +17,20 @@ pub fn load(name: &str) -> Value {
     serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{name} is not plain YAML: {e}"))
 }
 
+/// Requests that IAM authorizes as the actions they contain: a `TransactWriteItems` of puts needs
+/// `dynamodb:PutItem` ("Using IAM with DynamoDB transactions",
+/// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html);
+/// the emulator judges it so (tests/emulator/launcher.py, correction (k)).
+pub const AUTHORIZED_AS: [(&str, &str); 1] = [("dynamodb:TransactWriteItems", "dynamodb:PutItem")];
+
+/// The action IAM authorizes `action` as.
+pub fn authorized_as(action: &str) -> &str {
+    AUTHORIZED_AS
+        .iter()
+        .find(|(request, _)| request.eq_ignore_ascii_case(action))
+        .map_or(action, |(_, granted)| granted)
+}
+
 /// The parameters under which the templates grant every call the code can make: deletion enabled
 /// on disable and on departure, with the member role kept in accounts that leave.
 pub const DELETING: [(&str, &str); 3] = [

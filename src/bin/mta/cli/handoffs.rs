@@ -12,6 +12,7 @@ use marketplace_trusted_access::aws::ledger::LedgerTable;
 use marketplace_trusted_access::catalog;
 use marketplace_trusted_access::handoff::{Handoff, Situation, Status, rfc3339};
 use marketplace_trusted_access::messages::Audience;
+use marketplace_trusted_access::messages::handoffs::ask;
 use marketplace_trusted_access::ports::{AwsError, Clock, RoleStore, SystemClock};
 use marketplace_trusted_access::service::MARKETPLACE;
 
@@ -121,16 +122,12 @@ pub async fn handoffs(args: HandoffsArgs) -> Result<Exit, CliError> {
 /// A request to disable `service`, opened by `arn`. Its audience is told at the function's next
 /// invocation: `last_told_at` 0 says it has not been.
 fn request(service: &str, arn: &str, key: &str, now: u64) -> Handoff {
-    let name = catalog::find(service).map_or(service, |e| e.name);
     Handoff {
         audience: match service == MARKETPLACE.principal {
             true => Audience::MarketplaceAdmin,
             false => Audience::ServiceAdmin,
         },
-        ask: format!(
-            "Disable the integration of {name} with the organization from its console, clean up \
-             its resources, then confirm, so that trusted access can be disabled."
-        ),
+        ask: ask(Situation::DisableRequest, service),
         opened_by: format!("`mta handoffs request-disable`, run by {arn}"),
         last_told_at: 0,
         ..Handoff::opened(Situation::DisableRequest, key, service, now)
@@ -205,7 +202,7 @@ fn list(items: &[Handoff], all: bool, json: bool) {
         table.row(vec![
             i.id.clone(),
             ending(i),
-            catalog::find(&i.service).map_or(i.service.clone(), |e| e.name.to_string()),
+            catalog::name_of(&i.service).to_string(),
             i.audience.as_str().to_string(),
             rfc3339(i.opened_at),
             i.ask.clone(),
