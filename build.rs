@@ -12,6 +12,9 @@ use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
+#[path = "src/catalog/sentences.rs"]
+mod sentences;
+
 const CATALOG: &str = "src/catalog/services.toml";
 const DOCS: &str = "https://docs.aws.amazon.com/";
 
@@ -40,7 +43,22 @@ struct Entry {
     after_disable_service_admin: String,
     disable_breaks: String,
     note: String,
+    /// The day the entry was last compared with AWS's page (`YYYY-MM-DD`).
+    checked: String,
+    /// The copy of the page it was compared with.
+    checked_against: Option<Copy>,
+    /// AWS pages other than `source` that a sentence of the entry rests on.
+    other_sources: Vec<String>,
     roles: Vec<Role>,
+}
+
+/// A stored copy of an AWS page: a repository, a commit and a path.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Copy {
+    repo: String,
+    commit: String,
+    path: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -54,9 +72,11 @@ struct Role {
 
 fn main() {
     println!("cargo:rerun-if-changed={CATALOG}");
+    println!("cargo:rerun-if-changed=src/catalog/sentences.rs");
     let text = std::fs::read_to_string(CATALOG).unwrap_or_else(|e| panic!("{CATALOG}: {e}"));
     let catalog: Catalog = toml::from_str(&text).unwrap_or_else(|e| panic!("{CATALOG}: {e}"));
     validate(&catalog.service);
+    no_copied_sentences(&catalog.service);
     let out = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("catalog.rs");
     std::fs::write(&out, render(&catalog.service))
         .unwrap_or_else(|e| panic!("{}: {e}", out.display()));
@@ -154,6 +174,33 @@ fn validate(entries: &[Entry]) {
                 entry.source
             ));
         }
+        let date = entry.checked.len() == 10
+            && entry.checked.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        if !date {
+            fail(format!(
+                "checked {:?} is not a date (YYYY-MM-DD)",
+                entry.checked
+            ));
+        }
+        match &entry.checked_against {
+            Some(copy)
+                if !copy.repo.trim().is_empty()
+                    && copy.commit.len() == 40
+                    && copy.commit.bytes().all(|b| b.is_ascii_hexdigit())
+                    && copy.path.ends_with(".md") => {}
+            _ => fail(
+                "`checked_against` must name the copy: { repo, commit (40 hex digits), path (.md) }"
+                    .into(),
+            ),
+        }
+        if let Some(page) = entry.other_sources.iter().find(|p| !p.starts_with(DOCS)) {
+            fail(format!(
+                "other_sources: {page:?} is not a page under {DOCS}"
+            ));
+        }
         if !["service-console", "organizations", "either"].contains(&entry.enable_with.as_str()) {
             fail(format!(
                 "enable_with {:?} is not one of service-console, organizations, either",
@@ -181,6 +228,32 @@ fn validate(entries: &[Entry]) {
     }
 }
 
+/// A step or an effect that names a service stands in its own entry only (`sentences.rs`).
+fn no_copied_sentences(entries: &[Entry]) {
+    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    let texts: Vec<(&str, Vec<&str>)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e.id.as_str(),
+                vec![
+                    e.after_enable_organizations_admin.as_str(),
+                    e.after_enable_service_admin.as_str(),
+                    e.after_disable_organizations_admin.as_str(),
+                    e.after_disable_service_admin.as_str(),
+                    e.disable_breaks.as_str(),
+                ],
+            )
+        })
+        .collect();
+    if let Some((sentence, ids)) = sentences::copied(&texts, &names).first() {
+        panic!(
+            "{CATALOG}: the entries {ids:?} share a sentence that names a service; a step or an \
+             effect belongs to its own service: {sentence:?}"
+        );
+    }
+}
+
 /// `marketplace` is `MARKETPLACE`, `security-hub` is `SECURITY_HUB`.
 fn constant(id: &str) -> String {
     id.to_ascii_uppercase().replace('-', "_")
@@ -194,6 +267,7 @@ fn render(entries: &[Entry]) -> String {
             "organizations" => "Organizations",
             _ => "Either",
         };
+        let copy = e.checked_against.as_ref().expect("checked in validate");
         let roles: String = e
             .roles
             .iter()
@@ -220,7 +294,9 @@ fn render(entries: &[Entry]) -> String {
              delegated_admin: {delegated},\n    console_finishes_setup: {finishes},\n    roles: &[{roles}],\n    \
              after_enable: Steps {{ organizations_admin: {eo:?}, service_admin: {es:?} }},\n    \
              after_disable: Steps {{ organizations_admin: {do_:?}, service_admin: {ds:?} }},\n    \
-             disable_breaks: {breaks:?},\n    note: {note:?},\n}};\n",
+             disable_breaks: {breaks:?},\n    note: {note:?},\n    \
+             checked: Checked {{ on: {checked:?}, repo: {repo:?}, commit: {commit:?}, path: {path:?} }},\n    \
+             other_sources: &{others:?},\n}};\n",
             constant = constant(&e.id),
             id = e.id,
             name = e.name,
@@ -236,6 +312,11 @@ fn render(entries: &[Entry]) -> String {
             ds = e.after_disable_service_admin,
             breaks = e.disable_breaks,
             note = e.note,
+            checked = e.checked,
+            repo = copy.repo,
+            commit = copy.commit,
+            path = copy.path,
+            others = e.other_sources,
         );
     }
     let all: Vec<String> = entries.iter().map(|e| constant(&e.id)).collect();

@@ -84,25 +84,43 @@ pub struct Service {
     pub disable_breaks: &'static str,
     /// Caveats: what the page leaves unclear, or what changed since earlier versions of it.
     pub note: &'static str,
+    /// When the entry was last compared with AWS's page, and with which copy of it.
+    pub checked: Checked,
+    /// AWS pages other than [`Service::source`] that a sentence of the entry rests on.
+    pub other_sources: &'static [&'static str],
 }
 
+/// When a catalog entry was compared with AWS's page, and the stored copy of the page it was
+/// compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checked {
+    /// The day, `YYYY-MM-DD`.
+    pub on: &'static str,
+    /// The repository of the copy (`c2hans/aws-docs`, a Markdown export of docs.aws.amazon.com).
+    pub repo: &'static str,
+    /// The commit of the copy.
+    pub commit: &'static str,
+    /// The page's path in it.
+    pub path: &'static str,
+}
+
+use crate::principal::same;
+
 include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
+
+pub mod sentences;
 
 /// Said of a service whose page doesn't say what a disable breaks.
 const DISABLE_BREAKS_IN_GENERAL: &str = "The service can no longer act across the organization's \
     accounts: it stops seeing the accounts that join, and its organization-wide features may stop. \
     The service's own page says what it keeps.";
 
-/// The service that a principal belongs to, matched against every principal of every service,
-/// ignoring ASCII case and one trailing dot (`name.amazonaws.com.` is `name.amazonaws.com`).
+/// The service that a principal belongs to, matched against every principal of every service
+/// as principals are compared ([`crate::principal::same`]: case and one trailing dot aside).
 pub fn find(principal: &str) -> Option<&'static Service> {
-    let principal = principal.strip_suffix('.').unwrap_or(principal);
-    SERVICES.iter().find(|service| {
-        service
-            .principals
-            .iter()
-            .any(|p| p.eq_ignore_ascii_case(principal))
-    })
+    SERVICES
+        .iter()
+        .find(|service| service.principals.iter().any(|p| same(p, principal)))
 }
 
 /// The name of the service a principal belongs to, or the principal when the catalog lacks it.

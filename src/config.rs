@@ -199,8 +199,8 @@ pub fn parse_expected_services(value: &str) -> Result<Vec<String>, ConfigError> 
     };
     let mut principals: Vec<String> = Vec::new();
     for item in value.split(',').map(str::trim) {
-        let principal = item.strip_suffix('.').unwrap_or(item).to_ascii_lowercase();
-        if !crate::intake::is_principal(&principal) {
+        let principal = crate::principal::normalize(item);
+        if !crate::principal::is_principal(&principal) {
             return Err(error());
         }
         if !principals.contains(&principal) {

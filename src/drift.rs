@@ -4,13 +4,13 @@
 //! message per principal. Delegated administrators are read and reported, and compared with nothing
 //! yet.
 
-use crate::intake::same_principal;
 use crate::messages::About;
 use crate::messages::guardian::drift_message;
 use crate::messages::message::Message;
 use crate::ports::{
     AwsError, DelegatedAdmin, Directory, Drift, DriftSet, DriftTold, EnabledService, StateStore,
 };
+use crate::principal::same as same_principal;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -4,12 +4,13 @@
 //! calls for no hand-off.
 
 use crate::error::InvocationError;
-use crate::intake::{Intake, Trigger, same_principal};
+use crate::intake::{Intake, Trigger};
 use crate::ledger;
 use crate::messages::About;
 use crate::messages::guardian::compose_observed;
 use crate::notify::{self, Channel};
 use crate::ports::{Directory, OrgIdentity};
+use crate::principal::same as same_principal;
 use crate::report::{Ending, Report};
 
 /// What Organizations says of the change an event reports: whether it holds now.

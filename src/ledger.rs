@@ -4,11 +4,12 @@
 
 use crate::catalog;
 use crate::handoff::{Handoff, Situation, Status};
-use crate::intake::{Trigger, same_principal};
+use crate::intake::Trigger;
 use crate::messages::handoffs::{ask, ended, followed, reminder, requested};
 use crate::messages::{About, Audience, Event, Message};
 use crate::notify::{self, Channel, Delivery, DeliveryStatus};
 use crate::ports::{AwsError, Directory, StateStore};
+use crate::principal::same as same_principal;
 use crate::service::MARKETPLACE;
 use std::time::Duration;
 use tracing::warn;
@@ -23,12 +24,15 @@ fn disable_of(trigger: &Trigger) -> Option<(&str, bool)> {
         Trigger::TrustedAccess {
             enabled: false,
             origin,
-        } => Some((MARKETPLACE.principal, origin.service.is_some())),
+        } => Some((
+            MARKETPLACE.principal,
+            origin.is_service(MARKETPLACE.principal),
+        )),
         Trigger::ServiceAccess {
             principal,
             enabled: false,
             origin,
-        } => Some((principal.as_str(), origin.service.is_some())),
+        } => Some((principal.as_str(), origin.is_service(principal))),
         _ => None,
     }
 }
@@ -119,7 +123,7 @@ pub async fn judge(
 /// by a person that nobody agreed to. `None` for every other trigger.
 fn situation(about: About<'_>) -> Option<(Situation, &str, Audience)> {
     let (service, enabled, audience) = match about.trigger {
-        Trigger::TrustedAccess { enabled, origin } if !origin.is_marketplace() => {
+        Trigger::TrustedAccess { enabled, origin } if !origin.is_service(MARKETPLACE.principal) => {
             (MARKETPLACE.principal, *enabled, Audience::MarketplaceAdmin)
         }
         Trigger::ServiceAccess {

@@ -3,7 +3,8 @@
 //! administrator what happened and what to do next. `docs/design.md` explains the design
 //! ("Architecture" maps every module); in the order of an invocation:
 //!
-//! - [`intake`]: events and commands parsed into triggers, or ignored with a reason;
+//! - [`intake`]: events and commands parsed into triggers, or ignored with a reason; [`principal`]:
+//!   service principals, and who made a change;
 //! - [`truth`]: what Organizations says, read once; [`guardian`]: other services, observed;
 //! - [`decision`], [`reconcile`], [`outcome`]: the per-account decision, acted on, as typed values;
 //! - [`continuation`], [`sweep_memory`], [`drift`]: the rest of a run, and what a sweep remembers;
@@ -36,6 +37,7 @@ pub mod metrics;
 pub mod notify;
 pub mod outcome;
 pub mod ports;
+pub mod principal;
 pub mod reconcile;
 pub mod report;
 pub mod service;

@@ -213,8 +213,9 @@ impl<'a> Channel<'a> {
     }
 }
 
-/// Delivers a trigger's messages: exactly once through its outbox when there is a topic, a state
-/// table and an identity of the fact (`key`), and otherwise at least once, or logged.
+/// Delivers a trigger's messages: effectively once through its outbox when there is a topic, a
+/// state table and an identity of the fact (`key`), and otherwise at least once, or logged. The
+/// cases in which the outbox sends a copy twice are in docs/design.md, "State".
 pub async fn send(
     channel: &Channel<'_>,
     key: Option<&str>,

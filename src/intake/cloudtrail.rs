@@ -3,6 +3,7 @@
 //! named wherever the sources put it (events/README.md).
 
 use super::*;
+use crate::principal::normalize;
 use serde::Deserialize;
 
 /// A CloudTrail record as EventBridge delivers it in `detail`, of this project's own making because
@@ -85,7 +86,7 @@ pub(super) fn parse_cloudtrail(detail: &Value, resources: &[String], intake: &mu
     let origin = origin(&record);
     intake.kind = match name.as_str() {
         "EnableAWSServiceAccess" | "DisableAWSServiceAccess" => {
-            match text(&["requestParameters", "servicePrincipal"]) {
+            match text(&["requestParameters", "servicePrincipal"]).map(|p| normalize(&p)) {
                 Some(p) if p == MARKETPLACE.principal => Kind::Handle(Trigger::TrustedAccess {
                     enabled: name == "EnableAWSServiceAccess",
                     origin,
@@ -101,7 +102,7 @@ pub(super) fn parse_cloudtrail(detail: &Value, resources: &[String], intake: &mu
             }
         }
         "RegisterDelegatedAdministrator" | "DeregisterDelegatedAdministrator" => {
-            let principal = text(&["requestParameters", "servicePrincipal"]);
+            let principal = text(&["requestParameters", "servicePrincipal"]).map(|p| normalize(&p));
             match (text(&["requestParameters", "accountId"]), principal) {
                 (Some(id), Some(p)) if is_account_id(&id) && is_principal(&p) => {
                     Kind::Handle(Trigger::DelegatedAdmin {
@@ -230,13 +231,15 @@ fn handshake_account(detail: &Value) -> Option<String> {
 
 fn origin(record: &CloudTrailRecord) -> Origin {
     let identity = record.user_identity.clone().unwrap_or_default();
-    let is_service = |s: &String| s.ends_with(".amazonaws.com") && !s.contains(' ');
-    let service = identity
-        .invoked_by
-        .clone()
-        .filter(is_service)
-        .or_else(|| record.source_ip_address.clone().filter(is_service))
-        .or_else(|| record.user_agent.clone().filter(is_service));
+    // A service principal, normalised here, where it enters.
+    let service_of = |s: &Option<String>| {
+        s.as_deref()
+            .map(normalize)
+            .filter(|s| s.ends_with(".amazonaws.com") && is_principal(s))
+    };
+    let service = service_of(&identity.invoked_by)
+        .or_else(|| service_of(&record.source_ip_address))
+        .or_else(|| service_of(&record.user_agent));
     let actor = match identity.identity_type.as_deref() {
         Some("Root") => identity
             .account_id

@@ -7,13 +7,16 @@
 
 mod cloudtrail;
 mod direct;
+mod origin;
 mod stack_set;
 
 use crate::ports::ContinuationRequest;
+use crate::principal::is_principal;
 use crate::service::MARKETPLACE;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use cloudtrail::parse_cloudtrail;
 use direct::{parse_command, parse_continuation, parse_queue};
+pub use origin::{MadeBy, Origin};
 use serde::Deserialize;
 use serde_json::Value;
 use stack_set::parse_stack_instance;
@@ -168,38 +171,6 @@ impl std::fmt::Display for JoinedMethod {
     }
 }
 
-/// Who made a change and when, from the CloudTrail record.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Origin {
-    /// A readable name for the caller: an ARN, `root of <account>`, or the invoking service.
-    pub actor: String,
-    /// The AWS service that made the call, when it was one (`userIdentity.invokedBy`, a service
-    /// `sourceIPAddress` or `userAgent`); `None` for a person or the CLI.
-    pub service: Option<String>,
-    pub event_time: Option<String>,
-    pub source_ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-impl Origin {
-    /// Whether the service of `principal` made the call itself (its principal, or another of its
-    /// catalog entry's, is the caller), rather than a person with Organizations tools.
-    pub fn is_service(&self, principal: &str) -> bool {
-        self.service.as_deref().is_some_and(|caller| {
-            same_principal(caller, principal)
-                || crate::catalog::find(principal)
-                    .is_some_and(|e| e.principals.iter().any(|p| same_principal(p, caller)))
-        })
-    }
-
-    /// Whether AWS Marketplace itself made the call (as its console does when it enables integration).
-    pub fn is_marketplace(&self) -> bool {
-        self.service
-            .as_deref()
-            .is_some_and(|s| s.contains("marketplace"))
-    }
-}
-
 /// Understands any JSON payload. Never fails: what cannot be used is ignored with a reason.
 pub fn parse(payload: &Value) -> Intake {
     if payload.get("command").is_some() {
@@ -299,22 +270,6 @@ impl Trigger {
     }
 }
 
-/// Whether `s` looks like a service principal (`guardduty.amazonaws.com`): a DNS name of lower-case
-/// letters, digits, dots and hyphens. AWS adds services, so it need not be in the catalog.
-pub fn is_principal(s: &str) -> bool {
-    (3..=128).contains(&s.len())
-        && s.contains('.')
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-}
-
-/// Whether two spellings name the same service principal: case aside, and one trailing dot aside
-/// (the emulator lists one principal with a stray dot).
-pub fn same_principal(a: &str, b: &str) -> bool {
-    let plain = |p: &str| p.strip_suffix('.').unwrap_or(p).to_ascii_lowercase();
-    plain(a) == plain(b)
-}
-
 /// Whether `s` is a 12-digit AWS account id.
 pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
@@ -365,7 +320,7 @@ mod tests {
             panic!("{t:?}")
         };
         assert_eq!(origin.actor, "arn:aws:iam::123456789012:user/alice");
-        assert!(!origin.is_marketplace());
+        assert!(!origin.is_service(MARKETPLACE_PRINCIPAL));
     }
 
     #[test]
@@ -379,7 +334,7 @@ mod tests {
         let Trigger::TrustedAccess { origin, .. } = t else {
             panic!("{t:?}")
         };
-        assert!(origin.is_marketplace());
+        assert!(origin.is_service(MARKETPLACE_PRINCIPAL));
     }
 
     #[test]

@@ -6,6 +6,19 @@ use super::*;
 /// The line that opens the steps paragraph; the chat copy lists the steps that follow it apart.
 pub(super) const TODO_HEADER: &str = "What you need to do:";
 
+/// How a change about `principal` that the service did not make itself was made, in words: by
+/// another AWS service for whoever used it, named, or by a person with `tools`
+/// (docs/design.md, "Who made a change").
+pub(super) fn made_with(origin: &Origin, principal: &str, tools: &str) -> String {
+    match origin.made_by(principal) {
+        MadeBy::AnotherService(caller) => format!(
+            "by {} ({caller}), another AWS service acting for whoever used it",
+            crate::catalog::name_of(caller)
+        ),
+        MadeBy::TheService | MadeBy::Person => format!("with {tools}"),
+    }
+}
+
 /// A body under construction.
 pub(super) struct Body {
     pub(super) text: String,

@@ -140,9 +140,14 @@ fn service_access(
     };
     let how = match by_service {
         true => "by the service itself".to_string(),
-        false => "with AWS Organizations tools (the Organizations console, the CLI or the API), \
-                  not from the service's own console"
-            .to_string(),
+        false => format!(
+            "{}, not from the service's own console",
+            made_with(
+                origin,
+                service.principal,
+                "AWS Organizations tools (the Organizations console, the CLI or the API)"
+            )
+        ),
     };
     routes
         .into_iter()

@@ -8,7 +8,7 @@
 use crate::config::Removal;
 use crate::decision::{Action, Membership, Policy};
 use crate::handoff::Handoff;
-use crate::intake::{DepartureMethod, Intake, JoinedMethod, Origin, Trigger};
+use crate::intake::{DepartureMethod, Intake, JoinedMethod, MadeBy, Origin, Trigger};
 use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, TrustedAccess};
 use crate::ports::{ErrorKind, OrgIdentity};
 use crate::service::{MARKETPLACE, MARKETPLACE_ROLE};
@@ -21,7 +21,7 @@ pub mod message;
 mod sweep;
 mod trusted_access;
 
-use body::Body;
+use body::{Body, made_with};
 use membership::{departed, joined, member_role_failed, stack_set_origin};
 use sweep::{recovered, sweep};
 use trusted_access::{disabled, enabled_by_marketplace, enabled_by_person};
@@ -142,7 +142,7 @@ pub fn compose(cx: Context<'_>) -> Vec<Message> {
         Trigger::TrustedAccess {
             enabled: true,
             origin,
-        } if origin.is_marketplace() => vec![enabled_by_marketplace(cx, origin)],
+        } if origin.is_service(MARKETPLACE_PRINCIPAL) => vec![enabled_by_marketplace(cx, origin)],
         Trigger::TrustedAccess {
             enabled: true,
             origin,

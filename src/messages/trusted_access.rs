@@ -7,8 +7,9 @@ pub(super) fn enabled_by_person(cx: Context<'_>, origin: &Origin) -> Message {
     let mut b = Body::new();
     b.para(&format!(
         "Trusted access for AWS Marketplace ({MARKETPLACE_PRINCIPAL}) was enabled in AWS Organizations \
-         {organization} with Organizations tools, not from the AWS Marketplace console.",
-        organization = cx.about.organization.organization_id
+         {organization} {how}, not from the AWS Marketplace console.",
+        organization = cx.about.organization.organization_id,
+        how = made_with(origin, MARKETPLACE_PRINCIPAL, "Organizations tools"),
     ));
     b.who(origin);
     b.todo(&[
@@ -60,7 +61,7 @@ pub(super) fn enabled_by_marketplace(cx: Context<'_>, origin: &Origin) -> Messag
 
 pub(super) fn disabled(cx: Context<'_>, origin: &Origin) -> Vec<Message> {
     let organization = &cx.about.organization.organization_id;
-    if origin.is_marketplace() {
+    if origin.is_service(MARKETPLACE_PRINCIPAL) {
         let mut b = Body::new();
         b.para(&format!(
             "AWS Marketplace disabled its integration with AWS Organizations {organization}."
@@ -83,7 +84,8 @@ pub(super) fn disabled(cx: Context<'_>, origin: &Origin) -> Vec<Message> {
     }
     let headline = format!(
         "Trusted access for AWS Marketplace ({MARKETPLACE_PRINCIPAL}) was disabled in AWS Organizations \
-         {organization} with Organizations tools, not from the AWS Marketplace console."
+         {organization} {how}, not from the AWS Marketplace console.",
+        how = made_with(origin, MARKETPLACE_PRINCIPAL, "Organizations tools"),
     );
     if let Some(request) = cx.about.agreed {
         return agreed_disable(cx, origin, &headline, request);

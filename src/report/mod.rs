@@ -95,13 +95,16 @@ impl From<&Delivery> for SentNotification {
     }
 }
 
+/// The report. Its fields are in the order they are written: the outcome, the trigger and the
+/// counts first, the lists last, so that CloudWatch Logs Insights, which discovers a limited number
+/// of fields per log event, finds the ones dashboards query (docs/design.md, "The report").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
+    pub outcome: ReportOutcome,
     pub trigger: String,
     #[serde(default)]
     pub event_id: Option<String>,
-    pub outcome: ReportOutcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub service_principal: String,
@@ -110,11 +113,6 @@ pub struct Report {
     pub trusted_access: Option<TrustedAccess>,
     pub dry_run: bool,
     pub accounts: Counts,
-    pub actions: Vec<AccountAction>,
-    /// Accounts not reached before the cutoff.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unreached: Vec<String>,
-    pub notifications: Vec<SentNotification>,
     /// `on` (each hand-off published once, through the state table), `off` (at least once), or
     /// `unavailable` (the table failed; `deduplicationError` says how).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,6 +122,11 @@ pub struct Report {
     /// What was handed on to a later invocation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continuation: Option<Handover>,
+    pub actions: Vec<AccountAction>,
+    /// Accounts not reached before the cutoff.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreached: Vec<String>,
+    pub notifications: Vec<SentNotification>,
     /// A sweep with `EXPECTED_SERVICES`: the services enabled, expected and differing, and the
     /// delegated administrators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -288,7 +291,6 @@ impl Report {
             .filter(|a| a.result == ActionResult::Failed)
     }
 
-    /// One JSON line.
     /// The report without its per-account lists (actions, unreached accounts), which are not
     /// copied: the summary line of a report logged in chunks.
     pub fn without_accounts(&self) -> Report {
@@ -312,6 +314,7 @@ impl Report {
         }
     }
 
+    /// One JSON line.
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self)
             .unwrap_or_else(|e| format!("{{\"error\":\"report not serializable: {e}\"}}"))

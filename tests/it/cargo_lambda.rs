@@ -205,7 +205,7 @@ impl Function {
     pub fn logged_reports(&self) -> Vec<Value> {
         read(&self.log)
             .lines()
-            .filter_map(|line| line.find("{\"trigger\"").map(|at| &line[at..]))
+            .filter_map(|line| line.find("{\"outcome\"").map(|at| &line[at..]))
             .map(|json| serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}")))
             .collect()
     }
@@ -361,4 +361,79 @@ async fn a_notification_that_cannot_be_published_fails_the_invocation_after_the_
     assert!(!log.contains("Report {"), "{log}");
     let metrics = function.metric_lines();
     assert_eq!(metrics[0]["NotificationsFailed"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn under_the_json_log_format_the_report_is_a_log_event_whose_fields_are_queried_as_they_are()
+{
+    // GIVEN the function under Lambda's JSON log format (the template's `LogFormat: JSON`)
+    let emulator = crate::common::shared().await;
+    emulator.seed_organization(2, 0).await;
+    emulator.set_trusted_access(PRINCIPAL, true).await;
+    let function = Function::start(&emulator, &[("AWS_LAMBDA_LOG_FORMAT", "JSON")]).await;
+
+    // WHEN it reconciles an enable, and then plans 2,200 named accounts: a report too long for
+    // one log event
+    let small = invoke(
+        function.port,
+        &root().join("events/enable-by-cli-iamuser.json"),
+        &function.log,
+    )
+    .await;
+    let ids: Vec<String> = (0..2_200u64)
+        .map(|i| format!("{}", 900_000_000_000 + i))
+        .collect();
+    let command = serde_json::json!({"command": "reconcile", "dryRun": true, "accounts": ids});
+    let file = crate::as_aws_sends::payload_file("many-accounts.json", &command.to_string());
+    let large = invoke(function.port, &file, &function.log).await;
+
+    // THEN every line the function wrote is a JSON object, each under what Lambda keeps whole…
+    let log = read(&function.log);
+    let events: Vec<Value> = log
+        .lines()
+        .map(|line| {
+            assert!(line.len() < 256 * 1024, "{} bytes", line.len());
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: not JSON: {line}"))
+        })
+        .collect();
+    let of_type =
+        |kind: &str| -> Vec<&Value> { events.iter().filter(|e| e["type"] == kind).collect() };
+
+    // …the report is one event whose fields are read as they are, with no second parse…
+    let reports = of_type("report");
+    assert_eq!(reports.len(), 1, "{log}");
+    let report = reports[0];
+    assert_eq!(report["level"], "INFO");
+    assert_eq!(report["outcome"], "reconciled");
+    assert_eq!(report["trigger"], "EnableAWSServiceAccess");
+    assert_eq!(report["accounts"]["created"], 3);
+    assert_eq!(report["accounts"], small["accounts"]);
+    // …with the outcome, the trigger and the counts ahead of any list…
+    let line = log
+        .lines()
+        .find(|l| l.contains("\"type\":\"report\""))
+        .unwrap();
+    let at = |key: &str| line.find(&format!("\"{key}\":")).unwrap();
+    assert!(
+        at("outcome") < at("trigger") && at("trigger") < at("accounts"),
+        "{line}"
+    );
+    assert!(at("accounts") < at("actions") && at("accounts") < at("notifications"));
+
+    // …and the large report is a summary and its chunks, each an event with fields of its own
+    let summaries = of_type("report-summary");
+    assert_eq!(summaries.len(), 1, "{log}");
+    let summary = summaries[0];
+    assert_eq!(summary["outcome"], large["outcome"]);
+    assert_eq!(summary["dryRun"], true);
+    assert_eq!(summary["accounts"], large["accounts"]);
+    let chunks = of_type("report-chunk");
+    assert!(chunks.len() >= 2, "{} chunks", chunks.len());
+    assert_eq!(summary["actionChunks"], chunks.len());
+    let logged: usize = chunks
+        .iter()
+        .map(|c| c["actions"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(logged, 2_200);
+    assert_eq!(large["actions"].as_array().unwrap().len(), 2_200);
 }

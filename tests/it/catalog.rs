@@ -132,7 +132,6 @@ fn the_services_whose_disable_hurts_most_say_what_it_breaks() {
         (&catalog::SSO, "sign-in"),
         (&catalog::CLOUDTRAIL, "organization trails"),
         (&catalog::CONFIG, "aggregator"),
-        (&catalog::GUARDDUTY, "delegated administrator"),
         (&catalog::SECURITY_HUB, "delegated administrator"),
         (&catalog::STACKSETS, "service-managed permissions"),
     ] {
@@ -229,7 +228,8 @@ fn section(out: &mut String, s: &Service) {
          - Delegated administrator: {delegated}\n\
          - The service's console finishes the setup: {finishes}\n\
          - Console: <{console}>\n\
-         - Source: [AWS Organizations User Guide]({source})\n",
+         - Source: [AWS Organizations User Guide]({source})\n\
+         - Checked on {checked} against `{repo}` at `{commit}`, `{path}`\n",
         id = s.id,
         name = s.name,
         principals = code_list(s.principals),
@@ -239,7 +239,14 @@ fn section(out: &mut String, s: &Service) {
         finishes = yes(s.console_finishes_setup),
         console = s.console_url,
         source = s.source,
+        checked = s.checked.on,
+        repo = s.checked.repo,
+        commit = s.checked.commit,
+        path = s.checked.path,
     );
+    for page in s.other_sources {
+        let _ = writeln!(out, "- Also from: <{page}>");
+    }
     out.push_str("\n### Service-linked roles\n\n");
     if s.roles.is_empty() {
         out.push_str("The page names no service-linked role.\n");
@@ -335,6 +342,98 @@ fn the_committed_catalog_document_is_what_the_catalog_renders() {
         }
         for r in s.roles {
             assert!(rendered.contains(&format!("`{}`", r.name)), "{}", r.name);
+        }
+    }
+}
+
+/// Every entry's step and effect texts, as `build.rs` hands them to the sentence check.
+fn texts() -> Vec<(&'static str, Vec<&'static str>)> {
+    SERVICES
+        .iter()
+        .map(|s| {
+            (
+                s.id,
+                vec![
+                    s.after_enable.organizations_admin,
+                    s.after_enable.service_admin,
+                    s.after_disable.organizations_admin,
+                    s.after_disable.service_admin,
+                    s.disable_breaks,
+                ],
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_sentence_that_names_a_service_stands_in_its_own_entry_only() {
+    use marketplace_trusted_access::catalog::sentences::copied;
+    let names: Vec<&str> = SERVICES.iter().map(|s| s.name).collect();
+    // Today's catalog: no step or effect that names a service stands in two entries.
+    assert_eq!(copied(&texts(), &names), vec![]);
+
+    // The copy the catalog once held: AWS Config's after-disable step in five other entries.
+    let config_step = "Check the organization aggregators and other organization-wide AWS Config \
+                       features, which rely on trusted access.";
+    let mut injected = texts();
+    let others = [
+        "account",
+        "audit-manager",
+        "compute-optimizer",
+        "detective",
+        "devops-guru",
+    ];
+    for (id, texts) in injected.iter_mut() {
+        if *id == "config" || others.contains(id) {
+            texts.push(config_step);
+        }
+    }
+    let found = copied(&injected, &names);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, config_step);
+    let mut ids = found[0].1.clone();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "account",
+            "audit-manager",
+            "compute-optimizer",
+            "config",
+            "detective",
+            "devops-guru"
+        ]
+    );
+
+    // One copied sentence of any service, even one AWS's names do not begin with, is found too.
+    let mut injected = texts();
+    injected[1]
+        .1
+        .push("Ask the IAM Access Analyzer administrator to re-create the analyzers.");
+    injected[2]
+        .1
+        .push("Ask the IAM Access Analyzer administrator to re-create the analyzers.");
+    assert_eq!(copied(&injected, &names).len(), 1);
+
+    // A generic sentence, which names no service, may repeat.
+    let mut injected = texts();
+    injected[0].1.push("The page gives no further step.");
+    injected[1].1.push("The page gives no further step.");
+    assert_eq!(copied(&injected, &names), vec![]);
+}
+
+#[test]
+fn every_entry_says_when_and_against_which_copy_it_was_checked() {
+    for s in SERVICES {
+        assert_eq!(s.checked.on.len(), 10, "{}", s.id);
+        assert_eq!(s.checked.commit.len(), 40, "{}", s.id);
+        assert!(s.checked.path.starts_with("docs/"), "{}", s.id);
+        for page in s.other_sources {
+            assert!(
+                page.starts_with("https://docs.aws.amazon.com/"),
+                "{}: {page}",
+                s.id
+            );
         }
     }
 }

@@ -371,18 +371,49 @@ async fn usage_errors_exit_2_naming_what_is_wrong_before_any_call() {
         assert_eq!(run.code, 2, "{args:?}: {run:?}");
         assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
     }
-    for command in ["status", "services", "plan", "apply", "explain", "handoffs"] {
+    // Each command's help shows its own exit codes, and only the flags it uses.
+    for (command, unused) in [
+        ("status", &[][..]),
+        ("services", &["--member-role-name", "--concurrency"][..]),
+        ("plan", &[][..]),
+        ("apply", &[][..]),
+        (
+            "explain",
+            &["--profile", "--member-role-name", "--quiet"][..],
+        ),
+        (
+            "handoffs",
+            &["--member-role-name", "--concurrency", "--quiet"][..],
+        ),
+    ] {
         let run = mta(&endpoint, &[command, "--help"]).await;
         assert_eq!(run.code, 0, "{command}: {run:?}");
         assert!(
             run.stdout.contains(&format!("Usage: mta {command}"))
-                && run.stdout.contains("Exit codes:")
-                && run.stdout.contains("130"),
+                && run.stdout.contains("Exit codes: 0 ")
+                && !run.stdout.contains("130  interrupted"),
             "{command}: {}",
             run.stdout
         );
+        for flag in unused {
+            assert!(!run.stdout.contains(flag), "{command} offers {flag}");
+        }
     }
+    // The top-level help speaks for the whole tool, and gives the exit codes once.
     let help = mta(&endpoint, &["--help"]).await;
+    assert!(
+        help.stdout
+            .starts_with("Keeps trusted access in an AWS organization honest"),
+        "{}",
+        help.stdout
+    );
+    assert_eq!(
+        help.stdout.matches("Exit codes").count(),
+        1,
+        "{}",
+        help.stdout
+    );
+    assert!(help.stdout.contains("130  interrupted"), "{}", help.stdout);
     for command in ["status", "services", "plan", "apply", "explain", "handoffs"] {
         assert!(help.stdout.contains(command), "{}", help.stdout);
     }

@@ -1,7 +1,7 @@
 //! Every file in `events/` parses into the trigger it stands for, and no mutation of any of them
 //! makes the parser panic.
 
-use marketplace_trusted_access::intake::{JoinedMethod, Kind, Trigger, parse};
+use marketplace_trusted_access::intake::{JoinedMethod, Kind, MadeBy, Trigger, parse};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -23,13 +23,13 @@ enum Expect {
 fn expectations() -> Vec<(&'static str, &'static str, Expect)> {
     use Expect::*;
     fn enabled_by(t: &Trigger, enabled: bool, marketplace: bool) -> bool {
-        matches!(t, Trigger::TrustedAccess { enabled: e, origin } if *e == enabled && origin.is_marketplace() == marketplace)
+        matches!(t, Trigger::TrustedAccess { enabled: e, origin } if *e == enabled && origin.is_service(crate::common::MARKETPLACE_PRINCIPAL) == marketplace)
     }
     fn departed(t: &Trigger, id: &str, method: &str) -> bool {
         matches!(t, Trigger::AccountDeparted { account_id, method: m, .. } if account_id == id && m.to_string() == method)
     }
     fn observed(t: &Trigger, service: &str, on: bool) -> bool {
-        matches!(t, Trigger::ServiceAccess { principal, enabled, origin } if principal == service && *enabled == on && !origin.is_marketplace())
+        matches!(t, Trigger::ServiceAccess { principal, enabled, origin } if principal == service && *enabled == on && !origin.is_service(service))
     }
     fn joined(t: &Trigger, id: &str) -> bool {
         matches!(t, Trigger::AccountJoined { account_id, .. } if account_id == id)
@@ -188,6 +188,16 @@ fn expectations() -> Vec<(&'static str, &'static str, Expect)> {
             "guardian-disable-sso-by-cli.json",
             "DisableAWSServiceAccess",
             Handle(|t| observed(t, "sso.amazonaws.com", false)),
+        ),
+        (
+            "guardian-disable-sso-by-controltower.json",
+            "DisableAWSServiceAccess",
+            Handle(|t| {
+                matches!(t, Trigger::ServiceAccess { principal, enabled: false, origin }
+                    if principal == "sso.amazonaws.com"
+                        && origin.made_by(principal)
+                            == MadeBy::AnotherService("controltower.amazonaws.com"))
+            }),
         ),
         (
             "guardian-disable-cloudtrail-by-cli.json",

@@ -67,7 +67,7 @@ async fn each_change_of_another_service_is_told_to_its_audiences_with_the_catalo
     assert_eq!(to_admin.len(), 1);
     assert_eq!(to_admin[0].attributes["severity"], "action-required");
     assert!(
-        to_admin[0].body.contains("multi-account aggregator"),
+        to_admin[0].body.contains("aggregator"),
         "{}",
         to_admin[0].body
     );

@@ -374,15 +374,17 @@ async fn another_service_disabled_as_agreed_is_information_for_both_naming_who_c
 
 #[tokio::test]
 async fn only_the_situations_open_an_item_and_only_when_organizations_agrees() {
-    // An enable of a service whose console has nothing to finish (CloudTrail) asks nobody for it
+    // An enable of a service whose console has nothing to finish (AWS Account Management) asks
+    // nobody for it
     let cloud = organization(false);
     cloud
         .world()
         .services
-        .insert("cloudtrail.amazonaws.com".into());
+        .insert("account.amazonaws.com".into());
     let mut enable = sample("guardian-disable-cloudtrail-by-cli.json");
     enable["detail"]["eventName"] = "EnableAWSServiceAccess".into();
-    enable["detail"]["eventID"] = "cloudtrail-enable".into();
+    enable["detail"]["eventID"] = "account-enable".into();
+    enable["detail"]["requestParameters"]["servicePrincipal"] = "account.amazonaws.com".into();
     let observed = run(&cloud, &enable).await;
     assert!(
         observed.reason.is_none() && !observed.notifications.is_empty(),

@@ -274,3 +274,82 @@ async fn an_unreadable_item_is_named_not_skipped() {
     assert_eq!(run.code, 3, "{run:?}");
     assert!(run.stderr.contains("ho-handmade"), "{run:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_disable_made_by_control_tower_is_told_and_followed_as_a_person_s_naming_control_tower() {
+    // GIVEN a disable of IAM Identity Center's trusted access requested with `mta`, not confirmed,
+    // and trusted access then disabled in Organizations
+    const SSO: &str = "sso.amazonaws.com";
+    let s = stage(true).await;
+    s.emulator.set_trusted_access(SSO, true).await;
+    let requested = handoffs(
+        &s.emulator,
+        &["--json", "request-disable", "--service", SSO],
+    )
+    .await
+    .json();
+    let request = requested["id"].as_str().unwrap().to_string();
+    s.invoke(&sweep(1)).await;
+    s.subscribers.drain().await;
+    s.emulator.set_trusted_access(SSO, false).await;
+
+    // WHEN AWS Control Tower's disable arrives (`invokedBy: controltower.amazonaws.com`)
+    let file = root().join("events/guardian-disable-sso-by-controltower.json");
+    let report = s.invoke(&file).await;
+    assert_eq!(report["outcome"], "observed", "{report}");
+
+    // THEN both administrators are warned, and the message names Control Tower as the caller
+    let received = s.subscribers.drain().await;
+    for audience in ["organizations-admin", "service-admin"] {
+        let warned = with_event(&received, audience, "trusted-access-disabled");
+        assert_eq!(warned.len(), 1, "{audience}: {received:?}");
+        assert_eq!(warned[0].attributes["severity"], "warning", "{audience}");
+        assert!(
+            warned[0]
+                .body
+                .contains("by AWS Control Tower (controltower.amazonaws.com)"),
+            "{}",
+            warned[0].body
+        );
+        assert!(!warned[0].body.contains("by the service itself"));
+    }
+    // …the pending request is closed with the reason a person's disable gives, and the same
+    // clean-up item as a person's disable is open for the service's administrator
+    let all = listed(&s.emulator).await;
+    let closed = all.iter().find(|i| i["id"] == request.as_str()).unwrap();
+    assert_eq!(closed["status"], "closed", "{closed}");
+    assert!(
+        closed["closedReason"]
+            .as_str()
+            .unwrap()
+            .contains("before anyone confirmed the request"),
+        "{closed}"
+    );
+    let open: Vec<&Value> = all.iter().filter(|i| i["status"] == "open").collect();
+    assert_eq!(open.len(), 1, "{all:?}");
+    assert_eq!(open[0]["situation"], "clean-up");
+    assert_eq!(open[0]["service"], SSO);
+    assert_eq!(open[0]["audience"], "service-admin");
+
+    // WHEN IAM Identity Center's own principal makes the same disable
+    let by_itself = sample_with(
+        "guardian-disable-sso-by-controltower.json",
+        &[
+            ("\"controltower.amazonaws.com\"", "\"sso.amazonaws.com\""),
+            (
+                "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+                "disabled-by-sso-itself",
+            ),
+        ],
+    );
+    s.invoke(&by_itself).await;
+
+    // THEN it stays information, for the Organizations administrator alone, and opens nothing
+    let received = s.subscribers.drain().await;
+    let told = with_event(&received, "organizations-admin", "trusted-access-disabled");
+    assert_eq!(told.len(), 1, "{received:?}");
+    assert_eq!(told[0].attributes["severity"], "info");
+    assert!(with_event(&received, "service-admin", "trusted-access-disabled").is_empty());
+    let open = handoffs(&s.emulator, &["--json"]).await.json();
+    assert_eq!(open.as_array().unwrap().len(), 1, "{open}");
+}

@@ -25,6 +25,7 @@ use marketplace_trusted_access::outcome::ActionResult;
 use marketplace_trusted_access::ports::{
     AwsError, Claim, Claimant, Publisher, StateStore, StoredMessage,
 };
+use marketplace_trusted_access::report::log::LogFormat;
 use marketplace_trusted_access::report::{Report, ReportOutcome};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -488,7 +489,7 @@ async fn at_five_thousand_accounts_with_fifteen_hundred_unreachable_the_hand_off
     for size in &sizes {
         assert!(*size < 400_000, "{sizes:?}");
     }
-    let lines = report_lines(&report);
+    let lines = report_lines(&report, LogFormat::Text);
     assert!(lines.len() > 1, "a large report is logged in chunks");
     for line in &lines {
         assert!(line.len() < 256 * 1024, "{}", line.len());

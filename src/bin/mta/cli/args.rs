@@ -6,12 +6,14 @@
 use clap::{Args, Parser, Subcommand};
 use marketplace_trusted_access::config::{self, Config, Removal};
 use marketplace_trusted_access::handoff::is_id;
-use marketplace_trusted_access::intake::{is_account_id, is_principal};
+use marketplace_trusted_access::intake::is_account_id;
+use marketplace_trusted_access::principal::{is_principal, normalize};
 use std::path::PathBuf;
 
-/// Keeps the AWS Marketplace service-linked role where AWS Organizations trusted access says it must
-/// be, from an operator's own credentials: the same decision, reconciler and report as the Lambda
-/// function.
+/// Keeps trusted access in an AWS organization honest, from an operator's own credentials: the
+/// services whose trusted access is on and their delegated administrators, the hand-offs AWS leaves
+/// to people, and AWS Marketplace's service-linked role in every account, with the same decision,
+/// reconciler and report as the Lambda function.
 #[derive(Debug, Parser)]
 #[command(name = "mta", version, propagate_version = true)]
 #[command(after_help = EXIT_CODES)]
@@ -20,48 +22,67 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Shown under every `--help`.
+/// The exit codes, once, under `mta --help`; each command's `--help` says what they mean for it.
 pub const EXIT_CODES: &str = "\
-Exit codes:
-  0    everything in place (status, plan), or every account reconciled (apply); the services
-       enabled are the ones expected, or no expectation is given (services); the ledger listed, or
-       the item recorded or already ended (handoffs)
-  1    something out of place: a role to create or delete, an account that failed or could not be
-       checked; a service expected but not enabled, or enabled but not expected (services); an
-       event `explain` says is ignored; `apply` declined at the prompt; the item changed by someone
-       else meanwhile (handoffs)
-  2    usage or input error: unknown flag, malformed value, unreadable or invalid file; no state
-       table, or a hand-off id the ledger does not hold (handoffs)
+Exit codes (each command's --help says what they mean for it):
+  0    nothing out of place
+  1    something out of place
+  2    usage or input error: unknown flag, malformed value, unreadable file; nothing was called
   3    AWS could not be read: no credentials, permission denied, not the management account
   130  interrupted (Ctrl-C): the partial result is printed";
 
+const STATUS_EXITS: &str = "\
+Exit codes: 0 every account in place; 1 a role to create or delete, or an account that failed or
+could not be checked; 2 usage error; 3 AWS could not be read; 130 interrupted.";
+
+const SERVICES_EXITS: &str = "\
+Exit codes: 0 the services enabled are the ones expected, or no expectation is given; 1 a service
+expected but not enabled, or enabled but not expected; 2 usage error; 3 AWS could not be read;
+130 interrupted.";
+
+const PLAN_EXITS: &str = "\
+Exit codes: 0 nothing to change; 1 a role to create or delete, or an account that could not be
+checked; 2 usage error; 3 AWS could not be read; 130 interrupted.";
+
+const APPLY_EXITS: &str = "\
+Exit codes: 0 every account reconciled; 1 an account failed, or the plan was declined at the prompt;
+2 usage error; 3 AWS could not be read; 130 interrupted (the accounts done so far are reported).";
+
+const EXPLAIN_EXITS: &str = "\
+Exit codes: 0 the function would handle the event; 1 it would ignore it; 2 unreadable or invalid file.";
+
+const HANDOFFS_EXITS: &str = "\
+Exit codes: 0 the ledger listed, or the item recorded or already ended; 1 the item changed by someone
+else meanwhile; 2 usage error, no state table, or a hand-off id the ledger does not hold; 3 AWS could
+not be read.";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Read-only: trusted access, and every account with its state, whether the member role can be
-    /// assumed and whether the Marketplace role is present. Exits 1 when anything is out of place.
-    #[command(after_help = EXIT_CODES)]
+    /// Read-only: trusted access for AWS Marketplace, and every account with its state, whether the
+    /// member role can be assumed and whether the Marketplace role is present.
+    #[command(after_help = STATUS_EXITS)]
     Status(StatusArgs),
     /// Read-only: every service whose trusted access is enabled in the organization, with its name
     /// and delegated administrators; with --expected (or EXPECTED_SERVICES), the expected ones not
-    /// enabled too. Exits 1 when they differ.
-    #[command(after_help = EXIT_CODES)]
+    /// enabled too.
+    #[command(after_help = SERVICES_EXITS)]
     Services(ServicesArgs),
-    /// What a reconciliation would do: the function's dry run, its decision and its report. No
-    /// mutating call.
-    #[command(after_help = EXIT_CODES)]
+    /// What a reconciliation of AWS Marketplace's role would do: the function's dry run, its
+    /// decision and its report. No mutating call.
+    #[command(after_help = PLAN_EXITS)]
     Plan(RunArgs),
-    /// Reconciles: creates (and, only if asked, deletes) the role. Shows the plan and asks for
-    /// confirmation unless --yes is given.
-    #[command(after_help = EXIT_CODES)]
+    /// Reconciles AWS Marketplace's role: creates (and, only if asked, deletes) it. Shows the plan
+    /// and asks for confirmation unless --yes is given.
+    #[command(after_help = APPLY_EXITS)]
     Apply(ApplyArgs),
-    /// Offline, no AWS call: how the function would read an event file (its trigger, or why it is
-    /// ignored) and which accounts it would look at.
-    #[command(after_help = EXIT_CODES)]
+    /// Offline, no AWS call: how the function would read an event file (its trigger, who made the
+    /// change, or why it is ignored) and which accounts it would look at.
+    #[command(after_help = EXPLAIN_EXITS)]
     Explain(ExplainArgs),
     /// The hand-off ledger in the state table (STATE_TABLE_NAME, or --state-table): the open
     /// hand-offs (all with --all); `done ID` says one is done; `request-disable` asks a service's
     /// administrator to disable its integration before trusted access is disabled.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = HANDOFFS_EXITS)]
     Handoffs(HandoffsArgs),
 }
 
@@ -70,7 +91,10 @@ pub struct HandoffsArgs {
     #[command(subcommand)]
     pub action: Option<HandoffAction>,
     #[command(flatten)]
-    pub common: Common,
+    pub session: Session,
+    /// Print JSON on standard output instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
     /// The stack's state table (its output StateTableName; default: STATE_TABLE_NAME).
     #[arg(long, value_name = "NAME", global = true)]
     pub state_table: Option<String>,
@@ -101,30 +125,49 @@ pub enum HandoffAction {
     },
 }
 
-/// How to reach AWS, and how to show the run: shared by `status`, `services`, `plan` and `apply`
-/// (`services` enters no member account: it takes `--member-role-name` and `--concurrency` only so
-/// that every command accepts the same flags).
+/// How to reach AWS: every command that calls it.
 #[derive(Debug, Clone, Args)]
-pub struct Common {
+pub struct Session {
     /// The named profile to use, as with the AWS CLI (default: AWS_PROFILE, then `default`).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", global = true)]
     pub profile: Option<String>,
     /// The region for STS (default: AWS_REGION, the profile's, then us-east-1). Organizations and
     /// IAM are global.
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", global = true)]
     pub region: Option<String>,
-    /// The role assumed in each member account (as MEMBER_ROLE_NAME).
-    #[arg(long, value_name = "NAME", default_value_t = Config::default().member_role_name, value_parser = role_name)]
-    pub member_role_name: String,
-    /// Accounts in flight at once, 1 to 256 (as MAX_CONCURRENCY).
-    #[arg(long, value_name = "N", default_value_t = Config::default().max_concurrency, value_parser = concurrency)]
-    pub concurrency: usize,
+}
+
+/// How to show a run: `status`, `services`, `plan` and `apply`.
+#[derive(Debug, Clone, Args)]
+pub struct Output {
     /// Print JSON on standard output instead of a table.
     #[arg(long)]
     pub json: bool,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// How member accounts are entered: the commands that look into them (`status`, `plan`, `apply`).
+#[derive(Debug, Clone, Args)]
+pub struct MemberAccess {
+    /// The role assumed in each member account (as MEMBER_ROLE_NAME).
+    #[arg(long, value_name = "NAME", default_value_t = Config::default().member_role_name, value_parser = role_name)]
+    pub member_role_name: String,
+    /// Accounts in flight at once, 1 to 256 (as MAX_CONCURRENCY).
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_concurrency, value_parser = concurrency)]
+    pub concurrency: usize,
+}
+
+/// What `status`, `plan` and `apply` share.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    #[command(flatten)]
+    pub session: Session,
+    #[command(flatten)]
+    pub members: MemberAccess,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -136,7 +179,9 @@ pub struct StatusArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ServicesArgs {
     #[command(flatten)]
-    pub common: Common,
+    pub session: Session,
+    #[command(flatten)]
+    pub output: Output,
     /// The service principals whose trusted access should be enabled, separated by commas (as
     /// EXPECTED_SERVICES, read when this flag is not given): each enabled one is said to be expected
     /// or not, and each expected one not enabled is listed as missing.
@@ -249,7 +294,7 @@ fn handoff_id(value: &str) -> Result<String, String> {
 
 /// A service principal, lowercase, without a trailing dot.
 fn principal(value: &str) -> Result<String, String> {
-    let normalized = value.trim().trim_end_matches('.').to_ascii_lowercase();
+    let normalized = normalize(value.trim());
     match is_principal(&normalized) {
         true => Ok(normalized),
         false => Err(format!(
@@ -279,8 +324,14 @@ mod tests {
             panic!("not apply")
         };
         let defaults = Config::default();
-        assert_eq!(apply.run.common.member_role_name, defaults.member_role_name);
-        assert_eq!(apply.run.common.concurrency, defaults.max_concurrency);
+        assert_eq!(
+            apply.run.common.members.member_role_name,
+            defaults.member_role_name
+        );
+        assert_eq!(
+            apply.run.common.members.concurrency,
+            defaults.max_concurrency
+        );
         assert_eq!(apply.run.on_disable, defaults.on_disable);
         assert_eq!(apply.run.on_departure, defaults.on_departure);
         assert_eq!(defaults.on_disable, Removal::Retain);
@@ -378,7 +429,7 @@ mod tests {
         else {
             panic!("not services")
         };
-        assert!(services.common.json);
+        assert!(services.output.json);
         assert_eq!(
             services.expected,
             Some(Expected(vec![

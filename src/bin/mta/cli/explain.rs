@@ -2,8 +2,11 @@
 //! is `intake::parse`, the function's own; this module only words it and says which accounts the
 //! trigger looks at (`decision::Scope`).
 
+use marketplace_trusted_access::catalog;
 use marketplace_trusted_access::decision::Scope;
-use marketplace_trusted_access::intake::{self, DepartureMethod, Intake, Kind, Origin, Trigger};
+use marketplace_trusted_access::intake::{
+    self, DepartureMethod, Intake, Kind, MadeBy, Origin, Trigger,
+};
 use marketplace_trusted_access::service::MARKETPLACE;
 use serde::Serialize;
 use serde_json::Value;
@@ -114,11 +117,7 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
                 "trusted access for {} was {} {}",
                 MARKETPLACE.principal,
                 if *enabled { "enabled" } else { "disabled" },
-                if o.is_marketplace() {
-                    "by AWS Marketplace itself"
-                } else {
-                    "with Organizations tools, not by AWS Marketplace"
-                }
+                made_by(o, MARKETPLACE.principal)
             ));
             e.at_run_time.push(
                 "whether trusted access is enabled now: Organizations, not the event, decides \
@@ -133,8 +132,9 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
         } => {
             origin(&mut e, o);
             e.what = Some(format!(
-                "trusted access for {principal} was {}: observed and told, never changed",
-                if *enabled { "enabled" } else { "disabled" }
+                "trusted access for {principal} was {} {}: observed and told, never changed",
+                if *enabled { "enabled" } else { "disabled" },
+                made_by(o, principal)
             ));
             e.at_run_time.push(
                 "whether Organizations lists the service as enabled now: a contradicted event \
@@ -339,5 +339,19 @@ impl Explanation {
             line(if i == 0 { "At run:" } else { "" }, item);
         }
         out
+    }
+}
+
+/// Who made a change about `principal`, as the messages and the ledger judge it (docs/design.md,
+/// "Who made a change").
+fn made_by(origin: &Origin, principal: &str) -> String {
+    let name = catalog::name_of(principal);
+    match origin.made_by(principal) {
+        MadeBy::TheService => format!("by {name} itself"),
+        MadeBy::AnotherService(caller) => format!(
+            "by {} ({caller}) for whoever used it, not by {name} itself",
+            catalog::name_of(caller)
+        ),
+        MadeBy::Person => format!("with Organizations tools, not by {name} itself"),
     }
 }

@@ -10,6 +10,7 @@ use super::{CliError, Exit, emit, say};
 use marketplace_trusted_access::aws::accounts::AccountAccess;
 use marketplace_trusted_access::aws::ledger::LedgerTable;
 use marketplace_trusted_access::catalog;
+use marketplace_trusted_access::config::Config;
 use marketplace_trusted_access::handoff::{Handoff, Situation, Status, rfc3339};
 use marketplace_trusted_access::messages::Audience;
 use marketplace_trusted_access::messages::handoffs::ask;
@@ -41,17 +42,17 @@ pub async fn handoffs(args: HandoffsArgs) -> Result<Exit, CliError> {
                     .into(),
             )
         })?;
-    let sdk = session::sdk_config(&args.common).await;
-    session::check_credentials(&sdk, &args.common).await?;
+    let sdk = session::sdk_config(&args.session).await;
+    session::check_credentials(&sdk, &args.session).await?;
     let ledger = LedgerTable::new(aws_sdk_dynamodb::Client::new(&sdk), &table);
     let items = ledger
         .read()
         .await
         .map_err(ledger_error("dynamodb:Query"))?;
-    let json = args.common.json;
+    let json = args.json;
     let now = SystemClock.now();
     let caller = || async {
-        let roles = AccountAccess::new(&sdk, &args.common.member_role_name);
+        let roles = AccountAccess::new(&sdk, &Config::default().member_role_name);
         roles.caller().await.map_err(|source| CliError::Aws {
             action: "sts:GetCallerIdentity",
             what: "who the credentials belong to",

@@ -217,9 +217,9 @@ async fn connect(
     scopes: &[Scope],
     progress: &Progress,
 ) -> Result<(Ports, Truth), CliError> {
-    let sdk = session::sdk_config(common).await;
-    session::check_credentials(&sdk, common).await?;
-    let ports = Ports::new(&sdk, &common.member_role_name);
+    let sdk = session::sdk_config(&common.session).await;
+    session::check_credentials(&sdk, &common.session).await?;
+    let ports = Ports::new(&sdk, &common.members.member_role_name);
     progress.reading("the organization");
     let truth = session::read_truth(&ports, scopes).await?;
     Ok((ports, truth))
@@ -227,7 +227,7 @@ async fn connect(
 
 async fn status(args: StatusArgs) -> Result<Exit, CliError> {
     let c = &args.common;
-    let progress = Progress::new(Progress::visible(c.quiet));
+    let progress = Progress::new(Progress::visible(c.output.quiet));
     let interrupt = Interrupt::install(progress.clone());
     let scopes = [Scope::Organization];
     let ran = async {
@@ -240,14 +240,15 @@ async fn status(args: StatusArgs) -> Result<Exit, CliError> {
         };
         let cx = RunContext::new(&ports, &truth, &progress, &interrupt);
         let pass = Pass::STATUS;
-        let outcome = run::reconcile(&cx, targets.clone(), policy, c.concurrency, pass).await;
+        let outcome =
+            run::reconcile(&cx, targets.clone(), policy, c.members.concurrency, pass).await;
         Ok::<_, CliError>((truth, targets, outcome))
     }
     .await;
     progress.clear();
     let (truth, targets, outcome) = ran?;
-    let view = StatusView::new(&truth, &targets, &outcome, &c.member_role_name);
-    if c.json {
+    let view = StatusView::new(&truth, &targets, &outcome, &c.members.member_role_name);
+    if c.output.json {
         emit(&format!("{}\n", view.to_json()));
     } else {
         emit(&view.render());
@@ -267,7 +268,7 @@ fn print_report(report: &Report, json: bool, run: Run) {
 
 async fn plan(run: RunArgs) -> Result<Exit, CliError> {
     run.check().map_err(CliError::Input)?;
-    let progress = Progress::new(Progress::visible(run.common.quiet));
+    let progress = Progress::new(Progress::visible(run.common.output.quiet));
     let interrupt = Interrupt::install(progress.clone());
     let scopes = run::scopes_of(&run);
     let ran = async {
@@ -279,7 +280,7 @@ async fn plan(run: RunArgs) -> Result<Exit, CliError> {
     .await;
     progress.clear();
     let report = ran?;
-    print_report(&report, run.common.json, Run::Plan);
+    print_report(&report, run.common.output.json, Run::Plan);
     note_unreached(&report, interrupt.interrupted());
     Ok(plan_exit(&report, interrupt.interrupted()))
 }
@@ -294,7 +295,7 @@ async fn apply(args: ApplyArgs) -> Result<Exit, CliError> {
                 .into(),
         ));
     }
-    let progress = Progress::new(Progress::visible(run.common.quiet));
+    let progress = Progress::new(Progress::visible(run.common.output.quiet));
     let interrupt = Interrupt::install(progress.clone());
     let scopes = run::scopes_of(run);
     let ran = async {
@@ -345,7 +346,7 @@ async fn apply(args: ApplyArgs) -> Result<Exit, CliError> {
             Exit::OutOfPlace
         });
     };
-    print_report(&report, run.common.json, ran_as);
+    print_report(&report, run.common.output.json, ran_as);
     note_unreached(&report, interrupt.interrupted());
     Ok(match ran_as {
         Run::Plan => plan_exit(&report, interrupt.interrupted()),

@@ -168,7 +168,7 @@ pub async fn reconcile_and_report(
         cx,
         truth.targets(scopes),
         policy,
-        run.common.concurrency,
+        run.common.members.concurrency,
         pass,
     )
     .await;

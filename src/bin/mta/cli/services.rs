@@ -14,7 +14,7 @@ use super::session::{self, Ports};
 use super::table::Table;
 use super::{CliError, Exit};
 use marketplace_trusted_access::catalog;
-use marketplace_trusted_access::config;
+use marketplace_trusted_access::config::{self, Config};
 use marketplace_trusted_access::ports::{
     AwsError, DelegatedAdmin, Directory, EnabledService, OrgIdentity,
 };
@@ -327,12 +327,13 @@ pub async fn services(args: ServicesArgs) -> Result<Exit, CliError> {
     // Checked before any AWS call, as every other value is.
     let variable = std::env::var_os(VARIABLE).map(|v| v.to_string_lossy().into_owned());
     let expectation = expectation(args.expected.as_ref(), variable.as_deref())?;
-    let c = &args.common;
+    let c = &args.output;
     let progress = Progress::new(Progress::visible(c.quiet));
     let reading = async {
-        let sdk = session::sdk_config(c).await;
-        session::check_credentials(&sdk, c).await?;
-        let ports = Ports::new(&sdk, &c.member_role_name);
+        let sdk = session::sdk_config(&args.session).await;
+        session::check_credentials(&sdk, &args.session).await?;
+        // No member account is entered: the role name is never used.
+        let ports = Ports::new(&sdk, &Config::default().member_role_name);
         progress.reading("the organization's services");
         read(&ports.directory).await
     };

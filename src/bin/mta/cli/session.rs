@@ -4,7 +4,7 @@
 //! reconciliation", step 1), each failure naming the AWS action that failed.
 
 use super::CliError;
-use super::args::Common;
+use super::args::Session;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_iam::config::ProvideCredentials;
 use marketplace_trusted_access::aws::accounts::AccountAccess;
@@ -14,7 +14,7 @@ pub use marketplace_trusted_access::truth::Truth;
 use marketplace_trusted_access::truth::{self, Unread};
 
 /// The SDK configuration from the standard chain, with the function's retry and timeout settings.
-pub async fn sdk_config(common: &Common) -> SdkConfig {
+pub async fn sdk_config(common: &Session) -> SdkConfig {
     let mut loader = marketplace_trusted_access::aws::sdk_loader();
     if let Some(profile) = &common.profile {
         loader = loader.profile_name(profile);
@@ -26,7 +26,7 @@ pub async fn sdk_config(common: &Common) -> SdkConfig {
 }
 
 /// Fails with a message saying how to sign in when the chain finds no credentials, before any call.
-pub async fn check_credentials(sdk: &SdkConfig, common: &Common) -> Result<(), CliError> {
+pub async fn check_credentials(sdk: &SdkConfig, common: &Session) -> Result<(), CliError> {
     let origin = match &common.profile {
         Some(p) => format!("profile {p:?}"),
         None => "the standard chain (environment, AWS_PROFILE or the default profile, SSO, \
