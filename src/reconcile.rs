@@ -27,12 +27,20 @@ pub async fn known_accounts(
         Scope::Listed(ids) => ids.clone(),
         Scope::Named { account_id, .. } => vec![account_id.clone()],
     };
-    let mut known = Vec::with_capacity(ids.len());
-    for id in ids {
-        known.extend(directory.account(&id).await?);
-    }
-    Ok(known)
+    // A continuation names the thousands of accounts a run left: they are looked up a few at a
+    // time, in order, rather than one after the other; the SDK retries a throttled call.
+    let found: Vec<Option<MemberAccount>> = futures::stream::iter(ids)
+        .map(|id| async move { directory.account(&id).await })
+        .buffered(DESCRIBE_CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    Ok(found.into_iter().flatten().collect())
 }
+
+/// `DescribeAccount` calls in flight at once for a listed scope.
+const DESCRIBE_CONCURRENCY: usize = 4;
 
 /// Observes, decides and acts across accounts through the ports.
 pub struct Reconciler<'a> {
