@@ -185,6 +185,20 @@ async fn explain_reads_every_sample_as_the_function_does() {
                 assert_eq!(e["looksAt"], looks, "{path}");
                 let dry_run = matches!(trigger, Trigger::Command { dry_run: true, .. });
                 assert_eq!(e["dryRun"], dry_run, "{path}");
+                // Who made a change, as the messages and the ledger judge it.
+                let what = e["what"].as_str().unwrap_or_default();
+                if path.ends_with("guardian-disable-sso-by-controltower.json") {
+                    assert!(
+                        what.contains("by AWS Control Tower (controltower.amazonaws.com) for whoever used it, not by AWS IAM Identity Center itself"),
+                        "{path}: {what}"
+                    );
+                }
+                if path.ends_with("enable-by-marketplace.json") {
+                    assert!(what.contains("by AWS Marketplace itself"), "{path}: {what}");
+                }
+                if path.ends_with("guardian-disable-sso-by-cli.json") {
+                    assert!(what.contains("with Organizations tools"), "{path}: {what}");
+                }
             }
         }
         // The same, for a person.
