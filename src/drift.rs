@@ -4,9 +4,9 @@
 //! message per principal. Delegated administrators are read and reported, and compared with nothing
 //! yet.
 
+use crate::message::Message;
 use crate::messages::About;
 use crate::messages::guardian::drift_message;
-use crate::messages::message::Message;
 use crate::ports::{
     AwsError, DelegatedAdmin, Directory, Drift, DriftSet, DriftTold, EnabledService, StateStore,
 };

@@ -1,7 +1,7 @@
 //! The errors every layer shares: an AWS answer reduced to what reports and messages show, its
 //! kind (worth another try or not), and why an invocation fails.
 
-use crate::messages::message::{Audience, Event};
+use crate::message::{Audience, Event};
 use lambda_runtime::Diagnostic;
 
 /// Whether retrying later may succeed. The SDK has already retried what it retries when an error

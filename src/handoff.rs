@@ -2,7 +2,7 @@
 //! it asks of whom, and how it ended. A leaf, like `messages::message`: the ports, the adapters, the
 //! wording and `mta` all speak of items without the logic that opens and closes them.
 
-use crate::messages::message::Audience;
+use crate::message::Audience;
 use serde::{Deserialize, Serialize};
 
 /// The situations that open an item; nothing else does.

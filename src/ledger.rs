@@ -5,8 +5,9 @@
 use crate::catalog;
 use crate::handoff::{Handoff, Situation, Status};
 use crate::intake::Trigger;
+use crate::message::{Audience, Event, Message};
+use crate::messages::About;
 use crate::messages::handoffs::{ask, ended, followed, reminder, requested};
-use crate::messages::{About, Audience, Event, Message};
 use crate::notify::{self, Channel, Delivery, DeliveryStatus};
 use crate::ports::{AwsError, Directory, StateStore};
 use crate::principal::same as same_principal;

@@ -3,13 +3,14 @@
 //! administrator what happened and what to do next. `docs/design.md` explains the design
 //! ("Architecture" maps every module); in the order of an invocation:
 //!
-//! - [`intake`]: events and commands parsed into triggers, or ignored with a reason; [`principal`]:
-//!   service principals, and who made a change;
+//! - [`intake`]: events and commands parsed into triggers (and who made a change), or ignored with
+//!   a reason; [`principal`]: service principals, normalised and compared one way;
 //! - [`truth`]: what Organizations says, read once; [`guardian`]: other services, observed;
 //! - [`decision`], [`reconcile`], [`outcome`]: the per-account decision, acted on, as typed values;
 //! - [`continuation`], [`sweep_memory`], [`drift`]: the rest of a run, and what a sweep remembers;
 //! - [`handoff`], [`ledger`]: hand-offs followed until a person says they are done;
-//! - [`messages`], [`notify`]: the wording of every hand-off, and its delivery through the outbox;
+//! - [`message`], [`messages`], [`notify`]: a message as it is published (a leaf), the wording of
+//!   every hand-off, and its delivery through the outbox;
 //! - [`report`], [`metrics`]: the report every invocation returns, and its figures;
 //! - [`handler`]: one invocation, end to end; [`invocation`]: its deadline;
 //! - [`catalog`], [`service`]: every service as data, and AWS Marketplace's entry;
@@ -32,6 +33,7 @@ pub mod handoff;
 pub mod intake;
 pub mod invocation;
 pub mod ledger;
+pub mod message;
 pub mod messages;
 pub mod metrics;
 pub mod notify;

@@ -3,7 +3,7 @@
 //! table, a trigger's messages go through its outbox, so that each is published once.
 
 use crate::intake::{Intake, Trigger};
-use crate::messages::message::{Audience, Event, Format, Message};
+use crate::message::{Audience, Event, Format, Message};
 use crate::ports::{
     AwsError, Claim, Claimant, Ports, Publisher, StateStore, StoredMessage, epoch_millis,
 };

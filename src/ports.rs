@@ -4,7 +4,7 @@
 
 pub use crate::error::{AwsError, ErrorKind};
 use crate::handoff::Handoff;
-use crate::messages::message::{Format, Message};
+use crate::message::{Format, Message};
 use async_trait::async_trait;
 use std::fmt;
 use std::sync::Arc;

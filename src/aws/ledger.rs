@@ -149,7 +149,7 @@ impl LedgerTable {
 mod tests {
     use super::*;
     use crate::handoff::{Situation, Status};
-    use crate::messages::message::Audience;
+    use crate::message::Audience;
 
     #[test]
     fn an_item_reads_back_as_it_was_written() {

@@ -3,7 +3,7 @@
 //! of its own, with the message id and the claim of each copy; and DynamoDB's bounds on the one
 //! transaction that stores them.
 
-use crate::messages::message::{Format, Message};
+use crate::message::{Format, Message};
 use crate::ports::StoredMessage;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;

@@ -3,8 +3,8 @@
 //! applications; each with the attributes subscriptions filter on.
 
 use super::AwsError;
+use crate::message::{Format, Message};
 use crate::messages::chat::chat_payload;
-use crate::messages::message::{Format, Message};
 use crate::ports::Publisher;
 use async_trait::async_trait;
 use aws_sdk_sns::Client;

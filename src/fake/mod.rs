@@ -6,7 +6,7 @@
 //! against the emulator and with mocked SDK clients, not here.
 
 use crate::handoff::Handoff;
-use crate::messages::message::{Format, Message};
+use crate::message::{Format, Message};
 use crate::ports::{
     AccountRole, AccountState, AwsError, Caller, Continuation, ContinuationRequest, DelegatedAdmin,
     Deletion, Directory, DriftSet, EnabledService, FailureSet, MemberAccount, OrgIdentity,

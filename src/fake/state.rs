@@ -2,7 +2,7 @@
 
 use super::FakeCloud;
 use crate::handoff::Handoff;
-use crate::messages::message::Format;
+use crate::message::Format;
 use crate::ports::{
     AwsError, Claim, Claimant, DriftSet, FailureSet, StateStore, StoredMessage, epoch_millis,
 };

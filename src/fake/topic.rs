@@ -2,7 +2,7 @@
 //! failures count every publish attempt on both.
 
 use super::FakeCloud;
-use crate::messages::message::{Format, Message};
+use crate::message::{Format, Message};
 use crate::ports::{AwsError, Publisher};
 use async_trait::async_trait;
 use std::sync::Arc;

@@ -17,7 +17,6 @@ pub mod chat;
 pub mod guardian;
 pub mod handoffs;
 mod membership;
-pub mod message;
 mod sweep;
 mod trusted_access;
 
@@ -26,7 +25,9 @@ use membership::{departed, joined, member_role_failed, stack_set_origin};
 use sweep::{recovered, sweep};
 use trusted_access::{disabled, enabled_by_marketplace, enabled_by_person};
 
-pub use message::{Audience, Event, Format, MESSAGE_LIMIT, Message, SUBJECT_LIMIT, Severity};
+pub use crate::message::{
+    Audience, Event, Format, MESSAGE_LIMIT, Message, SUBJECT_LIMIT, Severity,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 

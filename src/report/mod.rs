@@ -9,7 +9,7 @@ pub use crate::continuation::{Handover, HandoverStatus};
 use crate::drift::ServicesSeen;
 use crate::error::InvocationError;
 use crate::intake::Intake;
-use crate::messages::{Audience, Event, Format};
+use crate::message::{Audience, Event, Format};
 use crate::notify::{Deduplication, DeduplicationMode, Delivery, DeliveryStatus};
 use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, Status, TrustedAccess};
 use crate::ports::ErrorKind;

@@ -1,5 +1,6 @@
 //! The crate's layout keeps its promises (docs/design.md, "Architecture"): no file imports a file
-//! that imports it back, however long the way round, and the principal and role of a service are
+//! that imports it back, however long the way round, nor any top-level module one that imports it
+//! back, and the principal and role of a service are
 //! spelled in one place.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -200,6 +201,64 @@ fn no_file_of_the_crate_imports_one_that_imports_it_back() {
         })
         .collect();
     assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
+}
+
+/// The same imports between the crate's top-level modules: `src/aws/state.rs` is `aws`,
+/// `src/handler.rs` is `handler`.
+fn module_imports(
+    files: &BTreeMap<PathBuf, BTreeSet<PathBuf>>,
+) -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
+    let top = |file: &PathBuf| {
+        let relative = file.strip_prefix(src()).unwrap_or(file);
+        let first = relative.iter().next().unwrap().to_string_lossy();
+        PathBuf::from(first.trim_end_matches(".rs"))
+    };
+    let mut modules: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
+    for (file, targets) in files {
+        let from = top(file);
+        let entry = modules.entry(from.clone()).or_default();
+        entry.extend(targets.iter().map(top).filter(|to| *to != from));
+    }
+    modules
+}
+
+#[test]
+fn no_module_of_the_crate_imports_one_that_imports_it_back() {
+    let graph = module_imports(&imports());
+    assert!(graph.len() > 15, "the crate's modules were read: {graph:?}");
+    let cycles: Vec<String> = graph
+        .keys()
+        .filter_map(|module| cycle_from(module, &graph))
+        .map(|cycle| {
+            cycle
+                .iter()
+                .map(|m| m.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" → ")
+        })
+        .collect();
+    assert!(cycles.is_empty(), "module cycles:\n{}", cycles.join("\n"));
+}
+
+#[test]
+fn the_module_check_sees_a_cycle_between_modules_that_no_file_closes() {
+    // a/x.rs → b.rs → a/y.rs: no file imports itself back, but module a does.
+    let (ax, b, ay) = (
+        src().join("a/x.rs"),
+        src().join("b.rs"),
+        src().join("a/y.rs"),
+    );
+    let files = BTreeMap::from([
+        (ax.clone(), BTreeSet::from([b.clone()])),
+        (b.clone(), BTreeSet::from([ay.clone()])),
+        (ay, BTreeSet::new()),
+    ]);
+    assert_eq!(cycle_from(&ax, &files), None);
+    let modules = module_imports(&files);
+    assert_eq!(
+        cycle_from(&PathBuf::from("a"), &modules),
+        Some(vec![PathBuf::from("a"), PathBuf::from("b")])
+    );
 }
 
 #[test]
