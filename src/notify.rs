@@ -115,7 +115,7 @@ pub async fn deliver(
                 audience = message.audience.as_str(),
                 event = message.event.as_str(),
                 subject = %message.subject,
-                body = %message.body,
+                body = %message.text(),
                 "notification logged, not published"
             );
             deliveries.push(Delivery::of(message, Format::Text, DeliveryStatus::Logged));

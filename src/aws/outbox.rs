@@ -3,7 +3,7 @@
 //! of its own, with the message id and the claim of each copy; and DynamoDB's bounds on the one
 //! transaction that stores them.
 
-use crate::message::{Format, Message};
+use crate::message::{Body, Format, Message};
 use crate::ports::StoredMessage;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
@@ -49,9 +49,10 @@ pub(super) const TRANSACTION_BYTES: usize = 4_000_000;
 
 pub(super) type Item = HashMap<String, AttributeValue>;
 
-/// A message's item, as it is stored: every field an attribute of its own, the body as it is, so
-/// that an item is the message's size plus a few hundred bytes, within 400 KB since SNS takes
-/// 256 KiB at most.
+/// A message's item, as it is stored: every field an attribute of its own, the body as composed
+/// (its paragraphs and steps as JSON, its facts and the accounts they name as they are), so that an
+/// item is about the message's size plus a few hundred bytes, within 400 KB since SNS takes 256 KiB
+/// at most.
 pub(super) fn message_item(key: &str, index: usize, m: &Message, ttl: &AttributeValue) -> Item {
     let mut item = HashMap::from([
         ("pk".to_string(), outbox_pk(key)),
@@ -63,7 +64,15 @@ pub(super) fn message_item(key: &str, index: usize, m: &Message, ttl: &Attribute
         ("organization".to_string(), s(&m.organization)),
         ("service".to_string(), s(&m.service)),
         ("subject".to_string(), s(&m.subject)),
-        ("body".to_string(), s(&m.body)),
+        (
+            "blocks".to_string(),
+            s(serde_json::to_string(&m.body.blocks).unwrap_or_default()),
+        ),
+        ("facts".to_string(), s(&m.body.facts)),
+        (
+            "accounts".to_string(),
+            AttributeValue::L(m.body.accounts.iter().map(s).collect()),
+        ),
         ("expiresAt".to_string(), ttl.clone()),
     ]);
     if let Some(id) = &m.handoff {
@@ -92,7 +101,17 @@ pub(super) fn stored_message(item: &Item) -> Option<StoredMessage> {
             organization: text("organization")?,
             service: text("service")?,
             subject: text("subject")?,
-            body: text("body")?,
+            body: Body {
+                blocks: serde_json::from_str(&text("blocks")?).ok()?,
+                facts: text("facts")?,
+                accounts: match item.get("accounts") {
+                    Some(AttributeValue::L(items)) => items
+                        .iter()
+                        .map(|v| v.as_s().ok().cloned())
+                        .collect::<Option<_>>()?,
+                    _ => return None,
+                },
+            },
             handoff: text("handoff"),
         },
         published,
@@ -102,8 +121,17 @@ pub(super) fn stored_message(item: &Item) -> Option<StoredMessage> {
 /// An item's size as DynamoDB counts it: the lengths of its attribute names and values.
 pub(super) fn item_bytes(item: &Item) -> usize {
     item.iter()
-        .map(|(name, value)| name.len() + value.as_s().map_or(16, String::len))
+        .map(|(name, value)| name.len() + value_bytes(value))
         .sum()
+}
+
+/// A value's size as DynamoDB counts it: a string's length, a list's items and 3 bytes each.
+fn value_bytes(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(text) => text.len(),
+        AttributeValue::L(items) => 3 + items.iter().map(|v| 1 + value_bytes(v)).sum::<usize>(),
+        _ => 16,
+    }
 }
 
 /// Whether a transaction was cancelled because an item's condition failed: the outbox was stored

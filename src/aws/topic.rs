@@ -3,8 +3,8 @@
 //! applications; each with the attributes subscriptions filter on.
 
 use super::AwsError;
+use crate::message::chat::chat_payload;
 use crate::message::{Format, Message};
-use crate::messages::chat::chat_payload;
 use crate::ports::Publisher;
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
@@ -57,7 +57,7 @@ impl Publisher for Topic {
             .topic_arn(&self.arn)
             .subject(&message.subject)
             .message(match self.format {
-                Format::Text => message.body.clone(),
+                Format::Text => message.text(),
                 Format::Chat => chat_payload(message, thread),
             })
             .message_attributes("audience", attribute(message.audience.as_str())?)

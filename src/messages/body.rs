@@ -1,10 +1,9 @@
-//! The text of a message: paragraphs, who and when, the steps to take, what the function did,
-//! and the facts block.
+//! A message's body as it is written: paragraphs, who and when, the steps to take, what the
+//! function did, and the facts. It builds the structure ([`crate::message::Body`]); the e-mail text
+//! and the chat payload are rendered from it.
 
 use super::*;
-
-/// The line that opens the steps paragraph; the chat copy lists the steps that follow it apart.
-pub(super) const TODO_HEADER: &str = "What you need to do:";
+use crate::message::{Block, Body};
 
 /// How a change about `principal` that the service did not make itself was made, in words: by
 /// another AWS service for whoever used it, named, or by a person with `tools`
@@ -20,19 +19,19 @@ pub(super) fn made_with(origin: &Origin, principal: &str, tools: &str) -> String
 }
 
 /// A body under construction.
-pub(super) struct Body {
-    pub(super) text: String,
+pub(super) struct Writer {
+    pub(super) body: Body,
 }
 
-impl Body {
+impl Writer {
     pub(super) fn new() -> Self {
-        Body {
-            text: String::new(),
+        Writer {
+            body: Body::default(),
         }
     }
 
     pub(super) fn para(&mut self, text: &str) {
-        let _ = writeln!(self.text, "{text}\n");
+        self.body.paragraph(text);
     }
 
     pub(super) fn who(&mut self, origin: &Origin) {
@@ -55,11 +54,7 @@ impl Body {
     }
 
     pub(super) fn todo(&mut self, steps: &[String]) {
-        let mut text = String::from(TODO_HEADER);
-        for (i, step) in steps.iter().enumerate() {
-            let _ = write!(text, "\n  {}. {step}", i + 1);
-        }
-        self.para(&text);
+        self.body.blocks.push(Block::Steps(steps.to_vec()));
     }
 
     pub(super) fn role_policy(&mut self, removal: Removal, when: &str) {
@@ -157,8 +152,35 @@ impl Body {
         self.para(&text);
     }
 
+    /// The facts, and the accounts they name: the account of a membership hand-off, those changed,
+    /// failing (`account: step: code: message`) and not reached, each once.
     pub(super) fn facts(&mut self, facts: &impl Serialize) {
-        let json = serde_json::to_string(facts).unwrap_or_else(|_| "{}".into());
-        let _ = write!(self.text, "{FACTS_HEADER}\n{json}\n");
+        self.body.facts = serde_json::to_string(facts).unwrap_or_else(|_| "{}".into());
+        let value = serde_json::to_value(facts).unwrap_or_default();
+        let strings = |key: &str| -> Vec<String> {
+            match &value[key] {
+                serde_json::Value::String(s) => vec![s.clone()],
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let failed = strings("failed")
+            .into_iter()
+            .filter_map(|f| f.split(':').next().map(|a| a.trim().to_string()));
+        let mut accounts: Vec<String> = Vec::new();
+        for account in strings("accountId")
+            .into_iter()
+            .chain(strings("changed"))
+            .chain(failed)
+            .chain(strings("unreached"))
+        {
+            if !account.is_empty() && !accounts.contains(&account) {
+                accounts.push(account);
+            }
+        }
+        self.body.accounts = accounts;
     }
 }

@@ -152,7 +152,7 @@ fn service_access(
     routes
         .into_iter()
         .map(|(audience, severity)| {
-            let mut b = Body::new();
+            let mut b = Writer::new();
             b.para(&format!(
                 "Trusted access for {} was {done} in organization {} {how}.",
                 service.full(),
@@ -227,7 +227,7 @@ fn delegated_admin(
     [Audience::OrganizationsAdmin, Audience::ServiceAdmin]
         .into_iter()
         .map(|audience| {
-            let mut b = Body::new();
+            let mut b = Writer::new();
             b.para(&format!(
                 "AWS account {account_id} was {done} the delegated administrator for {} in \
                  organization {}.",
@@ -269,7 +269,7 @@ fn delegated_admin(
 pub fn drift_message(o: About<'_>, principal: &str, drift: Option<Drift>) -> Message {
     let service = Named::of(principal);
     let org = &o.organization.organization_id;
-    let mut b = Body::new();
+    let mut b = Writer::new();
     let (event, severity, subject) = match drift {
         Some(Drift::Missing) => {
             b.para(&format!(
@@ -369,7 +369,7 @@ fn observed_message(
     o: About<'_>,
     (audience, event, severity): (Audience, Event, Severity),
     subject: &str,
-    mut body: Body,
+    mut body: Writer,
     facts: &ServiceFacts<'_>,
 ) -> Message {
     body.facts(facts);
@@ -380,7 +380,7 @@ fn observed_message(
         organization: o.organization.organization_id.clone(),
         service: facts.service.to_string(),
         subject: fit_subject(subject),
-        body: body.text,
+        body: body.body,
         handoff: None,
     }
 }

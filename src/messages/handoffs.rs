@@ -51,21 +51,17 @@ fn done_command(id: &str) -> String {
 /// Marks a message with the item it opened: its id, and how to say it is done.
 pub fn followed(message: &mut Message, item: &Handoff) {
     message.handoff = Some(item.id.clone());
-    let para = format!(
+    message.body.paragraph(format!(
         "This hand-off is followed as {id} until you say it is done. When it is, run: {command}. \
          Until then, a sweep reminds you at most once per REMIND_AFTER, and `mta handoffs` lists \
-         it.\n\n",
+         it.",
         id = item.id,
         command = done_command(&item.id)
-    );
-    match message.body.rfind(FACTS_HEADER) {
-        Some(at) => message.body.insert_str(at, &para),
-        None => message.body.push_str(&para),
-    }
+    ));
 }
 
 /// The paragraph of a disable that was agreed: who confirmed, when, and their note.
-pub(super) fn agreement(b: &mut Body, request: &Handoff) {
+pub(super) fn agreement(b: &mut Writer, request: &Handoff) {
     let who = request.done_by.as_deref().unwrap_or("(unknown)");
     let when = request.done_at.map_or_else(|| "(unknown)".into(), rfc3339);
     let mut text = format!(
@@ -83,7 +79,7 @@ fn handoff_message(
     item: &Handoff,
     (audience, event, severity): (Audience, Event, Severity),
     subject: &str,
-    mut body: Body,
+    mut body: Writer,
 ) -> Message {
     body.facts(&HandoffFacts {
         event,
@@ -99,12 +95,12 @@ fn handoff_message(
         organization: item.organization.clone(),
         service: item.service.clone(),
         subject: fit_subject(subject),
-        body: body.text,
+        body: body.body,
         handoff: Some(item.id.clone()),
     }
 }
 
-fn opened(b: &mut Body, item: &Handoff) {
+fn opened(b: &mut Writer, item: &Handoff) {
     b.para(&format!(
         "Opened: {} by {}.",
         rfc3339(item.opened_at),
@@ -116,7 +112,7 @@ fn opened(b: &mut Body, item: &Handoff) {
 /// access is disabled.
 pub fn requested(item: &Handoff) -> Message {
     let (name, console) = named(&item.service);
-    let mut b = Body::new();
+    let mut b = Writer::new();
     b.para(&format!(
         "The AWS Organizations administrator of organization {} means to disable trusted access \
          for {name} ({}). AWS asks them to wait until you have disabled the integration from the \
@@ -155,7 +151,7 @@ pub fn requested(item: &Handoff) -> Message {
 pub fn reminder(item: &Handoff, now: u64) -> Message {
     let (name, _) = named(&item.service);
     let days = now.saturating_sub(item.opened_at) / 86_400;
-    let mut b = Body::new();
+    let mut b = Writer::new();
     b.para(&format!(
         "Hand-off {} is still open, {days} day(s) after it was opened: {}",
         item.id, item.ask
@@ -180,7 +176,7 @@ pub fn reminder(item: &Handoff, now: u64) -> Message {
 /// How an item ended, told to the side that asked: the Organizations administrator.
 pub fn ended(item: &Handoff) -> Message {
     let (name, _) = named(&item.service);
-    let mut b = Body::new();
+    let mut b = Writer::new();
     if item.status == Status::Done {
         let who = item.done_by.as_deref().unwrap_or("(unknown)");
         let when = item.done_at.map_or_else(|| "(unknown)".into(), rfc3339);

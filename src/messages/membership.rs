@@ -17,7 +17,7 @@ pub(super) fn member_role_failed(
     stack_set: Option<&str>,
     reason: Option<&str>,
 ) -> Message {
-    let mut b = Body::new();
+    let mut b = Writer::new();
     let target = account_id.map_or_else(
         || "an account (CloudFormation's event names no stack, so no account)".to_string(),
         |id| format!("AWS account {id}"),
@@ -114,7 +114,7 @@ pub(super) fn departed(
     [Audience::OrganizationsAdmin, Audience::AccountAdmin]
         .into_iter()
         .map(|audience| {
-            let mut b = Body::new();
+            let mut b = Writer::new();
             b.para(&format!(
                 "AWS account {account_id} {how} (departure method: {method})."
             ));
@@ -148,7 +148,7 @@ pub(super) fn joined(
     if o.changes().next().is_none() && cx.warnings() == 0 {
         return Vec::new();
     }
-    let mut b = Body::new();
+    let mut b = Writer::new();
     let how = method.map(|m| format!(" ({m})")).unwrap_or_default();
     b.para(&format!(
         "AWS account {account_id} joined organization {}{how}; trusted access for AWS Marketplace is enabled, so \

@@ -13,14 +13,13 @@ use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, TrustedAccess
 use crate::ports::{ErrorKind, OrgIdentity};
 use crate::service::{MARKETPLACE, MARKETPLACE_ROLE};
 mod body;
-pub mod chat;
 pub mod guardian;
 pub mod handoffs;
 mod membership;
 mod sweep;
 mod trusted_access;
 
-use body::{Body, made_with};
+use body::{Writer, made_with};
 use membership::{departed, joined, member_role_failed, stack_set_origin};
 use sweep::{recovered, sweep};
 use trusted_access::{disabled, enabled_by_marketplace, enabled_by_person};
@@ -31,8 +30,7 @@ pub use crate::message::{
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
-/// The line that opens the JSON block at the end of every body.
-pub const FACTS_HEADER: &str = "Facts (JSON):";
+pub use crate::message::email::FACTS_HEADER;
 /// Accounts a person reads in a list before the rest is summed up.
 pub const TEXT_LIST_CAP: usize = 50;
 /// Accounts listed in the facts block before the rest is counted only.
@@ -213,7 +211,7 @@ struct Header<'a> {
     account: Option<(&'a str, Option<&'a DepartureMethod>)>,
 }
 
-fn message(cx: Context<'_>, h: Header<'_>, mut body: Body) -> Message {
+fn message(cx: Context<'_>, h: Header<'_>, mut body: Writer) -> Message {
     let o = cx.outcome;
     let capped = |ids: &mut dyn Iterator<Item = String>| ids.take(FACTS_LIST_CAP).collect();
     let facts = Facts {
@@ -246,7 +244,7 @@ fn message(cx: Context<'_>, h: Header<'_>, mut body: Body) -> Message {
         organization: cx.about.organization.organization_id.clone(),
         service: MARKETPLACE.principal.to_string(),
         subject: fit_subject(h.subject),
-        body: body.text,
+        body: body.body,
         handoff: None,
     }
 }
@@ -282,10 +280,9 @@ pub fn fit_subject(subject: &str) -> String {
     }
 }
 
-/// Reads the facts block back out of a body.
-pub fn facts_of(body: &str) -> Option<Facts> {
-    let (_, json) = body.rsplit_once(FACTS_HEADER)?;
-    serde_json::from_str(json.trim()).ok()
+/// The facts of a message composed here, typed again.
+pub fn facts_of(body: &crate::message::Body) -> Option<Facts> {
+    serde_json::from_str(&body.facts).ok()
 }
 
 #[cfg(test)]
@@ -397,10 +394,10 @@ mod tests {
             [("marketplace-admin", "trusted-access-enabled")]
         );
         assert_eq!(m[0].severity, Severity::ActionRequired);
-        assert!(m[0].body.contains("AWS Marketplace console"));
-        assert!(m[0].body.contains("arn:aws:iam::123456789012:user/alice"));
-        assert!(m[0].body.contains("2026-11-20T10:00:00Z"));
-        assert!(m[0].body.contains("AWS recommends"));
+        assert!(m[0].text().contains("AWS Marketplace console"));
+        assert!(m[0].text().contains("arn:aws:iam::123456789012:user/alice"));
+        assert!(m[0].text().contains("2026-11-20T10:00:00Z"));
+        assert!(m[0].text().contains("AWS recommends"));
     }
 
     #[test]
@@ -436,10 +433,10 @@ mod tests {
         );
         assert!(m.iter().all(|m| m.severity == Severity::Warning));
         assert!(
-            m[1].body
+            m[1].text()
                 .contains("Wait until the AWS Marketplace administrator")
         );
-        assert!(m[1].body.contains("kept in every account"));
+        assert!(m[1].text().contains("kept in every account"));
     }
 
     #[test]
@@ -465,7 +462,7 @@ mod tests {
         );
         assert!(
             m.iter()
-                .all(|m| m.subject.contains("210987654321") && m.body.contains("may delete it"))
+                .all(|m| m.subject.contains("210987654321") && m.text().contains("may delete it"))
         );
     }
 
@@ -522,7 +519,7 @@ mod tests {
         let m = compose(run(&Trigger::Sweep, &broken));
         assert_eq!(audiences(&m), [("organizations-admin", "reconcile-failed")]);
         assert!(
-            m[0].body
+            m[0].text()
                 .contains("111122223333 failed: AssumeRole: AccessDenied")
         );
     }

@@ -3,7 +3,7 @@
 use super::*;
 
 pub(super) fn recovered(cx: Context<'_>) -> Message {
-    let mut b = Body::new();
+    let mut b = Writer::new();
     let shown: Vec<&str> = cx
         .recovered
         .iter()
@@ -48,7 +48,7 @@ pub(super) fn sweep(cx: Context<'_>) -> Vec<Message> {
         return Vec::new();
     }
     let organization = &cx.about.organization.organization_id;
-    let mut b = Body::new();
+    let mut b = Writer::new();
     let (event, severity, subject) = if failed > 0 {
         let transient = cx.failures().all(AccountResult::failed_transiently);
         if transient {

@@ -4,7 +4,7 @@
 use super::*;
 
 pub(super) fn enabled_by_person(cx: Context<'_>, origin: &Origin) -> Message {
-    let mut b = Body::new();
+    let mut b = Writer::new();
     b.para(&format!(
         "Trusted access for AWS Marketplace ({MARKETPLACE_PRINCIPAL}) was enabled in AWS Organizations \
          {organization} {how}, not from the AWS Marketplace console.",
@@ -37,7 +37,7 @@ pub(super) fn enabled_by_person(cx: Context<'_>, origin: &Origin) -> Message {
 }
 
 pub(super) fn enabled_by_marketplace(cx: Context<'_>, origin: &Origin) -> Message {
-    let mut b = Body::new();
+    let mut b = Writer::new();
     b.para(&format!(
         "AWS Marketplace enabled its integration with AWS Organizations {}. The integration is \
          complete; nothing is required of you.",
@@ -62,7 +62,7 @@ pub(super) fn enabled_by_marketplace(cx: Context<'_>, origin: &Origin) -> Messag
 pub(super) fn disabled(cx: Context<'_>, origin: &Origin) -> Vec<Message> {
     let organization = &cx.about.organization.organization_id;
     if origin.is_service(MARKETPLACE_PRINCIPAL) {
-        let mut b = Body::new();
+        let mut b = Writer::new();
         b.para(&format!(
             "AWS Marketplace disabled its integration with AWS Organizations {organization}."
         ));
@@ -90,7 +90,7 @@ pub(super) fn disabled(cx: Context<'_>, origin: &Origin) -> Vec<Message> {
     if let Some(request) = cx.about.agreed {
         return agreed_disable(cx, origin, &headline, request);
     }
-    let mut to_marketplace = Body::new();
+    let mut to_marketplace = Writer::new();
     to_marketplace.para(&headline);
     to_marketplace.who(origin);
     to_marketplace.todo(&[
@@ -104,7 +104,7 @@ pub(super) fn disabled(cx: Context<'_>, origin: &Origin) -> Vec<Message> {
             .into(),
     ]);
     to_marketplace.summary(cx);
-    let mut to_organizations = Body::new();
+    let mut to_organizations = Writer::new();
     to_organizations.para(&headline);
     to_organizations.who(origin);
     to_organizations.todo(&[
@@ -144,7 +144,7 @@ fn agreed_disable(
     [Audience::OrganizationsAdmin, Audience::MarketplaceAdmin]
         .into_iter()
         .map(|audience| {
-            let mut b = Body::new();
+            let mut b = Writer::new();
             b.para(headline);
             b.who(origin);
             super::handoffs::agreement(&mut b, request);

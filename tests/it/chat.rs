@@ -2,7 +2,7 @@
 //! `CHAT_TOPIC_ARN` set, every hand-off the samples of `events/` give also arrives on the chat
 //! topic, once, as a custom notification of Amazon Q Developer in chat applications, with the
 //! attributes of its e-mail copy; a partial publish, retried, leaves each copy once on each topic.
-//! The wording of the payload is tested next to it, in `src/messages/chat.rs`.
+//! The wording of the payload is tested next to it, in `src/message/chat.rs`.
 
 use crate::common::{MARKETPLACE_PRINCIPAL, no_deadline, ports_as, remove_account, sample};
 use crate::sns::{Received, Subscribers, pairs};

@@ -125,9 +125,9 @@ async fn a_retry_after_a_partial_publish_sends_only_what_is_missing_as_first_com
     assert_eq!(sent[0].audience.as_str(), "organizations-admin");
     assert_eq!(sent[1].audience.as_str(), "account-admin");
     assert!(
-        sent[1].body.contains("was deleted from account"),
+        sent[1].text().contains("was deleted from account"),
         "{}",
-        sent[1].body
+        sent[1].text()
     );
     assert!(retry.into_result().is_ok());
 }
@@ -187,7 +187,7 @@ async fn a_member_role_that_could_not_be_deployed_warns_the_organizations_admini
         "{}",
         sent[0].0
     );
-    let body = &cloud.world().published[0].body;
+    let body = cloud.world().published[0].text();
     assert!(body.contains("service control policy"), "{body}");
 }
 
@@ -217,7 +217,7 @@ async fn a_lasting_failure_is_warned_once_a_new_one_again_and_recovery_once() {
     cloud.with_account(&second, |a| a.member_role = false);
     run(&cloud, &sweep(3)).await;
     assert_eq!(events(&cloud), ["reconcile-failed", "reconcile-failed"]);
-    assert!(cloud.world().published[1].body.contains(&second));
+    assert!(cloud.world().published[1].text().contains(&second));
 
     // Once REMIND_AFTER has passed, the same failure is told again.
     cloud.world().failure_set.warned_at -= 25 * 3600;
@@ -233,7 +233,7 @@ async fn a_lasting_failure_is_warned_once_a_new_one_again_and_recovery_once() {
     let told = events(&cloud);
     assert_eq!(told[3..], ["reconcile-recovered"], "{told:?}");
     let recovery = cloud.world().published[3].clone();
-    assert!(recovery.body.contains(&first) && recovery.body.contains(&second));
+    assert!(recovery.text().contains(&first) && recovery.text().contains(&second));
 }
 
 #[tokio::test]
@@ -273,7 +273,7 @@ async fn a_run_cut_short_hands_the_rest_on_and_its_continuation_finishes_without
     assert_eq!(request.accounts.len(), first.unreached.len());
     assert_eq!(delay, Duration::from_secs(30));
     assert_eq!(published(&cloud).len(), 1);
-    assert!(!cloud.world().published[0].body.contains("Warning"));
+    assert!(!cloud.world().published[0].text().contains("Warning"));
 
     // WHEN the continuation arrives from its queue
     let body = json!({"continuation": request}).to_string();

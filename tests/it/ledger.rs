@@ -122,7 +122,7 @@ async fn an_enable_by_a_person_opens_one_item_reminded_at_most_once_per_remind_a
     assert_eq!(first[0].handoff.as_deref(), Some(item.id.as_str()));
     assert!(
         first[0]
-            .body
+            .text()
             .contains(&format!("mta handoffs done {}", item.id))
     );
 
@@ -173,13 +173,13 @@ async fn an_item_marked_done_is_told_once_to_the_organizations_administrator() {
         .filter(|m| m.event == Event::HandoffDone)
         .collect();
     assert_eq!(events(&done), [("organizations-admin", "handoff-done")]);
-    assert!(done[0].body.contains(ALICE), "{}", done[0].body);
+    assert!(done[0].text().contains(ALICE), "{}", done[0].text());
     assert!(
         done[0]
-            .body
+            .text()
             .contains("integration created in the Marketplace console")
     );
-    assert!(done[0].body.contains("2026-09-21T"), "{}", done[0].body);
+    assert!(done[0].text().contains("2026-09-21T"), "{}", done[0].text());
     assert!(items(&cloud)[0].ending_told);
 }
 
@@ -197,7 +197,7 @@ async fn an_agreed_disable_is_told_as_info_naming_who_confirmed() {
     );
     assert!(
         requested[0]
-            .body
+            .text()
             .contains(&format!("mta handoffs done {id}"))
     );
     assert_eq!(requested[0].organization, "o-exampleorgid");
@@ -225,8 +225,8 @@ async fn an_agreed_disable_is_told_as_info_naming_who_confirmed() {
             "{}",
             m.subject
         );
-        assert!(m.body.contains(ALICE), "{}", m.body);
-        assert!(m.body.contains(&id));
+        assert!(m.text().contains(ALICE), "{}", m.text());
+        assert!(m.text().contains(&id));
     }
     let all = items(&cloud);
     assert_eq!(all.len(), 1, "{all:?}");
@@ -260,7 +260,7 @@ async fn a_disable_without_a_confirmed_request_warns_opens_a_clean_up_and_closes
         .collect();
     assert_eq!(closed.len(), 1, "{:?}", events(&disabled));
     assert_eq!(closed[0].severity, Severity::Info);
-    assert!(closed[0].body.contains("before the set-up was finished"));
+    assert!(closed[0].text().contains("before the set-up was finished"));
     let all = items(&cloud);
     let clean_up: Vec<&Handoff> = all
         .iter()
@@ -364,7 +364,7 @@ async fn another_service_disabled_as_agreed_is_information_for_both_naming_who_c
     assert_eq!(disabled.len(), 2, "{:?}", events(&disabled));
     for m in &disabled {
         assert_eq!(m.severity, Severity::Info, "{}", m.subject);
-        assert!(m.body.contains(ALICE) && m.body.contains("instances deleted"));
+        assert!(m.text().contains(ALICE) && m.text().contains("instances deleted"));
         assert_eq!(m.handoff.as_deref(), Some(id.as_str()));
     }
     let all = items(&cloud);

@@ -59,10 +59,10 @@ async fn a_person_enabling_tells_the_marketplace_administrator_to_enable_integra
         "{}",
         m.subject
     );
-    assert!(m.body.contains("AWS Marketplace console"), "{}", m.body);
-    assert!(m.body.contains("AWS recommends"));
+    assert!(m.text().contains("AWS Marketplace console"), "{}", m.text());
+    assert!(m.text().contains("AWS recommends"));
     assert!(
-        m.body
+        m.text()
             .contains("arn:aws:iam::123456789012:user/diego.ramirez")
     );
     let facts = facts_of(&m.body).expect("facts block");
@@ -123,19 +123,19 @@ async fn a_person_disabling_warns_both_administrators() {
         assert_eq!(m.severity, Severity::Warning);
         assert!(m.subject.starts_with("Warning"));
         assert!(
-            m.body.contains("kept in every account") || m.body.contains("unchanged"),
+            m.text().contains("kept in every account") || m.text().contains("unchanged"),
             "{}",
-            m.body
+            m.text()
         );
     }
     assert!(
         sent[1]
-            .body
+            .text()
             .contains("Wait until the AWS Marketplace administrator")
     );
     assert!(
         sent[0]
-            .body
+            .text()
             .contains("Tell the AWS Organizations administrator")
     );
 }
@@ -166,9 +166,9 @@ async fn a_departure_names_the_account_to_the_organizations_and_account_administ
     for m in &sent {
         assert!(m.subject.contains(&leaver), "{}", m.subject);
         assert!(
-            m.body.contains(&leaver) && m.body.contains("may delete it"),
+            m.text().contains(&leaver) && m.text().contains("may delete it"),
             "{}",
-            m.body
+            m.text()
         );
         assert_eq!(m.severity, Severity::ActionRequired);
     }
@@ -200,7 +200,7 @@ async fn a_sweep_says_nothing_when_nothing_changed_and_one_summary_when_it_corre
         (sent[0].audience.as_str(), sent[0].event.as_str()),
         ("organizations-admin", "drift-corrected")
     );
-    assert!(sent[0].body.contains("1 created"));
+    assert!(sent[0].text().contains("1 created"));
 }
 
 #[tokio::test]
@@ -220,7 +220,7 @@ async fn a_sweep_that_fails_in_an_account_says_which_and_why_and_how_lasting_it_
         (sent[0].audience.as_str(), sent[0].event.as_str()),
         ("organizations-admin", "reconcile-failed")
     );
-    let body = &sent[0].body;
+    let body = sent[0].text();
     assert!(
         body.contains(&format!("{denied} failed: AssumeRole: AccessDenied")),
         "{body}"
@@ -241,8 +241,12 @@ async fn a_sweep_that_fails_in_an_account_says_which_and_why_and_how_lasting_it_
     cloud.with_account(&denied, |a| a.member_role = true);
     run(&cloud, Config::default(), &sample("scheduled.json")).await;
     let sent = drain(&cloud);
-    assert!(sent[0].body.contains("usually pass"), "{}", sent[0].body);
-    assert!(!sent[0].body.contains("fix the cause"));
+    assert!(
+        sent[0].text().contains("usually pass"),
+        "{}",
+        sent[0].text()
+    );
+    assert!(!sent[0].text().contains("fix the cause"));
 }
 
 #[tokio::test]
@@ -408,14 +412,14 @@ async fn a_departed_account_that_cannot_be_reached_is_left_to_its_administrator(
     for m in &sent {
         assert_eq!(m.severity, Severity::Warning);
         assert!(
-            m.body.contains("failed: AssumeRole: AccessDenied"),
+            m.text().contains("failed: AssumeRole: AccessDenied"),
             "{}",
-            m.body
+            m.text()
         );
         assert!(
-            m.body.contains("aws iam delete-service-linked-role"),
+            m.text().contains("aws iam delete-service-linked-role"),
             "{}",
-            m.body
+            m.text()
         );
     }
 }
@@ -442,6 +446,10 @@ async fn a_departed_account_whose_role_was_deleted_is_reported_as_such() {
     let sent = drain(&cloud);
     assert_eq!(sent.len(), 2);
     for m in &sent {
-        assert!(m.body.contains("was deleted from account"), "{}", m.body);
+        assert!(
+            m.text().contains("was deleted from account"),
+            "{}",
+            m.text()
+        );
     }
 }

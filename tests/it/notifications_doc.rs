@@ -10,7 +10,7 @@ use marketplace_trusted_access::intake::{
     DepartureMethod, Intake, JoinedMethod, Kind, Origin, Trigger,
 };
 use marketplace_trusted_access::ledger;
-use marketplace_trusted_access::messages::chat::chat_payload;
+use marketplace_trusted_access::message::chat::chat_payload;
 use marketplace_trusted_access::messages::guardian::{compose_observed, drift_message};
 use marketplace_trusted_access::messages::handoffs::{ask, ended, reminder, requested};
 use marketplace_trusted_access::messages::{About, Audience};
@@ -508,7 +508,7 @@ fn write_message(out: &mut String, m: &Message) {
         m.organization,
         m.service,
         m.subject,
-        m.body
+        m.text()
     );
 }
 

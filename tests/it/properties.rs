@@ -9,7 +9,7 @@ use marketplace_trusted_access::decision::{Action, Membership, Policy, RoleState
 use marketplace_trusted_access::intake::{
     self, DepartureMethod, JoinedMethod, Kind, Origin, Trigger,
 };
-use marketplace_trusted_access::messages::chat::chat_payload;
+use marketplace_trusted_access::message::chat::chat_payload;
 use marketplace_trusted_access::messages::{About, Context, MESSAGE_LIMIT, SUBJECT_LIMIT, compose};
 use marketplace_trusted_access::outcome::{AccountResult, ActionResult, Failure, Outcome, Step};
 use marketplace_trusted_access::ports::{AccountState, AwsError, OrgIdentity};
@@ -101,7 +101,7 @@ proptest! {
         for m in &messages {
             prop_assert!(m.subject.chars().count() <= SUBJECT_LIMIT, "{}", m.subject);
             prop_assert!(!m.subject.is_empty());
-            prop_assert!(m.subject.len() + m.body.len() <= MESSAGE_LIMIT, "{}", m.body.len());
+            prop_assert!(m.subject.len() + m.text().len() <= MESSAGE_LIMIT, "{}", m.text().len());
             // The chat copy, as JSON, fits too.
             let chat = chat_payload(m, &event_id);
             prop_assert!(chat.len() <= MESSAGE_LIMIT, "{}", chat.len());

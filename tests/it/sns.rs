@@ -8,7 +8,7 @@ use crate::common::{
 };
 use marketplace_trusted_access::config::Config;
 use marketplace_trusted_access::handler::InvocationError;
-use marketplace_trusted_access::messages::facts_of;
+use marketplace_trusted_access::messages::{FACTS_HEADER, Facts};
 use marketplace_trusted_access::notify::DeliveryStatus;
 use marketplace_trusted_access::report::{Report, ReportOutcome};
 use serde_json::Value;
@@ -203,7 +203,9 @@ async fn a_person_enabling_tells_the_marketplace_administrator_to_enable_integra
         m.body
             .contains("arn:aws:iam::123456789012:user/diego.ramirez")
     );
-    let facts = facts_of(&m.body).expect("facts block");
+    // As a subscriber reads it: the JSON after the facts header of the e-mail text.
+    let (_, json) = m.body.rsplit_once(FACTS_HEADER).expect("facts block");
+    let facts: Facts = serde_json::from_str(json.trim()).expect("the facts parse");
     assert_eq!(facts.accounts.created, 5, "management + 4 active members");
     assert_eq!(facts.initiated_by.as_deref(), Some("person"));
 

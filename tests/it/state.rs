@@ -16,6 +16,7 @@ use marketplace_trusted_access::config::{Config, Removal};
 use marketplace_trusted_access::continuation::HandoverStatus;
 use marketplace_trusted_access::fake::FakeCloud;
 use marketplace_trusted_access::handler::{App, Invocation, Ports, RESERVE, report_lines};
+use marketplace_trusted_access::message::{Block, Body};
 use marketplace_trusted_access::messages::{
     Audience, Event, Format, MESSAGE_LIMIT, Message, SUBJECT_LIMIT, Severity,
 };
@@ -516,7 +517,11 @@ async fn an_outbox_of_four_messages_at_the_sns_limit_is_stored_and_each_copy_rec
     let stage = Stage::new(1).await;
     let sdk = stage.emulator.management_config();
     let table = StateTable::new(aws_sdk_dynamodb::Client::new(&sdk), TABLE);
-    let body = "x".repeat(MESSAGE_LIMIT - 100);
+    let body = Body {
+        blocks: vec![Block::Paragraph("x".repeat(MESSAGE_LIMIT - 100))],
+        facts: "{}".into(),
+        accounts: vec!["111122223333".into()],
+    };
     let stored: Vec<StoredMessage> = (0..4)
         .map(|index| StoredMessage {
             index,

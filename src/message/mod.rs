@@ -1,6 +1,12 @@
-//! A message as it is published: its audience, event and severity (the attributes subscriptions
-//! filter on), subject and body, and the limits SNS puts on them. A leaf: it imports nothing of the
-//! crate, so that the seams and the adapters can speak of messages without the wording.
+//! A message as it is composed and kept: its audience, event and severity (the attributes
+//! subscriptions filter on), subject, and a body of paragraphs, steps and facts; and its two
+//! renderings, the e-mail text ([`email`]) and the chat payload ([`chat`]), with the limits SNS puts
+//! on them. A leaf: it imports nothing of the crate, so that the seams and the adapters can speak of
+//! messages without the wording. Nothing takes a rendered message apart again: each rendering is
+//! made from the structure.
+
+pub mod chat;
+pub mod email;
 
 use serde::{Deserialize, Serialize};
 
@@ -124,6 +130,35 @@ impl Format {
     }
 }
 
+/// A message's body as composed: its paragraphs and steps in order, and its facts.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Body {
+    pub blocks: Vec<Block>,
+    /// The facts, as the compact JSON that ends the e-mail text, for machines.
+    pub facts: String,
+    /// The accounts the facts name (the account of a membership hand-off, those changed, failing
+    /// and not reached), each once, in that order.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+}
+
+/// A part of a body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Block {
+    /// A paragraph: lines of text, a list's items as lines `  - item`.
+    Paragraph(String),
+    /// What the reader must do, in order.
+    Steps(Vec<String>),
+}
+
+impl Body {
+    /// Adds a paragraph.
+    pub fn paragraph(&mut self, text: impl Into<String>) {
+        self.blocks.push(Block::Paragraph(text.into()));
+    }
+}
+
 /// One notification, ready to publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -135,7 +170,14 @@ pub struct Message {
     /// its roles, departures, joins and sweeps.
     pub service: String,
     pub subject: String,
-    pub body: String,
+    pub body: Body,
     /// The id of the hand-off it belongs to in the ledger, if any (docs/design.md, "Hand-offs").
     pub handoff: Option<String>,
+}
+
+impl Message {
+    /// The e-mail text: what the notification topic publishes.
+    pub fn text(&self) -> String {
+        email::text(&self.body)
+    }
 }

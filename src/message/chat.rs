@@ -5,16 +5,16 @@
 //! chat applications", https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html):
 //! `version` "1.0" and `source` "custom" are required, so is `content.description`; the rest is
 //! optional. `textType` "client-markdown" is the only text type it supports, rendered in the chat
-//! platform's own markdown. The e-mail body is reused, not reworded: its steps become `nextSteps`,
-//! its facts block is left out (a person reads the chat; machines read the e-mail copy or the
-//! report), and the accounts it names become `relatedResources`.
+//! platform's own markdown. It renders the same body as the e-mail, not reworded: its paragraphs
+//! become the description, its steps `nextSteps`, the accounts its facts name `relatedResources`;
+//! the facts themselves are left out (a person reads the chat; machines read the e-mail copy or the
+//! report).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::body::TODO_HEADER;
-use super::{FACTS_HEADER, MESSAGE_LIMIT, Message, facts_of};
+use super::{Block, MESSAGE_LIMIT, Message};
 
 /// `relatedResources` holds the organization and at most this many entries in all: the chat shows
 /// them as a list, which stops being readable long before the facts block's 500 accounts. The full
@@ -66,11 +66,7 @@ struct Metadata<'a> {
 /// take the payload past it is cut (on a character boundary) and says so; should the steps alone
 /// be too long, the last ones go too.
 pub fn chat_payload(message: &Message, thread_id: &str) -> String {
-    let text = message
-        .body
-        .rsplit_once(FACTS_HEADER)
-        .map_or(message.body.as_str(), |(text, _)| text);
-    let (mut description, next_steps) = split_steps(text);
+    let (mut description, next_steps) = description_and_steps(&message.body.blocks);
     if description.is_empty() {
         // AWS requires a description; a body of steps alone would leave none.
         description = message.subject.clone();
@@ -103,40 +99,22 @@ pub fn chat_payload(message: &Message, thread_id: &str) -> String {
     fit(&mut payload)
 }
 
-/// The text without its steps paragraph, in light markdown, and the steps, numbers removed.
-fn split_steps(text: &str) -> (String, Vec<String>) {
+/// The paragraphs in light markdown, separated by blank lines, and the steps.
+fn description_and_steps(blocks: &[Block]) -> (String, Vec<String>) {
     let mut steps = Vec::new();
     let mut kept = Vec::new();
-    // Blank lines only: a text that ends in a newline of its own leaves one at the next start.
-    for paragraph in text.split("\n\n").map(|p| p.trim_matches('\n').trim_end()) {
-        if let Some(rest) = paragraph.strip_prefix(TODO_HEADER) {
-            for line in rest.lines().map(str::trim).filter(|l| !l.is_empty()) {
-                match numbered(line) {
-                    Some(step) => steps.push(step.to_string()),
-                    // A step's continuation line, should a step ever span two.
-                    None => match steps.last_mut() {
-                        Some(last) => {
-                            last.push(' ');
-                            last.push_str(line);
-                        }
-                        None => steps.push(line.to_string()),
-                    },
-                }
-            }
-        } else if !paragraph.trim().is_empty() {
-            kept.push(markdown(paragraph));
+    for block in blocks {
+        match block {
+            Block::Steps(list) => steps.extend(list.iter().map(|s| s.trim().to_string())),
+            Block::Paragraph(text) => kept.extend(
+                text.split("\n\n")
+                    .map(|p| p.trim_matches('\n').trim_end())
+                    .filter(|p| !p.trim().is_empty())
+                    .map(markdown),
+            ),
         }
     }
     (kept.join("\n\n"), steps)
-}
-
-/// `1. step` → `step`.
-fn numbered(line: &str) -> Option<&str> {
-    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 {
-        return None;
-    }
-    line[digits..].strip_prefix(". ").map(str::trim)
 }
 
 /// Bullet lines `  - x` as markdown list items `- x`; other lines as they are.
@@ -151,31 +129,16 @@ fn markdown(paragraph: &str) -> String {
         .join("\n")
 }
 
-/// The organization, then the accounts the facts name: the account of a membership hand-off,
-/// those changed, failing and not reached, each once, [`RELATED_RESOURCES_CAP`] in all.
+/// The organization, then the accounts the facts name, each once, [`RELATED_RESOURCES_CAP`] in
+/// all.
 fn related_resources(message: &Message) -> Vec<String> {
     let mut out = vec![message.organization.clone()];
-    if let Some(facts) = facts_of(&message.body) {
-        // A failure is `account: step: code: message`.
-        let failed = facts
-            .failed
-            .iter()
-            .filter_map(|f| f.split(':').next())
-            .map(str::trim);
-        let accounts = facts
-            .account_id
-            .iter()
-            .map(String::as_str)
-            .chain(facts.changed.iter().map(String::as_str))
-            .chain(failed)
-            .chain(facts.unreached.iter().map(String::as_str));
-        for account in accounts {
-            if out.len() >= RELATED_RESOURCES_CAP {
-                break;
-            }
-            if !account.is_empty() && !out.iter().any(|r| r == account) {
-                out.push(account.to_string());
-            }
+    for account in &message.body.accounts {
+        if out.len() >= RELATED_RESOURCES_CAP {
+            break;
+        }
+        if !account.is_empty() && !out.contains(account) {
+            out.push(account.clone());
         }
     }
     out.retain(|r| !r.is_empty());
@@ -219,50 +182,35 @@ fn fit(payload: &mut Payload<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::messages::body::Body;
-    use crate::messages::{Audience, Event, Facts, Severity};
-    use crate::outcome::{Counts, TrustedAccess};
+    use crate::message::email::{FACTS_HEADER, TODO_HEADER};
+    use crate::message::{Audience, Body, Event, Severity};
     use serde_json::Value;
 
-    fn facts(changed: Vec<String>, failed: Vec<String>) -> Facts {
-        Facts {
-            event: Event::ReconcileFailed,
-            audience: Audience::OrganizationsAdmin,
-            organization: "o-exampleorgid".into(),
-            management_account: "123456789012".into(),
-            trigger: "schedule".into(),
-            event_id: Some("e-1".into()),
-            actor: None,
-            initiated_by: None,
-            event_time: None,
-            account_id: Some("210987654321".into()),
-            departure_method: None,
-            trusted_access: Some(TrustedAccess::Enabled),
-            dry_run: false,
-            accounts: Counts::default(),
-            changed,
-            failed,
-            unreached: vec!["444455556666".into()],
-            unreached_count: 1,
+    /// A body shaped as the real ones are: paragraphs, steps, a list, facts naming accounts.
+    fn body(intro: &str, steps: Vec<String>, accounts: Vec<String>) -> Body {
+        Body {
+            blocks: vec![
+                Block::Paragraph(intro.into()),
+                Block::Steps(steps),
+                Block::Paragraph(
+                    "What the function did: 3 account(s) checked.\n  - 111122223333 failed: \
+                     AssumeRole: AccessDenied: denied"
+                        .into(),
+                ),
+            ],
+            facts: r#"{"event":"reconcile-failed","managementAccount":"123456789012"}"#.into(),
+            accounts,
         }
     }
 
-    /// A message whose body is built the way the real ones are: paragraphs, steps, a list, facts.
     fn message(intro: &str, changed: Vec<String>) -> Message {
-        let mut body = Body::new();
-        body.para(intro);
-        body.todo(&[
+        let mut accounts = vec!["210987654321".to_string()];
+        accounts.extend(changed);
+        accounts.extend(["111122223333".to_string(), "444455556666".to_string()]);
+        let steps = vec![
             "Open the AWS Organizations console.".into(),
             "Retry the failed accounts.".into(),
-        ]);
-        body.para(
-            "What the function did: 3 account(s) checked.\n  - 111122223333 failed: AssumeRole: \
-             AccessDenied: denied",
-        );
-        body.facts(&facts(
-            changed,
-            vec!["111122223333: AssumeRole: AccessDenied: denied".into()],
-        ));
+        ];
         Message {
             audience: Audience::OrganizationsAdmin,
             event: Event::ReconcileFailed,
@@ -270,7 +218,7 @@ mod tests {
             organization: "o-exampleorgid".into(),
             service: "license-management.marketplace.amazonaws.com".into(),
             subject: "Warning: 1 account could not be reconciled".into(),
-            body: body.text,
+            body: body(intro, steps, accounts),
             handoff: None,
         }
     }
@@ -331,10 +279,7 @@ mod tests {
     #[test]
     fn a_body_without_steps_has_no_next_steps() {
         let mut m = message("Nothing to do.", vec![]);
-        let mut body = Body::new();
-        body.para("Nothing to do.");
-        body.facts(&facts(vec![], vec![]));
-        m.body = body.text;
+        m.body.blocks = vec![Block::Paragraph("Nothing to do.".into())];
         let p = parsed(&m);
         assert!(p["content"].get("nextSteps").is_none(), "{p}");
         assert_eq!(p["content"]["description"], "Nothing to do.");
@@ -343,6 +288,7 @@ mod tests {
     #[test]
     fn related_resources_name_the_organization_and_the_accounts_capped() {
         let p = parsed(&message("Few.", vec!["111122223333".into()]));
+        // (the changed account is named once, though it failed too)
         assert_eq!(
             p["metadata"]["relatedResources"],
             serde_json::json!([
@@ -364,7 +310,7 @@ mod tests {
         // Quotes and newlines take two bytes each once escaped in JSON; `é` takes two in UTF-8.
         let intro = "\"é\n".repeat(MESSAGE_LIMIT / 4);
         let m = message(&intro, vec![]);
-        assert!(m.body.len() >= MESSAGE_LIMIT);
+        assert!(m.text().len() >= MESSAGE_LIMIT);
         let json = chat_payload(&m, "thread");
         assert!(
             json.len() <= MESSAGE_LIMIT - ATTRIBUTES_MARGIN,
@@ -378,11 +324,10 @@ mod tests {
 
         // A step alone past the limit: the description keeps its note, the steps go.
         let mut huge = message("Short.", vec![]);
-        let mut body = Body::new();
-        body.para("Short.");
-        body.todo(&["x".repeat(MESSAGE_LIMIT)]);
-        body.facts(&facts(vec![], vec![]));
-        huge.body = body.text;
+        huge.body.blocks = vec![
+            Block::Paragraph("Short.".into()),
+            Block::Steps(vec!["x".repeat(MESSAGE_LIMIT)]),
+        ];
         let json = chat_payload(&huge, "thread");
         assert!(json.len() <= MESSAGE_LIMIT - ATTRIBUTES_MARGIN);
         let p: Value = serde_json::from_str(&json).unwrap();
