@@ -50,6 +50,14 @@ fn since_epoch() -> Duration {
         .unwrap_or_default()
 }
 
+/// Whether an item is before its `expiresAt` (an item without one does not expire).
+fn live(item: &Item, now: u64) -> bool {
+    item.get("expiresAt")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_none_or(|at| at > now)
+}
+
 fn expires_in(ttl: Duration) -> AttributeValue {
     n((since_epoch() + ttl).as_secs())
 }
@@ -156,6 +164,11 @@ impl StateStore for StateTable {
             .send()
             .collect::<Result<_, _>>()
             .await?;
+        // DynamoDB deletes an expired item up to a few days after its `expiresAt` ("Using time to
+        // live (TTL) in DynamoDB"): an item past it is read as gone, so that an old fact's outbox
+        // cannot swallow the same key's new one.
+        let now = since_epoch().as_secs();
+        let items: Vec<Item> = items.into_iter().filter(|i| live(i, now)).collect();
         let head = items.iter().find(|i| {
             i.get("sk")
                 .and_then(|v| v.as_s().ok())
@@ -213,8 +226,10 @@ impl StateStore for StateTable {
                 .table_name(&self.name)
                 .set_item(Some(item))
                 // The first composition of a trigger's messages wins: a retry or a duplicate
-                // event publishes what was composed then, not what the world looks like now.
-                .condition_expression("attribute_not_exists(pk)")
+                // event publishes what was composed then, not what the world looks like now. An
+                // item past its expiry, which DynamoDB has not deleted yet, is gone already.
+                .condition_expression("attribute_not_exists(pk) OR expiresAt <= :now")
+                .expression_attribute_values(":now", n(since_epoch().as_secs()))
                 .build()
                 .map_err(|e| AwsError::new("InvalidState", e.to_string()))?;
             puts.push(TransactWriteItem::builder().put(put).build());

@@ -569,6 +569,74 @@ async fn an_outbox_of_four_messages_at_the_sns_limit_is_stored_and_each_copy_rec
 type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
 
 /// Every item of the state table.
+#[tokio::test]
+async fn an_outbox_past_its_expiry_is_gone_though_dynamodb_has_not_deleted_it() {
+    // GIVEN a fact's outbox, stored and then past its `expiresAt` (DynamoDB deletes expired items
+    // up to days late, so the items are still there)
+    let stage = Stage::new(1).await;
+    let sdk = stage.emulator.management_config();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let table = StateTable::new(dynamodb.clone(), TABLE);
+    let stored = |subject: &str| {
+        vec![StoredMessage {
+            index: 0,
+            message: Message {
+                audience: Audience::OrganizationsAdmin,
+                event: Event::AccountDeparted,
+                severity: Severity::Info,
+                organization: "o-exampleorgid".into(),
+                service: "license-management.marketplace.amazonaws.com".into(),
+                subject: subject.into(),
+                body: Body::default(),
+                handoff: None,
+            },
+            published: Default::default(),
+        }]
+    };
+    assert!(
+        table
+            .store("departed#210987654321", &stored("first"))
+            .await
+            .unwrap()
+    );
+    for item in stored_items(&dynamodb).await {
+        dynamodb
+            .update_item()
+            .table_name(TABLE)
+            .key("pk", item["pk"].clone())
+            .key("sk", item["sk"].clone())
+            .update_expression("SET expiresAt = :past")
+            .expression_attribute_values(
+                ":past",
+                aws_sdk_dynamodb::types::AttributeValue::N("1000".into()),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    // WHEN it is read, and the same key's new fact is stored
+    let read = table.outbox("departed#210987654321").await.unwrap();
+    let replaced = table
+        .store("departed#210987654321", &stored("second"))
+        .await
+        .unwrap();
+
+    // THEN the expired outbox reads as none, and the new one takes its place
+    assert!(read.is_empty(), "{read:?}");
+    assert!(replaced);
+    let now = table.outbox("departed#210987654321").await.unwrap();
+    assert_eq!(now.len(), 1);
+    assert_eq!(now[0].message.subject, "second");
+    // …and a live outbox still wins over a later composition
+    assert!(
+        !table
+            .store("departed#210987654321", &stored("third"))
+            .await
+            .unwrap()
+    );
+}
+
 async fn stored_items(dynamodb: &aws_sdk_dynamodb::Client) -> Vec<Item> {
     dynamodb
         .scan()
