@@ -345,6 +345,7 @@ mod target_tests {
             id: id.into(),
             name: id.into(),
             state: AccountState::parse(state),
+            joined: None,
         };
         vec![
             account("111111111111", "ACTIVE"),

@@ -102,7 +102,7 @@ pub async fn observe(
             return Some(report);
         }
     };
-    let key = notify::outbox_key(intake, trigger);
+    let key = notify::outbox_key(intake, trigger, None);
     let judgement = ledger::judge(channel.state, trigger, key.as_deref(), check.holds, now).await;
     let agreed = judgement.agreed.clone();
     let about = About {

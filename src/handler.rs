@@ -11,13 +11,13 @@ use crate::intake::{self, Intake, Kind, Trigger};
 use crate::ledger;
 use crate::messages::{self, About, Context};
 use crate::notify::{self, Channel, Deduplication};
-use crate::ports::ContinuationRequest;
 pub use crate::ports::Ports;
+use crate::ports::{ContinuationRequest, StateStore};
 use crate::reconcile::{Reconciler, Session};
 pub use crate::report::log::report_lines;
 use crate::report::{self, Ending, Report, ReportOutcome};
 use crate::sweep_memory::{self, SweepMemory};
-use crate::truth;
+use crate::truth::{self, Truth};
 use aws_config::SdkConfig;
 use serde_json::Value;
 use std::time::Instant;
@@ -185,7 +185,8 @@ impl App {
             }
             _ => None,
         };
-        let key = notify::outbox_key(intake, trigger);
+        let joined = episode(state, trigger, &truth, dry_run).await;
+        let key = notify::outbox_key(intake, trigger, joined);
         let holds = matches!(trigger, Trigger::TrustedAccess { enabled, .. } if *enabled == truth.trusted_access);
         let judgement = ledger::judge(state, trigger, key.as_deref(), holds, seen.now).await;
         let agreed = judgement.agreed.clone();
@@ -237,5 +238,38 @@ impl App {
         );
         report.services = watched.map(|w| w.seen);
         report
+    }
+}
+
+/// When the account of a join or a departure joined the organization, naming its membership
+/// episode (`notify::outbox_key`): for a join, as Organizations reports it now, remembered in the
+/// state table (not in a dry run); for a departure, as remembered then. `None` when unknown: the
+/// account was never seen joining, or the table cannot say.
+async fn episode(
+    state: Option<&dyn StateStore>,
+    trigger: &Trigger,
+    truth: &Truth,
+    dry_run: bool,
+) -> Option<u64> {
+    let state = state?;
+    match trigger {
+        Trigger::AccountDeparted { account_id, .. } => {
+            state.joined(account_id).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, account_id, "when the account joined could not be read");
+                None
+            })
+        }
+        Trigger::AccountJoined { account_id, .. }
+        | Trigger::MemberRoleDeployed {
+            account_id: Some(account_id),
+            ..
+        } => {
+            let joined = truth.known.iter().find(|a| a.id == *account_id)?.joined?;
+            if !dry_run && let Err(e) = state.remember_joined(account_id, joined).await {
+                tracing::warn!(error = %e, account_id, "the account's join could not be remembered");
+            }
+            Some(joined)
+        }
+        _ => None,
     }
 }

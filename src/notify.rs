@@ -379,17 +379,26 @@ async fn outbox(
 
 /// The identity of the fact a trigger's hand-offs are about: the same for every delivery of it.
 /// `None` for a command, which has no identity: its messages go out at least once.
-pub fn outbox_key(intake: &Intake, trigger: &Trigger) -> Option<String> {
+///
+/// A join or a departure is one membership episode of its account, named by when the account
+/// joined (`joined`: as Organizations reports it for a join, as remembered at the join for a
+/// departure), so that the events of one departure make one hand-off and a departure after a
+/// rejoin makes another (docs/design.md, "State").
+pub fn outbox_key(intake: &Intake, trigger: &Trigger, joined: Option<u64>) -> Option<String> {
+    let episode = |kind: &str, account_id: &str| match joined {
+        Some(at) => format!("{kind}#{account_id}#{at}"),
+        None => format!("{kind}#{account_id}"),
+    };
     match trigger {
         // One departure, one hand-off, whether it comes as RemoveAccountFromOrganization,
         // AccountDepartedOrganization or both; likewise for a join and its member role.
-        Trigger::AccountDeparted { account_id, .. } => Some(format!("departed#{account_id}")),
+        Trigger::AccountDeparted { account_id, .. } => Some(episode("departed", account_id)),
         Trigger::AccountJoined { account_id, .. }
         | Trigger::MemberRoleDeployed {
             account_id: Some(account_id),
             succeeded: true,
             ..
-        } => Some(format!("joined#{account_id}")),
+        } => Some(episode("joined", account_id)),
         Trigger::Continuation(request) => Some(format!("{}#{}", request.event_id, request.attempt)),
         Trigger::Command { .. } => None,
         _ => intake.event_id.clone(),

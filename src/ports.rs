@@ -59,6 +59,9 @@ pub struct MemberAccount {
     pub id: String,
     pub name: String,
     pub state: AccountState,
+    /// When it joined the organization (`JoinedTimestamp`), in seconds since the Unix epoch: with
+    /// the account, it names one membership episode.
+    pub joined: Option<u64>,
 }
 
 /// Who the function runs as.
@@ -285,6 +288,10 @@ pub trait StateStore: Send + Sync {
     async fn drift(&self) -> Result<DriftSet, AwsError>;
     /// Saves them over the version read, as [`StateStore::save_failures`] does.
     async fn save_drift(&self, set: &DriftSet) -> Result<(), AwsError>;
+    /// When the account last joined, as remembered at its join (`None`: never seen joining).
+    async fn joined(&self, account_id: &str) -> Result<Option<u64>, AwsError>;
+    /// Remembers when the account joined, for its departure to name the episode it ends.
+    async fn remember_joined(&self, account_id: &str, joined: u64) -> Result<(), AwsError>;
     /// Every item of the hand-off ledger, read consistently.
     async fn handoffs(&self) -> Result<Vec<Handoff>, AwsError>;
     /// Saves `item` as version `item.version + 1`, provided the stored item is still at

@@ -14,6 +14,9 @@ impl From<aws_sdk_organizations::types::Account> for MemberAccount {
             id: a.id.unwrap_or_default(),
             name: a.name.unwrap_or_default(),
             state: AccountState::parse(a.state.as_ref().map_or("", |s| s.as_str())),
+            joined: a
+                .joined_timestamp
+                .and_then(|t| u64::try_from(t.secs()).ok()),
         }
     }
 }

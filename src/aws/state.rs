@@ -25,6 +25,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub const OUTBOX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 /// How long the failure set is kept after the last sweep that wrote it.
 pub const FAILURES_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
+/// How long an account's join is remembered: longer than any outbox lives, so that a departure
+/// within it names the episode it ends.
+pub const MEMBER_TTL: Duration = Duration::from_secs(2 * 365 * 24 * 3600);
 
 /// The table.
 #[derive(Debug, Clone)]
@@ -368,6 +371,37 @@ impl StateStore for StateTable {
 
     async fn save_drift(&self, set: &DriftSet) -> Result<(), AwsError> {
         self.save_versioned(DRIFT, set, set.version).await
+    }
+
+    async fn joined(&self, account_id: &str) -> Result<Option<u64>, AwsError> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.name)
+            .key("pk", s(format!("member#{account_id}")))
+            .key("sk", s("joined"))
+            .consistent_read(true)
+            .send()
+            .await?
+            .item;
+        Ok(item
+            .as_ref()
+            .and_then(|i| i.get("joined"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok()))
+    }
+
+    async fn remember_joined(&self, account_id: &str, joined: u64) -> Result<(), AwsError> {
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .item("pk", s(format!("member#{account_id}")))
+            .item("sk", s("joined"))
+            .item("joined", n(joined))
+            .item("expiresAt", expires_in(MEMBER_TTL))
+            .send()
+            .await?;
+        Ok(())
     }
 
     async fn handoffs(&self) -> Result<Vec<Handoff>, AwsError> {

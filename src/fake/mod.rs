@@ -30,6 +30,8 @@ pub struct FakeAccount {
     pub state: AccountState,
     /// Listed by Organizations.
     pub in_organization: bool,
+    /// When it (last) joined, as Organizations reports it.
+    pub joined: u64,
     /// The Marketplace service-linked role exists.
     pub role: bool,
     /// The member role the function assumes exists (always true of the management account).
@@ -47,6 +49,7 @@ impl FakeAccount {
         FakeAccount {
             state: AccountState::Active,
             in_organization: true,
+            joined: 1_700_000_000,
             role: false,
             member_role: true,
             errors: HashMap::new(),
@@ -87,6 +90,8 @@ pub struct World {
     pub claims: BTreeMap<(String, usize, Format), (String, u64)>,
     pub failure_set: FailureSet,
     pub drift_set: DriftSet,
+    /// The joins remembered in the state table, by account.
+    pub joined: BTreeMap<String, u64>,
     /// The hand-off ledger, by id.
     pub handoffs: BTreeMap<String, Handoff>,
     /// How far the fake clock runs ahead of the system's.
@@ -137,6 +142,7 @@ impl FakeCloud {
                 claims: BTreeMap::new(),
                 failure_set: FailureSet::default(),
                 drift_set: DriftSet::default(),
+                joined: BTreeMap::new(),
                 handoffs: BTreeMap::new(),
                 clock_ahead: Duration::ZERO,
                 state_down: None,
@@ -309,6 +315,7 @@ fn listed(id: &str, a: &FakeAccount) -> Option<MemberAccount> {
         id: id.to_string(),
         name: format!("account {id}"),
         state: a.state.clone(),
+        joined: Some(a.joined),
     })
 }
 

@@ -97,6 +97,17 @@ impl StateStore for FakeCloud {
         Ok(self.world().failure_set.clone())
     }
 
+    async fn joined(&self, account_id: &str) -> Result<Option<u64>, AwsError> {
+        self.call("", "dynamodb:GetItem").await?;
+        Ok(self.world().joined.get(account_id).copied())
+    }
+
+    async fn remember_joined(&self, account_id: &str, joined: u64) -> Result<(), AwsError> {
+        self.call("", "dynamodb:PutItem").await?;
+        self.world().joined.insert(account_id.to_string(), joined);
+        Ok(())
+    }
+
     async fn drift(&self) -> Result<DriftSet, AwsError> {
         self.call("", "dynamodb:GetItem").await?;
         Ok(self.world().drift_set.clone())

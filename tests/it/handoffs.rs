@@ -79,6 +79,51 @@ async fn a_removal_and_its_departure_event_give_one_departure_hand_off_per_audie
 }
 
 #[tokio::test]
+async fn a_second_departure_of_the_same_account_after_it_rejoined_is_told() {
+    // GIVEN an account that left, its departure told once for its two events
+    let cloud = organization(true);
+    let leaver = cloud.members()[0].clone();
+    let departures = |cloud: &FakeCloud| {
+        published(cloud)
+            .into_iter()
+            .filter(|(_, _, event)| *event == "account-departed")
+            .count()
+    };
+    let mut departed = sample("account-departed-service-event.json");
+    departed["detail"]["serviceEventDetails"]["accountDepartedOrganizationDetails"]["accountId"] =
+        leaver.clone().into();
+    cloud.with_account(&leaver, |a| a.in_organization = false);
+    run(&cloud, &naming("remove-account.json", &leaver)).await;
+    run(&cloud, &departed).await;
+    assert_eq!(
+        departures(&cloud),
+        2,
+        "one per audience: {:?}",
+        published(&cloud)
+    );
+
+    // WHEN it joins again (Organizations reports a new JoinedTimestamp), and leaves again
+    cloud.with_account(&leaver, |a| {
+        a.in_organization = true;
+        a.joined = 1_800_000_000;
+    });
+    let joined = run(&cloud, &naming("create-account-result.json", &leaver)).await;
+    assert_eq!(
+        joined.outcome,
+        ReportOutcome::Reconciled,
+        "{}",
+        joined.to_json_line()
+    );
+    cloud.with_account(&leaver, |a| a.in_organization = false);
+    run(&cloud, &naming("remove-account.json", &leaver)).await;
+    run(&cloud, &departed).await;
+
+    // THEN the second departure is told too, once for its two events
+    assert_eq!(departures(&cloud), 4, "{:?}", published(&cloud));
+    assert_eq!(cloud.world().joined.get(&leaver), Some(&1_800_000_000));
+}
+
+#[tokio::test]
 async fn a_retry_after_a_partial_publish_sends_only_what_is_missing_as_first_composed() {
     // GIVEN ON_DEPARTURE=delete and a departed account whose role is there
     let cloud = organization(true);

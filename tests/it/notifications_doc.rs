@@ -529,7 +529,8 @@ fn write_chat(
         recorded_in: None,
         kind: Kind::Handle(trigger.clone()),
     };
-    let key = outbox_key(&intake, trigger);
+    // An account the function never saw join: its episode is the account alone.
+    let key = outbox_key(&intake, trigger, None);
     let payload: serde_json::Value =
         serde_json::from_str(&chat_payload(m, &thread(m, key.as_deref()))).unwrap();
     let _ = write!(
