@@ -11,7 +11,7 @@ use crate::messages::guardian::compose_observed;
 use crate::notify::{self, Channel};
 use crate::ports::{Directory, OrgIdentity};
 use crate::principal::same as same_principal;
-use crate::report::{Ending, Report};
+use crate::report::{Ending, Report, Store, Trouble};
 
 /// What Organizations says of the change an event reports: whether it holds now.
 struct Check<'a> {
@@ -122,10 +122,11 @@ pub async fn observe(
             check.principal
         )
     });
-    let (deliveries, mut deduplication) = notify::send(channel, key.as_deref(), &messages).await;
-    if let Some(e) = trouble {
-        deduplication = notify::Deduplication::Unavailable(e);
-    }
+    let (deliveries, deduplication) = notify::send(channel, key.as_deref(), &messages).await;
+    let troubles = trouble
+        .iter()
+        .map(|e| Trouble::new(Store::Ledger, e))
+        .collect();
     Some(Report::build(
         intake,
         dry_run,
@@ -135,6 +136,7 @@ pub async fn observe(
             contradicted,
             deliveries: &deliveries,
             deduplication: &deduplication,
+            troubles,
         },
     ))
 }

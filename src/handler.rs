@@ -15,7 +15,7 @@ pub use crate::ports::Ports;
 use crate::ports::{ContinuationRequest, StateStore};
 use crate::reconcile::{Reconciler, Session};
 pub use crate::report::log::report_lines;
-use crate::report::{self, Ending, Report, ReportOutcome};
+use crate::report::{self, Ending, Report, ReportOutcome, Store, Trouble};
 use crate::sweep_memory::{self, SweepMemory};
 use crate::truth::{self, Truth};
 use aws_config::SdkConfig;
@@ -171,11 +171,18 @@ impl App {
         let continuing = handover
             .as_ref()
             .is_some_and(|h| h.status == HandoverStatus::HandedOn);
-        let (memory, mut deduplication) = match (state, trigger) {
+        let mut troubles = Vec::new();
+        let memory = match (state, trigger) {
             (Some(state), Trigger::Sweep) => {
-                sweep_memory::recall(state, &outcome, continuing, self.config.remind_after).await
+                let remind = self.config.remind_after;
+                let (memory, read) =
+                    sweep_memory::recall(state, &outcome, continuing, remind).await;
+                if let Deduplication::Unavailable(e) = read {
+                    troubles.push(Trouble::new(Store::SweepMemory, &e));
+                }
+                memory
             }
-            _ => (SweepMemory::default(), Deduplication::Off),
+            _ => SweepMemory::default(),
         };
         let watched = match (&self.config.expected_services, trigger) {
             (Some(expected), Trigger::Sweep) => {
@@ -185,7 +192,7 @@ impl App {
             }
             _ => None,
         };
-        let joined = episode(state, trigger, &truth, dry_run).await;
+        let joined = episode(state, trigger, &truth, dry_run, &mut troubles).await;
         let key = notify::outbox_key(intake, trigger, joined);
         let holds = matches!(trigger, Trigger::TrustedAccess { enabled, .. } if *enabled == truth.trusted_access);
         let judgement = ledger::judge(state, trigger, key.as_deref(), holds, seen.now).await;
@@ -206,25 +213,22 @@ impl App {
         messages.extend(watched.iter().flat_map(|w| w.messages.iter().cloned()));
         let opened = ledger::open(&mut messages, about, key.as_deref(), holds, seen.now);
         if let Some(e) = ledger::record(state, judgement, opened).await {
-            deduplication = Deduplication::Unavailable(e);
+            troubles.push(Trouble::new(Store::Ledger, &e));
         }
-        let (deliveries, outbox) = notify::send(&channel, key.as_deref(), &messages).await;
-        if !matches!(deduplication, Deduplication::Unavailable(_)) {
-            deduplication = outbox;
-        }
+        let (deliveries, deduplication) = notify::send(&channel, key.as_deref(), &messages).await;
         if let Some(state) = state
             && let Some(set) = memory.save
             && let Err(e) = state.save_failures(&set).await
         {
             tracing::warn!(error = %e, "the sweep's failure set could not be saved");
-            deduplication = Deduplication::Unavailable(e);
+            troubles.push(Trouble::new(Store::SweepMemory, &e));
         }
         if let Some(state) = state
             && let Some(set) = watched.as_ref().and_then(|w| w.save.as_ref())
             && let Err(e) = state.save_drift(set).await
         {
             tracing::warn!(error = %e, "the sweep's drift set could not be saved");
-            deduplication = Deduplication::Unavailable(e);
+            troubles.push(Trouble::new(Store::Drift, &e));
         }
         let mut report = Report::build(
             intake,
@@ -233,6 +237,7 @@ impl App {
                 outcome: &outcome,
                 deliveries: &deliveries,
                 deduplication: &deduplication,
+                troubles,
                 continuation: handover,
             },
         );
@@ -250,12 +255,14 @@ async fn episode(
     trigger: &Trigger,
     truth: &Truth,
     dry_run: bool,
+    troubles: &mut Vec<Trouble>,
 ) -> Option<u64> {
     let state = state?;
     match trigger {
         Trigger::AccountDeparted { account_id, .. } => {
             state.joined(account_id).await.unwrap_or_else(|e| {
                 tracing::warn!(error = %e, account_id, "when the account joined could not be read");
+                troubles.push(Trouble::new(Store::Membership, &e));
                 None
             })
         }
@@ -267,6 +274,7 @@ async fn episode(
             let joined = truth.known.iter().find(|a| a.id == *account_id)?.joined?;
             if !dry_run && let Err(e) = state.remember_joined(account_id, joined).await {
                 tracing::warn!(error = %e, account_id, "the account's join could not be remembered");
+                troubles.push(Trouble::new(Store::Membership, &e));
             }
             Some(joined)
         }

@@ -225,7 +225,10 @@ pub async fn record(
 #[derive(Debug, Default)]
 pub struct FollowUp {
     pub deliveries: Vec<Delivery>,
+    /// The ledger could not be read or saved.
     pub trouble: Option<AwsError>,
+    /// The outbox of the follow-up's messages could not be used.
+    pub outbox_trouble: Option<AwsError>,
 }
 
 /// Tells what the ledger holds to tell since the last invocation: a request opened with `mta`
@@ -314,7 +317,7 @@ pub async fn follow_up(
             .all(|d| d.status != DeliveryStatus::Failed);
         out.deliveries.extend(deliveries);
         if let notify::Deduplication::Unavailable(e) = deduplication {
-            out.trouble = Some(e);
+            out.outbox_trouble = Some(e);
         }
         if !told {
             continue;

@@ -98,6 +98,8 @@ pub struct World {
     pub clock_ahead: Duration,
     /// The state table cannot be reached: every state call answers this.
     pub state_down: Option<AwsError>,
+    /// Answers of the state table to one action (`dynamodb:GetItem`…), the others working.
+    pub state_errors: HashMap<&'static str, AwsError>,
     /// What was handed on to a later invocation, with its delay.
     pub handed_on: Vec<(ContinuationRequest, Duration)>,
     /// The account the function runs in.
@@ -146,6 +148,7 @@ impl FakeCloud {
                 handoffs: BTreeMap::new(),
                 clock_ahead: Duration::ZERO,
                 state_down: None,
+                state_errors: HashMap::new(),
                 handed_on: Vec::new(),
                 caller_account: MANAGEMENT.into(),
                 services: BTreeSet::new(),
@@ -222,7 +225,7 @@ impl FakeCloud {
             let error = if action.starts_with("organizations:") {
                 world.organizations_down.clone()
             } else if action.starts_with("dynamodb:") {
-                world.state_down.clone()
+                (world.state_down.clone()).or_else(|| world.state_errors.get(action).cloned())
             } else {
                 None
             }

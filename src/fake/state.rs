@@ -25,12 +25,12 @@ fn slot<'a>(claimant: &Claimant<'a>) -> (String, usize, Format, &'a str) {
 #[async_trait]
 impl StateStore for FakeCloud {
     async fn outbox(&self, key: &str) -> Result<Vec<StoredMessage>, AwsError> {
-        self.call("", "dynamodb:GetItem").await?;
+        self.call("", "dynamodb:Query").await?;
         Ok(self.world().outboxes.get(key).cloned().unwrap_or_default())
     }
 
     async fn store(&self, key: &str, messages: &[StoredMessage]) -> Result<bool, AwsError> {
-        self.call("", "dynamodb:PutItem").await?;
+        self.call("", "dynamodb:TransactWriteItems").await?;
         let mut world = self.world();
         if world.outboxes.contains_key(key) {
             return Ok(false);

@@ -33,6 +33,39 @@ pub enum ReportOutcome {
     Observed,
 }
 
+/// Which part of the state table gave trouble.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Store {
+    /// The outbox of a trigger's messages (`deduplication` speaks of it).
+    Outbox,
+    /// The hand-off ledger.
+    Ledger,
+    /// What a sweep remembers of the failures it told.
+    SweepMemory,
+    /// What a sweep remembers of the differences from `EXPECTED_SERVICES` it told.
+    Drift,
+    /// When an account joined, which names its membership episode.
+    Membership,
+}
+
+/// A part of the state table that failed, and how: told per store, so that an operator is not
+/// told the outbox failed when the ledger did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trouble {
+    pub store: Store,
+    pub error: String,
+}
+
+impl Trouble {
+    pub fn new(store: Store, error: &crate::ports::AwsError) -> Trouble {
+        Trouble {
+            store,
+            error: error.to_string(),
+        }
+    }
+}
+
 /// What happened in one account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -122,6 +155,9 @@ pub struct Report {
     /// What was handed on to a later invocation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continuation: Option<Handover>,
+    /// The parts of the state table other than the outbox that failed, each with its error.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub troubles: Vec<Trouble>,
     pub actions: Vec<AccountAction>,
     /// Accounts not reached before the cutoff.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -156,12 +192,15 @@ pub enum Ending<'a> {
         contradicted: Option<String>,
         deliveries: &'a [Delivery],
         deduplication: &'a Deduplication,
+        /// The parts of the state table other than the outbox that failed.
+        troubles: Vec<Trouble>,
     },
     /// Reconciled, and the hand-offs delivered as said.
     Ran {
         outcome: &'a Outcome,
         deliveries: &'a [Delivery],
         deduplication: &'a Deduplication,
+        troubles: Vec<Trouble>,
         continuation: Option<Handover>,
     },
 }
@@ -184,6 +223,7 @@ impl Report {
             deduplication: None,
             deduplication_error: None,
             continuation: None,
+            troubles: Vec::new(),
             services: None,
             failure: None,
         };
@@ -207,7 +247,9 @@ impl Report {
                 contradicted,
                 deliveries,
                 deduplication,
+                troubles,
             } => {
+                report.troubles = troubles;
                 report.outcome = ReportOutcome::Observed;
                 report.service_principal = principal.to_string();
                 report.trusted_access = trusted_access.map(TrustedAccess::from);
@@ -219,8 +261,10 @@ impl Report {
                 outcome,
                 deliveries,
                 deduplication,
+                troubles,
                 continuation,
             } => {
+                report.troubles = troubles;
                 report.deliveries(deliveries, deduplication);
                 report.continuation = continuation;
                 report.trusted_access = Some(outcome.trusted_access.into());
@@ -250,6 +294,9 @@ impl Report {
     /// invocation, as any hand-off's does.
     pub fn followed_up(&mut self, follow_up: crate::ledger::FollowUp) {
         if let Some(e) = follow_up.trouble {
+            self.troubles.push(Trouble::new(Store::Ledger, &e));
+        }
+        if let Some(e) = follow_up.outbox_trouble {
             self.deduplication = Some(DeduplicationMode::Unavailable);
             self.deduplication_error = Some(e.to_string());
         }
@@ -309,6 +356,7 @@ impl Report {
             deduplication: self.deduplication,
             deduplication_error: self.deduplication_error.clone(),
             continuation: self.continuation.clone(),
+            troubles: self.troubles.clone(),
             services: self.services.clone(),
             failure: self.failure.clone(),
         }

@@ -13,7 +13,7 @@ use marketplace_trusted_access::notify::DeduplicationMode;
 use marketplace_trusted_access::notify::DeliveryStatus;
 use marketplace_trusted_access::outcome::ActionResult;
 use marketplace_trusted_access::ports::AwsError;
-use marketplace_trusted_access::report::{Report, ReportOutcome};
+use marketplace_trusted_access::report::{Report, ReportOutcome, Store};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -296,6 +296,36 @@ async fn with_the_state_table_down_the_hand_offs_still_go_out_and_the_report_say
             .contains("ResourceNotFoundException")
     );
     assert!(report.into_result().is_ok());
+}
+
+#[tokio::test]
+async fn a_trouble_of_the_sweep_s_memory_is_told_as_such_not_as_the_outbox_s() {
+    // GIVEN a state table whose GetItem fails (the sweep's memory), its outbox working
+    let cloud = organization(true);
+    cloud.world().state_errors.insert(
+        "dynamodb:GetItem",
+        AwsError::new("ThrottlingException", "slow down"),
+    );
+
+    // WHEN a sweep runs
+    let report = run(&cloud, &sample("scheduled.json")).await;
+
+    // THEN the report names the store that failed, and the outbox is still on
+    assert_eq!(
+        report.deduplication,
+        Some(DeduplicationMode::On),
+        "{}",
+        report.to_json_line()
+    );
+    assert_eq!(report.deduplication_error, None);
+    assert_eq!(report.troubles.len(), 1, "{:?}", report.troubles);
+    assert_eq!(report.troubles[0].store, Store::SweepMemory);
+    assert!(report.troubles[0].error.contains("ThrottlingException"));
+    assert!(
+        report
+            .to_json_line()
+            .contains(r#""troubles":[{"store":"sweep-memory""#)
+    );
 }
 
 #[tokio::test]

@@ -726,6 +726,7 @@ async fn each_grant_taken_away_makes_the_run_fail_with_access_denied() {
         // The state table and the continuation queue fail softly: the hand-offs go out anyway
         // (at least once) and the rest waits for the next sweep; the report says why.
         errors.extend(report.deduplication_error.clone());
+        errors.extend(report.troubles.iter().map(|t| t.error.clone()));
         errors.extend(report.continuation.as_ref().and_then(|c| c.error.clone()));
         let soft = action.starts_with("dynamodb:") || action.starts_with("sqs:");
         let failed_accounts: BTreeSet<String> =

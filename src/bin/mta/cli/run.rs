@@ -181,6 +181,7 @@ pub async fn reconcile_and_report(
                 outcome: &outcome,
                 deliveries: &[],
                 deduplication: &Deduplication::Off,
+                troubles: Vec::new(),
                 continuation: None,
             },
         );
@@ -203,6 +204,7 @@ pub async fn reconcile_and_report(
             outcome: &outcome,
             deliveries: &deliveries,
             deduplication: &Deduplication::Off,
+            troubles: Vec::new(),
             continuation: None,
         },
     )
