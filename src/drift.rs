@@ -13,7 +13,7 @@ use crate::ports::{
 use crate::principal::same as same_principal;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// What a sweep saw of the organization's services, as its report gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
@@ -107,14 +107,11 @@ pub async fn watch(
     expected: &[String],
     o: About<'_>,
     remind_after: Duration,
+    at: u64,
 ) -> Watched {
     match read(directory, state).await {
         Ok((enabled, admins, before)) => {
             let now = compare(expected, &enabled);
-            let at = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs();
             let (tell, save) = recall(&before, &now, at, remind_after);
             Watched {
                 messages: tell

@@ -176,7 +176,7 @@ impl App {
             (Some(state), Trigger::Sweep) => {
                 let remind = self.config.remind_after;
                 let (memory, read) =
-                    sweep_memory::recall(state, &outcome, continuing, remind).await;
+                    sweep_memory::recall(state, &outcome, continuing, remind, seen.now).await;
                 if let Deduplication::Unavailable(e) = read {
                     troubles.push(Trouble::new(Store::SweepMemory, &e));
                 }
@@ -188,7 +188,7 @@ impl App {
             (Some(expected), Trigger::Sweep) => {
                 let o = About::of(intake, trigger, &truth.organization);
                 let remind = self.config.remind_after;
-                Some(drift::watch(directory, state, expected, o, remind).await)
+                Some(drift::watch(directory, state, expected, o, remind, seen.now).await)
             }
             _ => None,
         };

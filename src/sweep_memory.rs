@@ -5,7 +5,7 @@ use crate::notify::Deduplication;
 use crate::outcome::Outcome;
 use crate::ports::{FailureSet, StateStore};
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// What a sweep remembers of the failures it told.
 #[derive(Default)]
@@ -19,21 +19,19 @@ pub struct SweepMemory {
 }
 
 /// A sweep warns when the set of failing accounts (or their errors) changes, repeats an unchanged
-/// one at most once per `remind_after`, and announces recovery once (docs/design.md, "State").
+/// one at most once per `remind_after` (`now` is the clock port's time), and announces recovery once
+/// (docs/design.md, "State").
 pub async fn recall(
     state: &dyn StateStore,
     outcome: &Outcome,
     continuing: bool,
     remind_after: Duration,
+    now: u64,
 ) -> (SweepMemory, Deduplication) {
     let before = match state.failures().await {
         Ok(before) => before,
         Err(e) => return (SweepMemory::default(), Deduplication::Unavailable(e)),
     };
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
     let accounts: BTreeMap<String, String> = outcome
         .failures_to_tell(continuing)
         .filter_map(|a| {

@@ -265,7 +265,7 @@ async fn a_lasting_failure_is_warned_once_a_new_one_again_and_recovery_once() {
     assert!(cloud.world().published[1].text().contains(&second));
 
     // Once REMIND_AFTER has passed, the same failure is told again.
-    cloud.world().failure_set.warned_at -= 25 * 3600;
+    cloud.advance(Duration::from_secs(25 * 3600));
     run(&cloud, &sweep(4)).await;
     assert_eq!(events(&cloud).len(), 3);
 
