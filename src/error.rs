@@ -24,24 +24,14 @@ pub struct AwsError {
     pub kind: ErrorKind,
 }
 
-/// Error codes AWS services use for throttling, and for failures on their side that a later try may
-/// not meet.
-const TRANSIENT_CODES: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
+/// Codes that a later try may not meet, besides the SDK's own lists of throttling and transient
+/// codes (`aws_runtime::retries::classifiers`, which its standard retry uses): the names AWS gives
+/// to failures on its side, answered with a 5xx (the SDK classifies those by their status, which a
+/// fake or a recorded error has not), a throttling spelling without `Exception`, and
+/// Organizations' `ConcurrentModificationException` (another request changed the same thing:
+/// retry later).
+const ALSO_TRANSIENT: &[&str] = &[
     "TooManyRequests",
-    "ProvisionedThroughputExceededException",
-    "TransactionInProgressException",
-    "RequestLimitExceeded",
-    "BandwidthLimitExceeded",
-    "LimitExceededException",
-    "RequestThrottled",
-    "SlowDown",
-    "PriorRequestNotComplete",
-    "EC2ThrottledException",
     "ConcurrentModificationException",
     "ServiceUnavailable",
     "ServiceUnavailableException",
@@ -49,15 +39,21 @@ const TRANSIENT_CODES: &[&str] = &[
     "InternalError",
     "InternalFailure",
     "InternalServerError",
-    "RequestTimeout",
-    "RequestTimeoutException",
 ];
+
+/// Whether a code names a failure that a later try may not meet.
+fn transient(code: &str) -> bool {
+    use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
+    [THROTTLING_ERRORS, TRANSIENT_ERRORS, ALSO_TRANSIENT]
+        .iter()
+        .any(|codes| codes.contains(&code))
+}
 
 impl AwsError {
     /// An error whose kind follows from its code.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         let code = code.into();
-        let kind = if TRANSIENT_CODES.contains(&code.as_str()) {
+        let kind = if transient(&code) {
             ErrorKind::Transient
         } else {
             ErrorKind::Permanent
