@@ -3,7 +3,7 @@
 //! values: `Conditions` evaluated (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`, `Ref`),
 //! every `Fn::If` replaced by the branch it selects (`AWS::NoValue` removes the item), resources whose
 //! `Condition` is false dropped, and the StackSet's parameters handed to the member template. The
-//! `Rules`, the parameters' `AllowedPattern` (with a small regular-expression matcher) and the
+//! `Rules`, the parameters' `AllowedPattern` (with the `regex` crate) and the
 //! EventBridge patterns (against the samples in `events/`) are evaluated too.
 //!
 //! The rendering is `common::render`, shared with the least-privilege and template-action tests.
@@ -649,196 +649,15 @@ fn the_permissions_boundary_applies_to_every_role() {
 // Scope: the organization root only
 // ------------------------------------------------------------------------------------------------
 
-/// A regular expression of the subset `AllowedPattern`s here use, matched against a whole value:
-/// literals, `.`, escapes `\d \w \s`, classes `[...]` with ranges, quantifiers `* + ? {m} {m,n}`,
-/// anchors `^ $`, and alternatives `|` at the top level.
-mod pattern {
-    #[derive(Debug, Clone)]
-    enum Class {
-        Range(char, char),
-        Digit,
-        Word,
-        Space,
-    }
-
-    #[derive(Debug, Clone)]
-    enum Atom {
-        Literal(char),
-        Any,
-        Set { negated: bool, items: Vec<Class> },
-        Start,
-        End,
-    }
-
-    #[derive(Debug, Clone)]
-    struct Piece {
-        atom: Atom,
-        min: usize,
-        max: usize,
-    }
-
-    fn escape(c: char) -> Class {
-        match c {
-            'd' => Class::Digit,
-            'w' => Class::Word,
-            's' => Class::Space,
-            other => Class::Range(other, other),
-        }
-    }
-
-    fn class_matches(class: &Class, c: char) -> bool {
-        match class {
-            Class::Range(a, b) => (*a..=*b).contains(&c),
-            Class::Digit => c.is_ascii_digit(),
-            Class::Word => c.is_ascii_alphanumeric() || c == '_',
-            Class::Space => c.is_whitespace(),
-        }
-    }
-
-    fn parse(branch: &[char]) -> Vec<Piece> {
-        let mut pieces = Vec::new();
-        let mut i = 0;
-        while i < branch.len() {
-            let atom = match branch[i] {
-                '^' => Atom::Start,
-                '$' => Atom::End,
-                '.' => Atom::Any,
-                '\\' => {
-                    i += 1;
-                    match escape(branch[i]) {
-                        Class::Range(c, _) => Atom::Literal(c),
-                        class => Atom::Set {
-                            negated: false,
-                            items: vec![class],
-                        },
-                    }
-                }
-                '[' => {
-                    i += 1;
-                    let negated = branch[i] == '^';
-                    if negated {
-                        i += 1;
-                    }
-                    let mut items = Vec::new();
-                    while branch[i] != ']' {
-                        let class = if branch[i] == '\\' {
-                            i += 1;
-                            escape(branch[i])
-                        } else if branch.get(i + 1) == Some(&'-') && branch.get(i + 2) != Some(&']')
-                        {
-                            let range = Class::Range(branch[i], branch[i + 2]);
-                            i += 2;
-                            range
-                        } else {
-                            Class::Range(branch[i], branch[i])
-                        };
-                        items.push(class);
-                        i += 1;
-                    }
-                    Atom::Set { negated, items }
-                }
-                c => Atom::Literal(c),
-            };
-            i += 1;
-            let (min, max) = match branch.get(i) {
-                Some('*') => (0, usize::MAX),
-                Some('+') => (1, usize::MAX),
-                Some('?') => (0, 1),
-                Some('{') => {
-                    let close = i + branch[i..]
-                        .iter()
-                        .position(|c| *c == '}')
-                        .expect("closed {");
-                    let inside: String = branch[i + 1..close].iter().collect();
-                    let bound = |s: &str| s.trim().parse::<usize>().expect("a bound");
-                    let range = match inside.split_once(',') {
-                        Some((lo, "")) => (bound(lo), usize::MAX),
-                        Some((lo, hi)) => (bound(lo), bound(hi)),
-                        None => (bound(&inside), bound(&inside)),
-                    };
-                    i = close;
-                    range
-                }
-                _ => (1, 1),
-            };
-            if min != 1 || max != 1 {
-                i += 1;
-            }
-            pieces.push(Piece { atom, min, max });
-        }
-        pieces
-    }
-
-    fn one(atom: &Atom, c: char) -> bool {
-        match atom {
-            Atom::Literal(l) => *l == c,
-            Atom::Any => true,
-            Atom::Set { negated, items } => items.iter().any(|k| class_matches(k, c)) != *negated,
-            Atom::Start | Atom::End => false,
-        }
-    }
-
-    fn matches_from(pieces: &[Piece], text: &[char], pos: usize) -> bool {
-        let Some((piece, rest)) = pieces.split_first() else {
-            return pos == text.len();
-        };
-        match piece.atom {
-            Atom::Start => return pos == 0 && matches_from(rest, text, pos),
-            Atom::End => return pos == text.len() && matches_from(rest, text, pos),
-            _ => {}
-        }
-        let mut count = 0;
-        while count < piece.max && pos + count < text.len() && one(&piece.atom, text[pos + count]) {
-            count += 1;
-        }
-        (piece.min..=count)
-            .rev()
-            .any(|n| matches_from(rest, text, pos + n))
-    }
-
-    /// Whether `pattern` matches the whole of `text`.
-    pub fn full_match(pattern: &str, text: &str) -> bool {
-        let chars: Vec<char> = pattern.chars().collect();
-        let mut branches = vec![Vec::new()];
-        let (mut escaped, mut in_class) = (false, false);
-        for c in chars {
-            match c {
-                '|' if !escaped && !in_class => {
-                    branches.push(Vec::new());
-                    continue;
-                }
-                '[' if !escaped => in_class = true,
-                ']' if !escaped => in_class = false,
-                _ => {}
-            }
-            escaped = c == '\\' && !escaped;
-            branches.last_mut().expect("a branch").push(c);
-        }
-        let text: Vec<char> = text.chars().collect();
-        branches
-            .iter()
-            .any(|branch| matches_from(&parse(branch), &text, 0))
-    }
-}
-
-#[test]
-fn the_pattern_matcher_accepts_and_refuses() {
-    use pattern::full_match;
-    assert!(full_match("^a{2,3}$", "aaa"));
-    assert!(!full_match("^a{2,3}$", "aaaa"));
-    assert!(!full_match("^a{2,3}$", "a"));
-    assert!(full_match("^$|^x+$", ""));
-    assert!(full_match("^$|^x+$", "xx"));
-    assert!(!full_match("^$|^x+$", "xy"));
-    assert!(full_match("^[^@\\s]+@[^@\\s]+$", "a@b.c"));
-    assert!(!full_match("^[^@\\s]+@[^@\\s]+$", "a b@c"));
-    assert!(full_match("^[\\w+=,.@-]{1,64}$", "Marketplace.Role-1"));
-    assert!(!full_match("^[\\w+=,.@-]{1,64}$", "no/slash"));
+/// Whether a parameter's `AllowedPattern` accepts a whole value, as CloudFormation applies it.
+fn full_match(pattern: &str, text: &str) -> bool {
+    regex::Regex::new(&format!("^(?:{pattern})$"))
+        .unwrap_or_else(|e| panic!("{pattern:?} is not a regular expression: {e}"))
+        .is_match(text)
 }
 
 #[test]
 fn only_the_organization_root_is_accepted_as_the_stackset_target() {
-    use pattern::full_match;
     let template = load_yaml("template.yaml");
     let parameter = &template["Parameters"]["TargetOrganizationalUnitIds"];
     // One value, not a list: the StackSet targets exactly one root.
@@ -1184,10 +1003,10 @@ fn the_function_gets_its_table_queue_and_bounds() {
     assert_eq!(remind["Default"], "24h");
     let allowed = remind["AllowedPattern"].as_str().expect("AllowedPattern");
     for ok in ["24h", "90m", "7d", "1m"] {
-        assert!(pattern::full_match(allowed, ok), "{ok}");
+        assert!(full_match(allowed, ok), "{ok}");
     }
     for bad in ["", "24", "h", "0h", "24 h", "1.5h", "24hours", "-1d"] {
-        assert!(!pattern::full_match(allowed, bad), "{bad:?}");
+        assert!(!full_match(allowed, bad), "{bad:?}");
     }
 
     // The state table: keys, TTL, recovery, on demand.
@@ -1325,7 +1144,6 @@ fn sam_builds_the_function_binary_with_cargo_lambda_and_panics_that_unwind() {
 #[test]
 fn expected_services_reach_the_function_as_given_and_empty_by_default() {
     use marketplace_trusted_access::catalog::SERVICES;
-    use pattern::full_match;
     let template = load_yaml("template.yaml");
     let parameter = &template["Parameters"]["ExpectedServices"];
     assert_eq!(parameter["Type"], "String");
