@@ -40,4 +40,6 @@ mod scale;
 mod sns;
 mod state;
 mod template_actions;
+mod template_function;
 mod template_params;
+mod template_rules;

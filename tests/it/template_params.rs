@@ -15,19 +15,20 @@ use serde_json::{Value, json};
 
 use crate::common::render::*;
 
-const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+pub(crate) const KEY: &str =
+    "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn load_yaml(name: &str) -> Value {
+pub(crate) fn load_yaml(name: &str) -> Value {
     let path = root().join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{name} is not plain YAML: {e}"))
 }
 
-fn load_json(path: &Path) -> Value {
+pub(crate) fn load_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -40,7 +41,7 @@ fn load_json(path: &Path) -> Value {
 // Policies
 // ------------------------------------------------------------------------------------------------
 
-fn statements_of(document: &Value) -> Vec<Value> {
+pub(crate) fn statements_of(document: &Value) -> Vec<Value> {
     match &document["Statement"] {
         Value::Array(items) => items.clone(),
         Value::Null => panic!("no Statement in {document}"),
@@ -49,7 +50,7 @@ fn statements_of(document: &Value) -> Vec<Value> {
 }
 
 /// The statements of the function's execution role, as written in `Policies`.
-fn function_statements(stack: &Rendered) -> Vec<Value> {
+pub(crate) fn function_statements(stack: &Rendered) -> Vec<Value> {
     stack.properties("ReconcilerFunction")["Policies"]
         .as_array()
         .expect("Policies")
@@ -59,7 +60,7 @@ fn function_statements(stack: &Rendered) -> Vec<Value> {
 }
 
 /// The statements of every inline policy of an `AWS::IAM::Role`.
-fn role_statements(stack: &Rendered, role: &str) -> Vec<Value> {
+pub(crate) fn role_statements(stack: &Rendered, role: &str) -> Vec<Value> {
     stack.properties(role)["Policies"]
         .as_array()
         .expect("Policies")
@@ -68,7 +69,7 @@ fn role_statements(stack: &Rendered, role: &str) -> Vec<Value> {
         .collect()
 }
 
-fn strings(value: &Value) -> Vec<String> {
+pub(crate) fn strings(value: &Value) -> Vec<String> {
     match value {
         Value::String(s) => vec![s.clone()],
         Value::Array(items) => items
@@ -79,7 +80,7 @@ fn strings(value: &Value) -> Vec<String> {
     }
 }
 
-fn actions(statements: &[Value]) -> BTreeSet<String> {
+pub(crate) fn actions(statements: &[Value]) -> BTreeSet<String> {
     statements
         .iter()
         .flat_map(|s| strings(&s["Action"]))
@@ -650,7 +651,7 @@ fn the_permissions_boundary_applies_to_every_role() {
 // ------------------------------------------------------------------------------------------------
 
 /// Whether a parameter's `AllowedPattern` accepts a whole value, as CloudFormation applies it.
-fn full_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn full_match(pattern: &str, text: &str) -> bool {
     regex::Regex::new(&format!("^(?:{pattern})$"))
         .unwrap_or_else(|e| panic!("{pattern:?} is not a regular expression: {e}"))
         .is_match(text)
@@ -701,636 +702,4 @@ fn only_the_organization_root_is_accepted_as_the_stackset_target() {
         .expect("AllowedPattern");
     assert!(full_match(org, "o-exampleorgid"));
     assert!(!full_match(org, "r-ab12"));
-}
-
-// ------------------------------------------------------------------------------------------------
-// EventBridge: the StackSet instance rule
-// ------------------------------------------------------------------------------------------------
-
-/// Whether an EventBridge pattern matches an event (the comparisons the templates use: values,
-/// `prefix` and `exists`).
-fn pattern_matches(pattern: &Value, event: &Value) -> bool {
-    pattern
-        .as_object()
-        .expect("a pattern object")
-        .iter()
-        .all(|(key, expected)| {
-            let actual = event.get(key);
-            match expected {
-                Value::Object(_) => {
-                    actual.is_some_and(|a| a.is_object() && pattern_matches(expected, a))
-                }
-                Value::Array(alternatives) => {
-                    alternatives.iter().any(|alt| value_matches(alt, actual))
-                }
-                other => panic!("unsupported pattern value {other}"),
-            }
-        })
-}
-
-fn value_matches(alternative: &Value, actual: Option<&Value>) -> bool {
-    if let Some(Value::Array(items)) = actual {
-        return items
-            .iter()
-            .any(|item| value_matches(alternative, Some(item)));
-    }
-    match alternative {
-        Value::Object(map) if map.contains_key("exists") => {
-            map["exists"].as_bool().expect("exists: bool") == actual.is_some()
-        }
-        Value::Object(map) if map.contains_key("prefix") => {
-            let prefix = map["prefix"].as_str().expect("a prefix");
-            actual
-                .and_then(Value::as_str)
-                .is_some_and(|a| a.starts_with(prefix))
-        }
-        Value::Object(map) => panic!("unsupported comparison {map:?}"),
-        literal => actual == Some(literal),
-    }
-}
-
-fn samples() -> Vec<(String, Value)> {
-    let dir = root().join("events");
-    let mut files: Vec<(String, Value)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, load_json(&p))
-        })
-        .collect();
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    files
-}
-
-#[test]
-fn the_stackset_rule_forwards_its_instance_events_and_nothing_else() {
-    let stack = main_stack(&[]);
-    let rule = stack.properties("StackSetInstanceEventRule");
-    let pattern = resolve(&rule["EventPattern"], &stack.params);
-
-    // The rule names this stack's StackSet.
-    let name = resolve(
-        &stack.properties("MemberRoleStackSet")["StackSetName"],
-        &stack.params,
-    );
-    assert_eq!(name, format!("{STACK}-member-role"));
-    assert_eq!(
-        pattern["detail"]["stack-set-arn"],
-        json!([{"prefix": format!("arn:aws:cloudformation:us-east-1:{ACCOUNT}:stackset/{STACK}-member-role:")}])
-    );
-
-    // Every sample: the StackSet instance events and only they.
-    let samples = samples();
-    let forwarded: Vec<&str> = samples
-        .iter()
-        .filter(|(_, event)| pattern_matches(&pattern, event))
-        .map(|(name, _)| name.as_str())
-        .collect();
-    assert_eq!(
-        forwarded,
-        [
-            "stackset-instance-failed-no-stack.json",
-            "stackset-instance-failed.json",
-            "stackset-instance-succeeded-documented.json",
-            "stackset-instance-succeeded.json"
-        ]
-    );
-    assert!(
-        samples.len() > forwarded.len() + 10,
-        "the other samples were read"
-    );
-
-    // The Organizations rule forwards none of them.
-    let organizations = resolve(
-        &stack.properties("OrganizationsEventRule")["EventPattern"],
-        &stack.params,
-    );
-    for (name, event) in samples
-        .iter()
-        .filter(|(n, _)| n.starts_with("stackset-instance-"))
-    {
-        assert!(!pattern_matches(&organizations, event), "{name}");
-    }
-
-    // Another StackSet, even one whose name starts the same, is not ours.
-    let (_, succeeded) = samples
-        .iter()
-        .find(|(n, _)| n == "stackset-instance-succeeded.json")
-        .expect("sample");
-    for other in [
-        format!(
-            "arn:aws:cloudformation:us-east-1:{ACCOUNT}:stackset/{STACK}-member-role-old:5f2b9c1e-8d4a-4e6b-9a3c-1d2e3f4a5b6c"
-        ),
-        format!(
-            "arn:aws:cloudformation:us-east-1:{ACCOUNT}:stackset/other-member-role:5f2b9c1e-8d4a-4e6b-9a3c-1d2e3f4a5b6c"
-        ),
-        format!(
-            "arn:aws:cloudformation:us-east-1:999988887777:stackset/{STACK}-member-role:5f2b9c1e-8d4a-4e6b-9a3c-1d2e3f4a5b6c"
-        ),
-    ] {
-        let mut event = succeeded.clone();
-        event["detail"]["stack-set-arn"] = json!(other);
-        assert!(!pattern_matches(&pattern, &event), "{other}");
-    }
-    // Nor another kind of CloudFormation event about our StackSet.
-    let mut operation = succeeded.clone();
-    operation["detail-type"] = json!("CloudFormation StackSet Operation Status Change");
-    assert!(!pattern_matches(&pattern, &operation));
-
-    // The samples are the management account's events about member stacks.
-    for name in [
-        "stackset-instance-failed.json",
-        "stackset-instance-succeeded.json",
-    ] {
-        let (_, event) = samples.iter().find(|(n, _)| n == name).expect("sample");
-        assert_eq!(event["account"], ACCOUNT, "{name}");
-        assert_eq!(event["detail"]["action"], "CREATE", "{name}");
-        let stack_id = event["detail"]["stack-id"].as_str().expect("stack-id");
-        assert!(
-            stack_id.starts_with("arn:aws:cloudformation:us-east-1:"),
-            "{name}"
-        );
-        assert!(
-            !stack_id.contains(ACCOUNT),
-            "a member account's stack: {name}"
-        );
-    }
-
-    // Delivered like the Organizations rule's events: the same retries and dead-letter queue.
-    let target = |rule: &str| stack.properties(rule)["Targets"][0].clone();
-    let (ours, theirs) = (
-        target("StackSetInstanceEventRule"),
-        target("OrganizationsEventRule"),
-    );
-    assert_eq!(
-        ours["Arn"],
-        json!({"Fn::GetAtt": ["ReconcilerFunction", "Arn"]})
-    );
-    assert_eq!(ours["RetryPolicy"], theirs["RetryPolicy"]);
-    assert_eq!(ours["DeadLetterConfig"], theirs["DeadLetterConfig"]);
-    // The dead-letter queue admits both rules.
-    let queue_policy = &stack.properties("EventDeliveryDeadLetterQueuePolicy")["PolicyDocument"];
-    let sources = &statements_of(queue_policy)[0]["Condition"]["ArnEquals"]["aws:SourceArn"];
-    assert_eq!(
-        *sources,
-        json!([
-            {"Fn::Sub": "${OrganizationsEventRule.Arn}"},
-            {"Fn::Sub": "${StackSetInstanceEventRule.Arn}"}
-        ])
-    );
-}
-
-// ------------------------------------------------------------------------------------------------
-// EventBridge: the Organizations rule, for every trusted service
-// ------------------------------------------------------------------------------------------------
-
-/// `enable-by-cli-iamuser.json` as another call: `event_name` with `request_parameters`.
-fn organizations_call(event_name: &str, request_parameters: Value) -> Value {
-    let mut event = crate::common::sample("enable-by-cli-iamuser.json");
-    event["detail"]["eventName"] = json!(event_name);
-    event["detail"]["requestParameters"] = request_parameters;
-    event
-}
-
-/// The same call as CloudTrail records it when Organizations refused it.
-fn failed(mut event: Value) -> Value {
-    event["detail"]["errorCode"] = json!("AccessDeniedException");
-    event["detail"]["errorMessage"] = json!("You don't have permissions to access this resource.");
-    event
-}
-
-#[test]
-fn the_organizations_rule_forwards_trusted_access_and_delegated_administrator_changes_of_every_service()
- {
-    let stack = main_stack(&[]);
-    let pattern = resolve(
-        &stack.properties("OrganizationsEventRule")["EventPattern"],
-        &stack.params,
-    );
-    // No filter on the service principal: every service's changes reach the function.
-    assert!(
-        pattern["detail"].get("requestParameters").is_none(),
-        "{pattern}"
-    );
-
-    let member = "210987654321";
-    let calls = [
-        (
-            "EnableAWSServiceAccess",
-            json!({"servicePrincipal": "sso.amazonaws.com"}),
-        ),
-        (
-            "DisableAWSServiceAccess",
-            json!({"servicePrincipal": "guardduty.amazonaws.com"}),
-        ),
-        (
-            "RegisterDelegatedAdministrator",
-            json!({"accountId": member, "servicePrincipal": "securityhub.amazonaws.com"}),
-        ),
-        (
-            "DeregisterDelegatedAdministrator",
-            json!({"accountId": member, "servicePrincipal": "guardduty.amazonaws.com"}),
-        ),
-        // AWS Marketplace's own, as before.
-        (
-            "EnableAWSServiceAccess",
-            json!({"servicePrincipal": "license-management.marketplace.amazonaws.com"}),
-        ),
-    ];
-    for (name, parameters) in calls {
-        let event = organizations_call(name, parameters.clone());
-        // WHEN the call succeeded: forwarded
-        assert!(pattern_matches(&pattern, &event), "{name} {parameters}");
-        // WHEN Organizations refused it: it changed nothing, not forwarded
-        assert!(
-            !pattern_matches(&pattern, &failed(event)),
-            "failed {name} {parameters}"
-        );
-    }
-
-    // Reads and other Organizations calls are still not forwarded.
-    for name in [
-        "ListDelegatedAdministrators",
-        "ListAWSServiceAccessForOrganization",
-        "TagResource",
-        "AttachPolicy",
-    ] {
-        let event = organizations_call(name, json!({"servicePrincipal": "sso.amazonaws.com"}));
-        assert!(!pattern_matches(&pattern, &event), "{name}");
-    }
-    // Nor the same call from another source.
-    let mut elsewhere = organizations_call(
-        "RegisterDelegatedAdministrator",
-        json!({"accountId": member, "servicePrincipal": "securityhub.amazonaws.com"}),
-    );
-    elsewhere["detail"]["eventSource"] = json!("securityhub.amazonaws.com");
-    assert!(!pattern_matches(&pattern, &elsewhere));
-}
-
-// ------------------------------------------------------------------------------------------------
-// The function's contract with the code
-// ------------------------------------------------------------------------------------------------
-
-#[test]
-fn the_function_gets_its_table_queue_and_bounds() {
-    let template = load_yaml("template.yaml");
-    let stack = main_stack(&[]);
-    let function = stack.properties("ReconcilerFunction");
-    assert_eq!(function["Timeout"], 900);
-    assert_eq!(function["ReservedConcurrentExecutions"], 1);
-    let variables = &function["Environment"]["Variables"];
-    assert_eq!(variables["STATE_TABLE_NAME"], json!({"Ref": "StateTable"}));
-    assert_eq!(
-        variables["CONTINUATION_QUEUE_URL"],
-        json!({"Ref": "ContinuationQueue"})
-    );
-    assert_eq!(variables["REMIND_AFTER"], json!({"Ref": "RemindAfter"}));
-    assert_eq!(
-        variables["MAX_CONCURRENCY"],
-        json!({"Ref": "MaxConcurrency"})
-    );
-
-    // MaxConcurrency: what the code accepts, 1 to 256.
-    let max = &template["Parameters"]["MaxConcurrency"];
-    assert_eq!(
-        (&max["MinValue"], &max["MaxValue"]),
-        (&json!(1), &json!(256))
-    );
-    // RemindAfter: <n>m, <n>h or <n>d.
-    let remind = &template["Parameters"]["RemindAfter"];
-    assert_eq!(remind["Default"], "24h");
-    let allowed = remind["AllowedPattern"].as_str().expect("AllowedPattern");
-    for ok in ["24h", "90m", "7d", "1m"] {
-        assert!(full_match(allowed, ok), "{ok}");
-    }
-    for bad in ["", "24", "h", "0h", "24 h", "1.5h", "24hours", "-1d"] {
-        assert!(!full_match(allowed, bad), "{bad:?}");
-    }
-
-    // The state table: keys, TTL, recovery, on demand.
-    let table = stack.properties("StateTable");
-    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
-    assert_eq!(
-        table["KeySchema"],
-        json!([{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
-    );
-    assert_eq!(
-        table["TimeToLiveSpecification"],
-        json!({"AttributeName": "expiresAt", "Enabled": true})
-    );
-    assert_eq!(
-        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
-        true
-    );
-
-    // The continuation queue and its event source mapping.
-    let queue = stack.properties("ContinuationQueue");
-    assert_eq!(queue["VisibilityTimeout"], 5400);
-    assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"], 10);
-    let mapping = stack.properties("ContinuationEventSourceMapping");
-    assert_eq!(mapping["BatchSize"], 1);
-    assert_eq!(mapping["ScalingConfig"]["MaximumConcurrency"], 2);
-    assert_eq!(
-        mapping["EventSourceArn"],
-        json!({"Fn::GetAtt": ["ContinuationQueue", "Arn"]})
-    );
-
-    // The code may use only its table and send only to its queue.
-    let statements = function_statements(&stack);
-    let on = |prefix: &str| -> Vec<(BTreeSet<String>, Value)> {
-        statements
-            .iter()
-            .filter(|s| strings(&s["Action"]).iter().any(|a| a.starts_with(prefix)))
-            .map(|s| {
-                (
-                    strings(&s["Action"]).into_iter().collect(),
-                    s["Resource"].clone(),
-                )
-            })
-            .collect()
-    };
-    assert_eq!(
-        on("dynamodb:"),
-        [(
-            [
-                "dynamodb:GetItem",
-                "dynamodb:PutItem",
-                "dynamodb:Query",
-                "dynamodb:UpdateItem"
-            ]
-            .map(String::from)
-            .into(),
-            json!({"Fn::Sub": "${StateTable.Arn}"})
-        )]
-    );
-    let send: Vec<Value> = on("sqs:")
-        .into_iter()
-        .filter(|(a, _)| a.contains("sqs:SendMessage"))
-        .map(|(a, r)| {
-            assert_eq!(a.len(), 1, "{a:?}");
-            r
-        })
-        .collect();
-    assert_eq!(
-        send,
-        [
-            json!({"Fn::Sub": "${ContinuationQueue.Arn}"}),
-            json!({"Fn::Sub": "${FunctionDeadLetterQueue.Arn}"})
-        ]
-    );
-
-    // Logs are kept, a year by default.
-    let log_group = stack.resource("ReconcilerLogGroup");
-    assert_eq!(log_group["DeletionPolicy"], "Retain");
-    let retention = &template["Parameters"]["LogRetentionInDays"];
-    assert!(retention["Default"].as_i64().expect("Default") >= 365);
-    assert!(
-        retention["AllowedValues"]
-            .as_array()
-            .expect("AllowedValues")
-            .iter()
-            .all(|d| d.as_i64().expect("days") >= 365)
-    );
-}
-
-/// The release profile's lines of `Cargo.toml`, `key = value`, without comments.
-fn release_profile() -> BTreeMap<String, String> {
-    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
-    manifest
-        .lines()
-        .skip_while(|line| line.trim() != "[profile.release]")
-        .skip(1)
-        .take_while(|line| !line.trim_start().starts_with('['))
-        .filter_map(|line| {
-            let (key, value) = line.split('#').next()?.split_once('=')?;
-            Some((
-                key.trim().to_owned(),
-                value.trim().trim_matches('"').to_owned(),
-            ))
-        })
-        .collect()
-}
-
-#[test]
-fn sam_builds_the_function_binary_with_cargo_lambda_and_panics_that_unwind() {
-    let template = load_yaml("template.yaml");
-    let metadata = &template["Resources"]["ReconcilerFunction"]["Metadata"];
-    assert_eq!(metadata["BuildMethod"], "rust-cargolambda");
-    let binary = metadata["BuildProperties"]["Binary"]
-        .as_str()
-        .expect("Binary");
-    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
-    assert!(
-        manifest.contains(&format!("[[bin]]\nname = \"{binary}\"")),
-        "{binary} is not a binary of Cargo.toml"
-    );
-    // cargo lambda builds with panic=abort unless the profile names a strategy: the runtime could
-    // then not report a panic as the invocation's error.
-    let profile = release_profile();
-    assert_eq!(
-        profile.get("panic").map(String::as_str),
-        Some("unwind"),
-        "{profile:?}"
-    );
-    assert_eq!(
-        profile.get("lto").map(String::as_str),
-        Some("true"),
-        "{profile:?}"
-    );
-}
-
-#[test]
-fn expected_services_reach_the_function_as_given_and_empty_by_default() {
-    use marketplace_trusted_access::catalog::SERVICES;
-    let template = load_yaml("template.yaml");
-    let parameter = &template["Parameters"]["ExpectedServices"];
-    assert_eq!(parameter["Type"], "String");
-    assert_eq!(parameter["Default"], "");
-    let description = parameter["Description"].as_str().expect("Description");
-    for told in [
-        "EXPECTED_SERVICES",
-        "trusted-access-drift",
-        "trusted-access-restored",
-    ] {
-        assert!(description.contains(told), "{told}: {description}");
-    }
-    let expected = |stack: &Rendered| {
-        let variables = &stack.properties("ReconcilerFunction")["Environment"]["Variables"];
-        assert_eq!(
-            variables["EXPECTED_SERVICES"],
-            json!({"Ref": "ExpectedServices"})
-        );
-        scalar(&variables["EXPECTED_SERVICES"], &stack.params)
-    };
-
-    // BY DEFAULT: empty, no comparison
-    assert_eq!(expected(&main_stack(&[])), "");
-    // WITH a list: passed through as given, for the function to validate at start-up
-    let list = "guardduty.amazonaws.com,sso.amazonaws.com";
-    assert_eq!(expected(&main_stack(&[("ExpectedServices", list)])), list);
-
-    // The pattern refuses the usual typos at deploy time and accepts every principal the catalog
-    // knows, alone or all together.
-    let allowed = parameter["AllowedPattern"]
-        .as_str()
-        .expect("AllowedPattern");
-    let principals: Vec<&str> = SERVICES
-        .iter()
-        .flat_map(|s| s.principals.iter().copied())
-        .collect();
-    assert!(principals.len() > 40, "{principals:?}");
-    for principal in &principals {
-        assert!(full_match(allowed, principal), "{principal}");
-    }
-    for ok in ["", list, &principals.join(",")] {
-        assert!(full_match(allowed, ok), "{ok:?}");
-    }
-    for bad in [
-        " ",
-        "guardduty.amazonaws.com, sso.amazonaws.com",
-        "GuardDuty.amazonaws.com",
-        "guardduty",
-        "guardduty.amazonaws.com,",
-        ",guardduty.amazonaws.com",
-        "guardduty.amazonaws.com;sso.amazonaws.com",
-        "arn:aws:iam::123456789012:root",
-    ] {
-        assert!(!full_match(allowed, bad), "{bad:?}");
-    }
-}
-
-#[test]
-fn the_function_may_read_the_delegated_administrators_of_its_organization_only() {
-    for given in [
-        &[][..],
-        &[("DryRun", "true")][..],
-        &[
-            ("OnDisable", "delete"),
-            ("OnDeparture", "delete"),
-            ("RetainMemberRoleOnDeparture", "true"),
-        ][..],
-    ] {
-        let stack = main_stack(given);
-        let statements = function_statements(&stack);
-        let granting = |action: &str| -> Vec<Value> {
-            statements
-                .iter()
-                .filter(|s| strings(&s["Action"]).iter().any(|a| a == action))
-                .map(|s| resolve(s, &stack.params))
-                .collect()
-        };
-        // ListDelegatedAdministrators has no resource type: "*", with the other reads of the
-        // organization, and no condition.
-        let list = granting("organizations:ListDelegatedAdministrators");
-        assert_eq!(list.len(), 1, "{given:?}: {list:?}");
-        assert_eq!(list[0]["Resource"], "*", "{given:?}");
-        assert!(list[0].get("Condition").is_none(), "{given:?}");
-        assert!(
-            strings(&list[0]["Action"])
-                .iter()
-                .all(|a| a.starts_with("organizations:Describe")
-                    || a.starts_with("organizations:List")),
-            "{given:?}: {list:?}"
-        );
-        // ListDelegatedServicesForAccount: on the accounts of this organization only, alone.
-        let services = granting("organizations:ListDelegatedServicesForAccount");
-        assert_eq!(services.len(), 1, "{given:?}: {services:?}");
-        assert_eq!(
-            services[0]["Action"], "organizations:ListDelegatedServicesForAccount",
-            "{given:?}"
-        );
-        assert_eq!(
-            services[0]["Resource"],
-            format!("arn:aws:organizations::{ACCOUNT}:account/o-exampleorgid/*"),
-            "{given:?}"
-        );
-        assert!(services[0].get("Condition").is_none(), "{given:?}");
-    }
-}
-
-// ------------------------------------------------------------------------------------------------
-// The chat topic
-// ------------------------------------------------------------------------------------------------
-
-#[test]
-fn the_chat_topic_exists_only_when_enabled_and_is_guarded_like_the_notification_topic() {
-    let template = load_yaml("template.yaml");
-    let parameter = &template["Parameters"]["ChatNotifications"];
-    assert_eq!(parameter["Default"], "disabled");
-    assert_eq!(parameter["AllowedValues"], json!(["enabled", "disabled"]));
-    let grouped = template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
-        .as_array()
-        .expect("ParameterGroups")
-        .iter()
-        .any(|g| strings(&g["Parameters"]).contains(&"ChatNotifications".to_owned()));
-    assert!(grouped, "ChatNotifications in no parameter group");
-    assert_eq!(
-        template["Outputs"]["ChatTopicArn"]["Condition"],
-        "HasChatTopic"
-    );
-
-    let publish_targets = |stack: &Rendered| -> Vec<Value> {
-        function_statements(stack)
-            .into_iter()
-            .filter(|s| strings(&s["Action"]).contains(&"sns:Publish".to_owned()))
-            .map(|s| s["Resource"].clone())
-            .collect()
-    };
-    for key in [None, Some(KEY)] {
-        let mut given: Vec<(&str, &str)> = key.map(|k| ("KmsKeyArn", k)).into_iter().collect();
-
-        // BY DEFAULT: no topic, no variable, no grant
-        let off = main_stack(&given);
-        for resource in ["ChatTopic", "ChatTopicPolicy"] {
-            assert!(!off.resources.contains_key(resource), "{resource}");
-        }
-        let variables = &off.properties("ReconcilerFunction")["Environment"]["Variables"];
-        assert!(variables.get("CHAT_TOPIC_ARN").is_none(), "{variables}");
-        assert_eq!(publish_targets(&off), [json!({"Ref": "NotificationTopic"})]);
-
-        // ENABLED: the topic, encrypted as the notification topic is, reaches the function
-        given.push(("ChatNotifications", "enabled"));
-        let on = main_stack(&given);
-        assert_eq!(on.resource("ChatTopic")["Type"], "AWS::SNS::Topic");
-        assert_eq!(
-            on.properties("ChatTopic")["KmsMasterKeyId"],
-            on.properties("NotificationTopic")["KmsMasterKeyId"],
-            "{key:?}"
-        );
-        let variables = &on.properties("ReconcilerFunction")["Environment"]["Variables"];
-        assert_eq!(variables["CHAT_TOPIC_ARN"], json!({"Ref": "ChatTopic"}));
-        assert_eq!(
-            publish_targets(&on),
-            [
-                json!({"Ref": "NotificationTopic"}),
-                json!({"Ref": "ChatTopic"})
-            ]
-        );
-
-        // AND its policy is the notification topic's, statement for statement: only the execution
-        // role publishes, and nothing without TLS
-        let chat = on.properties("ChatTopicPolicy");
-        assert_eq!(chat["Topics"], json!([{"Ref": "ChatTopic"}]));
-        let mirrored: Value = serde_json::from_str(
-            &on.properties("NotificationTopicPolicy")["PolicyDocument"]
-                .to_string()
-                .replace("\"NotificationTopic\"", "\"ChatTopic\""),
-        )
-        .expect("JSON");
-        assert_eq!(chat["PolicyDocument"], mirrored);
-        let only = statements_of(&chat["PolicyDocument"])
-            .into_iter()
-            .find(|s| s["Sid"] == "OnlyTheReconcilerPublishes")
-            .expect("OnlyTheReconcilerPublishes");
-        assert_eq!(
-            (&only["Effect"], &only["Principal"], &only["Action"]),
-            (&json!("Deny"), &json!("*"), &json!("sns:Publish"))
-        );
-        assert_eq!(
-            only["Condition"]["ArnNotEquals"]["aws:PrincipalArn"],
-            json!({"Fn::Sub": "${ReconcilerFunctionRole.Arn}"})
-        );
-    }
 }
