@@ -20,6 +20,8 @@ mod cargo_lambda;
 mod catalog;
 mod chat;
 mod cli;
+mod cli_emulator;
+mod cli_terminal;
 mod common;
 mod connections;
 mod emulator;
