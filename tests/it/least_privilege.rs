@@ -40,12 +40,12 @@ use marketplace_trusted_access::report::{AccountAction, Report, ReportOutcome as
 use serde_json::Value;
 
 /// The execution role SAM creates for ReconcilerFunction (it adds a random suffix).
-const EXECUTION_ROLE: &str = "ReconcilerFunctionRole";
-const TOPIC: &str = "marketplace-trusted-access";
+pub(crate) const EXECUTION_ROLE: &str = "ReconcilerFunctionRole";
+pub(crate) const TOPIC: &str = "marketplace-trusted-access";
 
 /// The account `events/remove-account.json` says was removed: never a member of the seeded
 /// organization, so Organizations answers AccountNotFound for it, as for an account that left.
-fn departed_account() -> String {
+pub(crate) fn departed_account() -> String {
     crate::common::sample("remove-account.json")["detail"]["requestParameters"]["accountId"]
         .as_str()
         .expect("remove-account.json names an account")
@@ -54,37 +54,37 @@ fn departed_account() -> String {
 
 /// An organization in the emulator with the deployment's roles in place, and the function built with
 /// the execution role's credentials.
-struct Stage {
-    emulator: Shared,
-    org: OrgFixture,
-    app: App,
+pub(crate) struct Stage {
+    pub(crate) emulator: Shared,
+    pub(crate) org: OrgFixture,
+    pub(crate) app: App,
     /// The execution role's policy documents, resolved, as `template.yaml` grants them.
-    function_policies: Vec<Value>,
-    member_role: MemberRole,
-    member_role_name: String,
-    execution_role_arn: String,
-    topic_arn: String,
-    queue_url: String,
+    pub(crate) function_policies: Vec<Value>,
+    pub(crate) member_role: MemberRole,
+    pub(crate) member_role_name: String,
+    pub(crate) execution_role_arn: String,
+    pub(crate) topic_arn: String,
+    pub(crate) queue_url: String,
     /// Runs so far: each run's event gets an id of its own, so that its hand-offs are new ones.
-    runs: std::sync::atomic::AtomicUsize,
+    pub(crate) runs: std::sync::atomic::AtomicUsize,
 }
 
-const TABLE: &str = "state";
-const QUEUE: &str = "continuation";
+pub(crate) const TABLE: &str = "state";
+pub(crate) const QUEUE: &str = "continuation";
 /// The service of `events/guardian-register-delegated-admin-guardduty.json`.
-const GUARDDUTY: &str = "guardduty.amazonaws.com";
+pub(crate) const GUARDDUTY: &str = "guardduty.amazonaws.com";
 
 impl Stage {
     /// GIVEN an organization of four members, one of them suspended, plus the departed account; the
     /// notification topic; the execution role with the template's statements; the member role, with
     /// member-role.yaml's policy, in every member and in the departed account (as if its stack had
     /// been retained); and the function, signed as the execution role.
-    async fn new() -> Stage {
+    pub(crate) async fn new() -> Stage {
         Stage::deployed_with(&policies::DELETING).await
     }
 
     /// The same, with the template deployed with `parameters`.
-    async fn deployed_with(parameters: &[(&str, &str)]) -> Stage {
+    pub(crate) async fn deployed_with(parameters: &[(&str, &str)]) -> Stage {
         let emulator = shared().await;
         let org = emulator.seed_organization(4, 1).await;
         let management = emulator.management_config();
@@ -195,7 +195,7 @@ impl Stage {
     }
 
     /// `member-role.yaml`'s values for one account.
-    fn member_vars(&self, account: &str) -> BTreeMap<&'static str, String> {
+    pub(crate) fn member_vars(&self, account: &str) -> BTreeMap<&'static str, String> {
         BTreeMap::from([
             ("AWS::Partition", "aws".to_owned()),
             ("AWS::AccountId", account.to_owned()),
@@ -206,7 +206,7 @@ impl Stage {
     }
 
     /// The member role's policy in `account`, resolved: `(PolicyName, document)`.
-    fn member_policies(&self, account: &str) -> Vec<(String, Value)> {
+    pub(crate) fn member_policies(&self, account: &str) -> Vec<(String, Value)> {
         let vars = self.member_vars(account);
         self.member_role
             .policies
@@ -215,7 +215,7 @@ impl Stage {
             .collect()
     }
 
-    async fn create_member_role(&self, account: &str) {
+    pub(crate) async fn create_member_role(&self, account: &str) {
         let iam = aws_sdk_iam::Client::new(&self.emulator.account_config(account).await);
         let trust = policies::resolve(&self.member_role.trust, &self.member_vars(account));
         iam.create_role()
@@ -230,7 +230,7 @@ impl Stage {
     }
 
     /// Replaces the execution role's inline policies, named as SAM names them.
-    async fn set_function_policies(&self, documents: &[Value]) {
+    pub(crate) async fn set_function_policies(&self, documents: &[Value]) {
         let iam = aws_sdk_iam::Client::new(&self.emulator.management_config());
         for (i, document) in documents.iter().enumerate() {
             iam.put_role_policy()
@@ -243,7 +243,7 @@ impl Stage {
         }
     }
 
-    async fn set_member_policies(&self, account: &str, documents: &[(String, Value)]) {
+    pub(crate) async fn set_member_policies(&self, account: &str, documents: &[(String, Value)]) {
         let iam = aws_sdk_iam::Client::new(&self.emulator.account_config(account).await);
         for (name, document) in documents {
             iam.put_role_policy()
@@ -257,7 +257,7 @@ impl Stage {
     }
 
     /// What Lambda gives the function: a session of its execution role.
-    async fn execution_role_config(&self) -> SdkConfig {
+    pub(crate) async fn execution_role_config(&self) -> SdkConfig {
         let management = self.emulator.management_config();
         let session = aws_sdk_sts::Client::new(&management)
             .assume_role()
@@ -281,7 +281,7 @@ impl Stage {
 
     /// Runs the function on `payload` with enforcement on; returns its answer and the AWS actions it
     /// called, in order.
-    async fn invoke(&self, kind: Run) -> (Report, Vec<String>) {
+    pub(crate) async fn invoke(&self, kind: Run) -> (Report, Vec<String>) {
         self.emulator.start_recording().await;
         self.emulator.enforce_iam(true).await;
         let deadline = Instant::now() + kind.time();
@@ -302,13 +302,13 @@ impl Stage {
     }
 
     /// The management account and the ACTIVE members: where the role must be while trusted access is on.
-    fn in_scope(&self) -> Vec<String> {
+    pub(crate) fn in_scope(&self) -> Vec<String> {
         std::iter::once(self.org.management.clone())
             .chain(self.org.active.iter().cloned())
             .collect()
     }
 
-    async fn role_presence(&self, accounts: &[String]) -> BTreeMap<String, bool> {
+    pub(crate) async fn role_presence(&self, accounts: &[String]) -> BTreeMap<String, bool> {
         let mut presence = BTreeMap::new();
         for account in accounts {
             presence.insert(
@@ -319,7 +319,7 @@ impl Stage {
         presence
     }
 
-    async fn create_marketplace_role(&self, account: &str) {
+    pub(crate) async fn create_marketplace_role(&self, account: &str) {
         if !self.emulator.marketplace_role_exists(account).await {
             aws_sdk_iam::Client::new(&self.emulator.account_config(account).await)
                 .create_service_linked_role()
@@ -331,7 +331,7 @@ impl Stage {
     }
 
     /// Deletes the role the way AWS does: a deletion task, followed until it ends.
-    async fn delete_marketplace_role(&self, account: &str) {
+    pub(crate) async fn delete_marketplace_role(&self, account: &str) {
         if !self.emulator.marketplace_role_exists(account).await {
             return;
         }
@@ -358,13 +358,13 @@ impl Stage {
     }
 
     /// The member the organization registers as GuardDuty's delegated administrator.
-    fn delegated_admin(&self) -> String {
+    pub(crate) fn delegated_admin(&self) -> String {
         self.org.active[0].clone()
     }
 
     /// Registers [`Stage::delegated_admin`] for GuardDuty, once: the function then reads its
     /// services with ListDelegatedServicesForAccount.
-    async fn register_delegated_admin(&self) {
+    pub(crate) async fn register_delegated_admin(&self) {
         let org = aws_sdk_organizations::Client::new(&self.emulator.management_config());
         let admins = org
             .list_delegated_administrators()
@@ -388,7 +388,7 @@ impl Stage {
     }
 
     /// Puts the organization where a run of `kind` has work to do in every account it looks at.
-    async fn prepare(&self, kind: Run) {
+    pub(crate) async fn prepare(&self, kind: Run) {
         let accounts = self.in_scope();
         match kind {
             Run::Enable => {
@@ -416,7 +416,7 @@ impl Stage {
 
 /// The kinds of run that together need every grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Run {
+pub(crate) enum Run {
     /// Trusted access enabled, the role missing everywhere: observe and create it.
     Enable,
     /// Trusted access disabled with ON_DISABLE=delete, the role everywhere: delete it.
@@ -432,14 +432,14 @@ enum Run {
 
 impl Run {
     /// The time the run has: enough, or exactly what the hand-offs need (no account starts).
-    fn time(self) -> Duration {
+    pub(crate) fn time(self) -> Duration {
         match self {
             Run::CutShort => marketplace_trusted_access::handler::RESERVE,
             _ => Duration::from_secs(300),
         }
     }
 
-    fn event(self) -> Value {
+    pub(crate) fn event(self) -> Value {
         crate::common::sample(match self {
             Run::Enable => "enable-by-cli-iamuser.json",
             Run::Disable => "disable-by-cli.json",
@@ -450,7 +450,7 @@ impl Run {
     }
 }
 
-fn account_action<'a>(report: &'a Report, account: &str) -> &'a AccountAction {
+pub(crate) fn account_action<'a>(report: &'a Report, account: &str) -> &'a AccountAction {
     report
         .actions
         .iter()
@@ -458,7 +458,7 @@ fn account_action<'a>(report: &'a Report, account: &str) -> &'a AccountAction {
         .unwrap_or_else(|| panic!("no action for {account} in {}", report.to_json_line()))
 }
 
-fn report(answer: Report) -> Report {
+pub(crate) fn report(answer: Report) -> Report {
     let line = answer.to_json_line();
     answer
         .into_result()
@@ -625,268 +625,4 @@ async fn the_templates_grant_enough_for_every_run_and_the_run_uses_every_grant()
         .collect();
     needed.remove("sts:GetCallerIdentity");
     assert_eq!(needed, granted, "called (left) vs granted (right)");
-}
-
-/// Which account a mutated policy belongs to.
-#[derive(Debug, Clone, Copy)]
-enum Holder {
-    ExecutionRole,
-    /// The member role of the first ACTIVE member.
-    FirstMember,
-    /// The member role of the departed account.
-    Departed,
-}
-
-/// Every grant is needed: the same run with one action taken away fails, with AccessDenied naming it.
-#[tokio::test]
-async fn each_grant_taken_away_makes_the_run_fail_with_access_denied() {
-    let stage = Stage::new().await;
-    let member = stage.org.active[0].clone();
-    let departed = departed_account();
-
-    // The run in which each action is first needed.
-    let run_for = |action: &str| match action {
-        "organizations:DescribeAccount" => Run::Departure,
-        "iam:DeleteServiceLinkedRole" | "iam:GetServiceLinkedRoleDeletionStatus" => Run::Disable,
-        // A sweep reads the failure set it told last.
-        "sqs:SendMessage" | "dynamodb:GetItem" => Run::CutShort,
-        "organizations:ListDelegatedAdministrators"
-        | "organizations:ListDelegatedServicesForAccount" => Run::Guardian,
-        _ => Run::Enable,
-    };
-    let mut cases: Vec<(Holder, String)> = policies::actions(&stage.function_policies)
-        .into_iter()
-        .map(|a| (Holder::ExecutionRole, a))
-        .collect();
-    let member_actions = policies::actions(
-        &stage
-            .member_policies(&member)
-            .into_iter()
-            .map(|(_, d)| d)
-            .collect::<Vec<_>>(),
-    );
-    cases.extend(
-        member_actions
-            .iter()
-            .map(|a| (Holder::FirstMember, a.clone())),
-    );
-    // In a departed account, the role is observed and deleted: those grants are needed there too.
-    cases.extend(
-        [
-            "iam:GetRole",
-            "iam:DeleteServiceLinkedRole",
-            "iam:GetServiceLinkedRoleDeletionStatus",
-        ]
-        .map(|a| (Holder::Departed, a.to_owned())),
-    );
-
-    let mut unexpected = Vec::new();
-    for (holder, action) in cases {
-        let kind = match holder {
-            Holder::Departed => Run::Departure,
-            _ => run_for(&action),
-        };
-        // GIVEN the organization where the run has work to do, and one grant taken away
-        stage.prepare(kind).await;
-        let (account, restore) = match holder {
-            Holder::ExecutionRole => {
-                let reduced: Vec<Value> = stage
-                    .function_policies
-                    .iter()
-                    .map(|d| policies::without_action(d, &action))
-                    .collect();
-                stage.set_function_policies(&reduced).await;
-                (stage.org.management.clone(), None)
-            }
-            Holder::FirstMember | Holder::Departed => {
-                let account = if matches!(holder, Holder::FirstMember) {
-                    member.clone()
-                } else {
-                    departed.clone()
-                };
-                let full = stage.member_policies(&account);
-                let reduced: Vec<(String, Value)> = full
-                    .iter()
-                    .map(|(n, d)| (n.clone(), policies::without_action(d, &action)))
-                    .collect();
-                stage.set_member_policies(&account, &reduced).await;
-                (account, Some(full))
-            }
-        };
-
-        // WHEN the function runs
-        let (answer, _) = stage.invoke(kind).await;
-
-        // THEN it fails, in the accounts that needed the grant, with AWS's refusal naming the action
-        let report = &answer;
-        let mut errors: Vec<String> = match &answer.failure {
-            None => report.failures().filter_map(|a| a.error.clone()).collect(),
-            Some(e) => vec![e.to_string()],
-        };
-        // The state table and the continuation queue fail softly: the hand-offs go out anyway
-        // (at least once) and the rest waits for the next sweep; the report says why.
-        errors.extend(report.deduplication_error.clone());
-        errors.extend(report.troubles.iter().map(|t| t.error.clone()));
-        errors.extend(report.continuation.as_ref().and_then(|c| c.error.clone()));
-        let soft = action.starts_with("dynamodb:") || action.starts_with("sqs:");
-        let failed_accounts: BTreeSet<String> =
-            report.failures().map(|a| a.account_id.clone()).collect();
-        let expected_accounts: BTreeSet<String> = match (holder, action.as_str()) {
-            (Holder::FirstMember, _) => [member.clone()].into(),
-            (Holder::Departed, _) => [departed.clone()].into(),
-            (_, "sts:AssumeRole") => stage.org.active.iter().cloned().collect(),
-            (_, iam) if iam.starts_with("iam:") => [stage.org.management.clone()].into(),
-            // Reading the organization (a departure reads the one account with DescribeAccount)
-            // or publishing: the invocation itself fails.
-            _ => BTreeSet::new(),
-        };
-        let denial = format!("is not authorized to perform: {action}");
-        let refused = |e: &String| {
-            e.contains(&denial)
-                && [
-                    "AccessDenied",
-                    "AccessDeniedException",
-                    "AuthorizationError",
-                ]
-                .iter()
-                .any(|code| e.contains(&format!("{code}: User: ")))
-        };
-        let as_expected = (soft || report.outcome == Outcome::Failed)
-            && !errors.is_empty()
-            && errors.iter().all(refused)
-            && failed_accounts == expected_accounts;
-        if !as_expected {
-            unexpected.push(format!(
-                "{holder:?} without {action}: {:?}, failed in {failed_accounts:?} (expected \
-                 {expected_accounts:?}), errors {errors:?}",
-                report.outcome
-            ));
-        }
-
-        match restore {
-            None => stage.set_function_policies(&stage.function_policies).await,
-            Some(full) => stage.set_member_policies(&account, &full).await,
-        }
-    }
-    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
-}
-
-/// A change to one statement of the execution role's policy.
-type Alteration = fn(&mut Value);
-
-/// The condition and the resource of a grant are checked too, not just its action.
-#[tokio::test]
-async fn a_grant_for_another_service_or_another_role_is_denied() {
-    let stage = Stage::new().await;
-    let management = stage.org.management.clone();
-    let cases: [(&str, &str, Alteration); 2] = [
-        (
-            "iam:AWSServiceName names another service",
-            "iam:CreateServiceLinkedRole",
-            |statement| {
-                if statement.get("Condition").is_some() {
-                    statement["Condition"]["StringEquals"]["iam:AWSServiceName"] =
-                        "license-manager.amazonaws.com".into();
-                }
-            },
-        ),
-        ("the resource is another role", "iam:GetRole", |statement| {
-            let other = |arn: &str| {
-                Value::from(arn.replace(
-                    "AWSServiceRoleForMarketplaceLicenseManagement",
-                    "AWSServiceRoleForOrganizations",
-                ))
-            };
-            statement["Resource"] = match &statement["Resource"] {
-                Value::String(arn) => other(arn),
-                Value::Array(arns) => arns.iter().filter_map(Value::as_str).map(other).collect(),
-                unexpected => panic!("Resource {unexpected}"),
-            };
-        }),
-    ];
-    for (what, action, mutate) in cases {
-        // GIVEN trusted access enabled, no role anywhere, and the execution role's grant altered
-        stage.prepare(Run::Enable).await;
-        let altered: Vec<Value> = stage
-            .function_policies
-            .iter()
-            .map(|document| {
-                let mut document = document.clone();
-                for statement in document["Statement"].as_array_mut().expect("statements") {
-                    if policies::strings(statement, "Action")
-                        .iter()
-                        .any(|a| a == action)
-                    {
-                        mutate(statement);
-                    }
-                }
-                document
-            })
-            .collect();
-        assert_ne!(altered, stage.function_policies, "{what}: nothing altered");
-        stage.set_function_policies(&altered).await;
-
-        // WHEN the function runs
-        let report = report(stage.invoke(Run::Enable).await.0);
-
-        // THEN the management account fails on that action; the members, untouched, succeed
-        assert_eq!(
-            report.outcome,
-            Outcome::Failed,
-            "{what}: {}",
-            report.to_json_line()
-        );
-        let failed = account_action(&report, &management);
-        let error = failed.error.as_deref().unwrap_or_default();
-        assert!(
-            error.contains(&format!("not authorized to perform: {action}")),
-            "{what}: {error}"
-        );
-        for member in &stage.org.active {
-            assert_eq!(
-                account_action(&report, member).result,
-                ActionResult::Done,
-                "{what}"
-            );
-        }
-        stage.set_function_policies(&stage.function_policies).await;
-    }
-}
-
-#[tokio::test]
-async fn with_the_default_parameters_the_run_passes_and_deletion_is_denied() {
-    // GIVEN the templates deployed with their defaults (OnDisable=retain, OnDeparture=retain): the
-    // delete grants are absent, and member roles are entered only in the organization's accounts
-    let stage = Stage::deployed_with(&[]).await;
-    let granted = policies::actions(&stage.function_policies);
-    assert!(!granted.iter().any(|a| a == "iam:DeleteServiceLinkedRole"));
-
-    // WHEN trusted access is enabled, THEN the run creates the role everywhere, with these grants
-    stage.prepare(Run::Enable).await;
-    let (answer, _) = stage.invoke(Run::Enable).await;
-    let created = report(answer);
-    assert_eq!(
-        created.outcome,
-        Outcome::Reconciled,
-        "{}",
-        created.to_json_line()
-    );
-    assert_eq!(created.accounts.created, stage.in_scope().len());
-
-    // WHEN the function is nevertheless configured to delete (ON_DISABLE=delete), THEN AWS refuses:
-    // the role stays wherever the template did not opt in
-    stage.prepare(Run::Disable).await;
-    let (answer, _) = stage.invoke(Run::Disable).await;
-    assert_eq!(answer.outcome, Outcome::Failed, "{}", answer.to_json_line());
-    for account in stage.in_scope() {
-        let action = account_action(&answer, &account);
-        assert_eq!(action.result, ActionResult::Failed, "{account}");
-        assert!(
-            action.error.as_deref().is_some_and(
-                |e| e.contains("not authorized to perform: iam:DeleteServiceLinkedRole")
-            ),
-            "{action:?}"
-        );
-        assert!(stage.emulator.marketplace_role_exists(&account).await);
-    }
 }

@@ -30,6 +30,7 @@ mod guardian;
 mod handoffs;
 mod layout;
 mod least_privilege;
+mod least_privilege_denied;
 mod ledger;
 mod ledger_e2e;
 mod notifications;
