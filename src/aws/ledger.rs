@@ -15,26 +15,6 @@ pub const PARTITION: &str = "handoff#items";
 
 type Item = HashMap<String, AttributeValue>;
 
-/// Every item of one partition of `table`, read consistently, every page: the ledger's, or a
-/// trigger's outbox.
-pub(super) async fn partition(
-    client: &Client,
-    table: &str,
-    pk: AttributeValue,
-) -> Result<Vec<Item>, AwsError> {
-    Ok(client
-        .query()
-        .table_name(table)
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", pk)
-        .consistent_read(true)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await?)
-}
-
 /// An item's fields as attributes: text as S, numbers as N, flags as BOOL.
 fn attributes(item: &Handoff) -> Result<Item, AwsError> {
     let invalid = |e: serde_json::Error| AwsError::new("InvalidState", e.to_string());
@@ -87,14 +67,26 @@ impl LedgerTable {
         }
     }
 
+    /// Every item of one partition of the table, read consistently, every page: the ledger's, or
+    /// a trigger's outbox.
+    pub(super) async fn partition(&self, pk: AttributeValue) -> Result<Vec<Item>, AwsError> {
+        Ok(self
+            .client
+            .query()
+            .table_name(&self.name)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", pk)
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await?)
+    }
+
     /// Every item, read consistently, every page.
     pub async fn read(&self) -> Result<Vec<Handoff>, AwsError> {
-        let items = partition(
-            &self.client,
-            &self.name,
-            AttributeValue::S(PARTITION.into()),
-        )
-        .await?;
+        let items = self.partition(AttributeValue::S(PARTITION.into())).await?;
         items
             .iter()
             .map(|i| {

@@ -4,7 +4,7 @@
 //!
 //! Keys: `pk` (S) and `sk` (S). Items expire through the table's TTL on `expiresAt`.
 
-use super::ledger::{LedgerTable, partition};
+use super::ledger::LedgerTable;
 use super::outbox::{
     HEAD, Item, TRANSACTION_ACTIONS, TRANSACTION_BYTES, cancelled_by_condition, claim_attribute,
     item_bytes, message_item, message_sk, n, outbox_pk, published_attribute, s, stored_message,
@@ -155,7 +155,7 @@ impl StateTable {
 #[async_trait]
 impl StateStore for StateTable {
     async fn outbox(&self, key: &str) -> Result<Vec<StoredMessage>, AwsError> {
-        let items = partition(&self.client, &self.name, outbox_pk(key)).await?;
+        let items = self.ledger.partition(outbox_pk(key)).await?;
         // DynamoDB deletes an expired item up to a few days after its `expiresAt` ("Using time to
         // live (TTL) in DynamoDB"): an item past it is read as gone, so that an old fact's outbox
         // cannot swallow the same key's new one.
