@@ -392,6 +392,30 @@ def setup_class(self, request, *args, **kwargs):
         self.raw_body = request.environ[RAW_BODY]
 
 
+# (l) moto runs a TransactWriteItems without isolation: it copies the table, applies the items one by
+# one, and on a failed condition puts the copy back, erasing what another request wrote meanwhile. DynamoDB
+# isolates a transaction from every other write ("Amazon DynamoDB Transactions: How it works", section
+# "Isolation levels for DynamoDB transactions", DynamoDB
+# Developer Guide): two invocations storing the same outbox at once see one stored and one refused, never
+# both gone, and a read sees a transaction whole or not at all. Every write and read of the DynamoDB
+# backend is made under one lock, as if serialized.
+from moto.dynamodb.models import DynamoDBBackend
+
+dynamodb_write_lock = threading.RLock()
+
+
+def serialized(method):
+    def write(self, *args, **kwargs):
+        with dynamodb_write_lock:
+            return method(self, *args, **kwargs)
+
+    return write
+
+
+for name in ("transact_write_items", "put_item", "update_item", "delete_item", "get_item", "query", "scan"):
+    setattr(DynamoDBBackend, name, serialized(getattr(DynamoDBBackend, name)))
+
+
 # Test-only request recording: which (service, action) each AWS request asked for, before it runs.
 # (moto's own /moto-api/recorder works in server mode too, but writes whole raw requests, bodies in
 # base64, to a file; the tests only need the actions.)

@@ -227,7 +227,8 @@ async fn continuations_with_any_attempt_are_answered_and_stay_within_the_chain()
 #[tokio::test(flavor = "multi_thread")]
 async fn two_instances_given_the_same_enable_event_at_once_tell_each_audience_once() {
     // GIVEN two instances of the function, sharing the topic and the state table, as Lambda runs
-    // them when its concurrency is above one
+    // them when its concurrency is above one (the emulator isolates their transactions as DynamoDB
+    // does: correction (l) of tests/emulator/launcher.py)
     let emulator = shared().await;
     emulator.seed_organization(3, 0).await;
     emulator
