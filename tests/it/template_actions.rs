@@ -444,35 +444,14 @@ fn the_schedule_input_is_a_sweep() {
     assert_eq!(intake.name, "schedule");
 }
 
-/// Whether `event` matches an EventBridge pattern, for the pattern features the template uses: lists
-/// of exact values, `{"exists": false}`, and nested objects.
-fn matches_pattern(pattern: &Value, event: &Value) -> bool {
-    pattern
-        .as_object()
-        .expect("a pattern is an object")
-        .iter()
-        .all(|(key, rule)| {
-            let field = event.get(key);
-            match rule {
-                Value::Object(_) => field.is_some_and(|f| matches_pattern(rule, f)),
-                Value::Array(alternatives) => alternatives.iter().any(|alt| match alt {
-                    Value::Object(o) if o.get("exists") == Some(&json!(false)) => {
-                        field.is_none_or(Value::is_null)
-                    }
-                    exact => field == Some(exact),
-                }),
-                other => panic!("unsupported pattern rule {other}"),
-            }
-        })
-}
-
 /// The rule forwards every CloudTrail sample the function handles and none it would ignore for a
 /// failed call; commands and the schedule reach it by other paths.
 #[test]
 fn the_event_rule_forwards_the_handled_samples_and_not_failed_calls() {
     let template = policies::load("template.yaml");
     let pattern = &template["Resources"]["OrganizationsEventRule"]["Properties"]["EventPattern"];
-    let forwarded = |file: &str| matches_pattern(pattern, &crate::common::sample(file));
+    let forwarded =
+        |file: &str| crate::common::pattern::pattern_matches(pattern, &crate::common::sample(file));
     for file in [
         "enable-by-cli-iamuser.json",
         "enable-by-console-assumedrole.json",

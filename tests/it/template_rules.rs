@@ -4,54 +4,13 @@
 
 use serde_json::{Value, json};
 
+use crate::common::pattern::pattern_matches;
 use crate::common::render::*;
 use crate::template_params::*;
 
 // ------------------------------------------------------------------------------------------------
 // EventBridge: the StackSet instance rule
 // ------------------------------------------------------------------------------------------------
-
-/// Whether an EventBridge pattern matches an event (the comparisons the templates use: values,
-/// `prefix` and `exists`).
-fn pattern_matches(pattern: &Value, event: &Value) -> bool {
-    pattern
-        .as_object()
-        .expect("a pattern object")
-        .iter()
-        .all(|(key, expected)| {
-            let actual = event.get(key);
-            match expected {
-                Value::Object(_) => {
-                    actual.is_some_and(|a| a.is_object() && pattern_matches(expected, a))
-                }
-                Value::Array(alternatives) => {
-                    alternatives.iter().any(|alt| value_matches(alt, actual))
-                }
-                other => panic!("unsupported pattern value {other}"),
-            }
-        })
-}
-
-fn value_matches(alternative: &Value, actual: Option<&Value>) -> bool {
-    if let Some(Value::Array(items)) = actual {
-        return items
-            .iter()
-            .any(|item| value_matches(alternative, Some(item)));
-    }
-    match alternative {
-        Value::Object(map) if map.contains_key("exists") => {
-            map["exists"].as_bool().expect("exists: bool") == actual.is_some()
-        }
-        Value::Object(map) if map.contains_key("prefix") => {
-            let prefix = map["prefix"].as_str().expect("a prefix");
-            actual
-                .and_then(Value::as_str)
-                .is_some_and(|a| a.starts_with(prefix))
-        }
-        Value::Object(map) => panic!("unsupported comparison {map:?}"),
-        literal => actual == Some(literal),
-    }
-}
 
 fn samples() -> Vec<(String, Value)> {
     let dir = root().join("events");

@@ -15,6 +15,7 @@
 //! ([`Emulator::account_config`]), so a test can seed or inspect an account even after it removed that
 //! account's member role.
 
+pub mod pattern;
 pub mod policies;
 pub mod proxy;
 pub mod render;
