@@ -5,7 +5,7 @@ use serde_json::Value;
 
 /// Whether an EventBridge pattern matches an event, for the comparisons the templates use: exact
 /// values, `prefix`, and `exists`, which asks whether the field is present in the event (the
-/// EventBridge User Guide's "Exists matching": "the presence or absence of a field"); a field whose
+/// EventBridge User Guide, "Exists matching", matches on whether a field is there); a field whose
 /// value is a list matches when one of its items does.
 pub fn pattern_matches(pattern: &Value, event: &Value) -> bool {
     pattern
