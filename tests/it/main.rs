@@ -1,5 +1,5 @@
-//! The integration tests, in one binary so that they link the AWS SDK once and share one emulator
-//! (see `common`).
+//! The integration tests, in one binary so that they link the AWS SDK once and share a pool of
+//! emulators (see `common`).
 //!
 //! - `reconcile`, `notifications`: the behaviour, on in-memory fakes behind the same ports as AWS;
 //! - `aws_runs`: one run per trigger family through the real SDK clients against the emulator;

@@ -2,10 +2,11 @@
 //! `tests/emulator/launcher.py`, which corrects the answers where moto is more lenient than AWS for the
 //! Marketplace service-linked role (see the launcher's comments).
 //!
-//! One emulator serves the whole test binary ([`shared`]): tests that use it take turns, and each
-//! turn starts from a reset emulator with IAM enforcement off. Taking turns costs little, since moto
-//! answers one request at a time anyway, and it is what lets the least-privilege tests switch the
-//! emulator-wide IAM enforcement without disturbing another test.
+//! A small pool of emulators serves the whole test binary ([`shared`]; two, or `MTA_TEST_EMULATORS`):
+//! a test has one to itself for its turn, and each turn starts from a reset emulator with IAM
+//! enforcement off. A turn to itself is what lets the least-privilege tests switch the
+//! emulator-wide IAM enforcement without disturbing another test; two of them let two tests run at
+//! once, since moto answers one request at a time.
 //!
 //! The Python that runs it comes from `MOTO_PYTHON`, by default `.venv/bin/python` under the crate root;
 //! it needs `moto[server]`. When the emulator cannot start, tests panic: they never skip.
@@ -58,10 +59,36 @@ pub const MEMBER_ROLE: &str = "OrganizationAccountAccessRole";
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The emulator of this test binary, reset for the caller, who has it alone until the guard drops.
+/// An emulator of this test binary's pool, reset for the caller, who has it alone until the guard
+/// drops.
 pub struct Shared {
     emulator: &'static Emulator,
-    _turn: tokio::sync::MutexGuard<'static, ()>,
+    index: usize,
+    _turn: tokio::sync::SemaphorePermit<'static>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        free()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(self.index);
+    }
+}
+
+/// How many emulators the pool holds: `MTA_TEST_EMULATORS`, else two.
+fn pool_size() -> usize {
+    std::env::var("MTA_TEST_EMULATORS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(2)
+}
+
+/// The pool's emulators not in a turn now.
+fn free() -> &'static std::sync::Mutex<Vec<usize>> {
+    static FREE: std::sync::OnceLock<std::sync::Mutex<Vec<usize>>> = std::sync::OnceLock::new();
+    FREE.get_or_init(|| std::sync::Mutex::new((0..pool_size()).collect()))
 }
 
 impl std::ops::Deref for Shared {
@@ -74,14 +101,31 @@ impl std::ops::Deref for Shared {
 /// Waits for this test's turn at the shared emulator, then resets it (every account, organization,
 /// role and topic forgotten; IAM enforcement off).
 pub async fn shared() -> Shared {
-    static EMULATOR: std::sync::OnceLock<Emulator> = std::sync::OnceLock::new();
-    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    let turn = TURN.lock().await;
-    let emulator = EMULATOR.get_or_init(Emulator::start_blocking);
+    static EMULATORS: std::sync::OnceLock<Vec<std::sync::OnceLock<Emulator>>> =
+        std::sync::OnceLock::new();
+    static TURNS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let turn = TURNS
+        .get_or_init(|| tokio::sync::Semaphore::new(pool_size()))
+        .acquire()
+        .await
+        .expect("the pool's semaphore is never closed");
+    // A permit guarantees a free emulator.
+    let index = free()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .pop()
+        .expect("a permit comes with a free emulator");
+    let emulators = EMULATORS.get_or_init(|| {
+        (0..pool_size())
+            .map(|_| std::sync::OnceLock::new())
+            .collect()
+    });
+    let emulator = emulators[index].get_or_init(Emulator::start_blocking);
     emulator.test_endpoint("POST", "/moto-api/reset", "").await;
     emulator.enforce_iam(false).await;
     Shared {
         emulator,
+        index,
         _turn: turn,
     }
 }
