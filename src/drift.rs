@@ -4,6 +4,7 @@
 //! message per principal. Delegated administrators are read and reported, and compared with nothing
 //! yet.
 
+use crate::memory::{self, Memory, Tell, Told};
 use crate::message::Message;
 use crate::messages::About;
 use crate::messages::guardian::drift_message;
@@ -61,6 +62,36 @@ pub fn compare(expected: &[String], enabled: &[EnabledService]) -> BTreeMap<Stri
     missing.chain(unexpected).collect()
 }
 
+/// The stored set, as the generic memory holds it.
+fn remembered(set: &DriftSet) -> Memory<Drift> {
+    let told = set.principals.iter().map(|(p, t)| {
+        let told = Told {
+            value: t.drift,
+            warned_at: t.warned_at,
+        };
+        (p.clone(), told)
+    });
+    Memory {
+        told: told.collect(),
+        version: set.version,
+    }
+}
+
+/// The generic memory, as the state table stores it.
+fn stored(memory: Memory<Drift>) -> DriftSet {
+    let principals = memory.told.into_iter().map(|(p, t)| {
+        let told = DriftTold {
+            drift: t.value,
+            warned_at: t.warned_at,
+        };
+        (p, told)
+    });
+    DriftSet {
+        principals: principals.collect(),
+        version: memory.version,
+    }
+}
+
 /// Which differences to tell now (`None`: it ended), and what to remember.
 pub fn recall(
     before: &DriftSet,
@@ -68,51 +99,36 @@ pub fn recall(
     at: u64,
     remind_after: Duration,
 ) -> (Vec<(String, Option<Drift>)>, Option<DriftSet>) {
-    let mut tell = Vec::new();
-    let mut after = DriftSet {
-        version: before.version,
-        ..DriftSet::default()
-    };
-    for (principal, drift) in now {
-        let told = before.principals.get(principal);
-        let quiet = told.is_some_and(|t| {
-            t.drift == *drift && at.saturating_sub(t.warned_at) < remind_after.as_secs()
-        });
-        let warned_at = match (quiet, told) {
-            (true, Some(t)) => t.warned_at,
-            _ => {
-                tell.push((principal.clone(), Some(*drift)));
-                at
-            }
-        };
-        after.principals.insert(
-            principal.clone(),
-            DriftTold {
-                drift: *drift,
-                warned_at,
-            },
-        );
-    }
-    for principal in before.principals.keys().filter(|p| !now.contains_key(*p)) {
-        tell.push((principal.clone(), None));
-    }
-    let changed = after.principals != before.principals;
-    (tell, changed.then_some(after))
+    let (tell, save) = memory::recall(&remembered(before), now, at, remind_after);
+    let tell = tell.into_iter().map(|(principal, told)| match told {
+        Tell::Stands(drift) => (principal, Some(drift)),
+        Tell::Ended(_) => (principal, None),
+    });
+    (tell.collect(), save.map(stored))
 }
 
-/// Compares the organization's services with `expected`, for a sweep.
-pub async fn watch(
-    directory: &dyn Directory,
-    state: Option<&dyn StateStore>,
+/// What a sweep read of the organization's services, for the comparison: the services enabled,
+/// the delegated administrators, and the differences told before.
+#[derive(Debug, Clone, Default)]
+pub struct ServicesRead {
+    pub enabled: Vec<EnabledService>,
+    pub admins: Vec<DelegatedAdmin>,
+    pub told: DriftSet,
+}
+
+/// Compares the organization's services with `expected`, for a sweep: what to tell, what to
+/// remember, and what the report gives. `read` is what was read, or why it could not be.
+pub fn watch(
+    read: &Result<ServicesRead, AwsError>,
     expected: &[String],
     o: About<'_>,
     remind_after: Duration,
     at: u64,
 ) -> Watched {
-    match read(directory, state).await {
-        Ok((enabled, admins, before)) => {
-            let now = compare(expected, &enabled);
-            let (tell, save) = recall(&before, &now, at, remind_after);
+    match read {
+        Ok(read) => {
+            let now = compare(expected, &read.enabled);
+            let (tell, save) = recall(&read.told, &now, at, remind_after);
             Watched {
                 messages: tell
                     .iter()
@@ -120,45 +136,50 @@ pub async fn watch(
                     .collect(),
                 save,
                 seen: ServicesSeen {
-                    enabled: enabled.into_iter().map(|s| s.principal).collect(),
+                    enabled: read.enabled.iter().map(|s| s.principal.clone()).collect(),
                     expected: expected.to_vec(),
                     differing: now,
-                    delegated_administrators: admins
-                        .into_iter()
+                    delegated_administrators: read
+                        .admins
+                        .iter()
                         .map(|a| AdminSeen {
-                            account_id: a.account_id,
-                            services: a.principals,
+                            account_id: a.account_id.clone(),
+                            services: a.principals.clone(),
                         })
                         .collect(),
                     error: None,
                 },
             }
         }
-        Err(e) => {
-            tracing::warn!(error = %e, "the organization's services could not be compared");
-            Watched {
-                seen: ServicesSeen {
-                    expected: expected.to_vec(),
-                    error: Some(e.to_string()),
-                    ..ServicesSeen::default()
-                },
-                ..Watched::default()
-            }
-        }
+        Err(e) => Watched {
+            seen: ServicesSeen {
+                expected: expected.to_vec(),
+                error: Some(e.to_string()),
+                ..ServicesSeen::default()
+            },
+            ..Watched::default()
+        },
     }
 }
 
-type Read = (Vec<EnabledService>, Vec<DelegatedAdmin>, DriftSet);
-
-async fn read(directory: &dyn Directory, state: Option<&dyn StateStore>) -> Result<Read, AwsError> {
+/// Reads what the comparison needs: the services and administrators from Organizations, and what
+/// was told before from the state table (nothing without one: every difference is then told at
+/// every sweep).
+pub async fn read(
+    directory: &dyn Directory,
+    state: Option<&dyn StateStore>,
+) -> Result<ServicesRead, AwsError> {
     let enabled = directory.enabled_services().await?;
     let admins = directory.delegated_admins().await?;
-    // Without the state table every difference is told at every sweep.
-    let before = match state {
+    let told = match state {
         Some(state) => state.drift().await?,
         None => DriftSet::default(),
     };
-    Ok((enabled, admins, before))
+    Ok(ServicesRead {
+        enabled,
+        admins,
+        told,
+    })
 }
 
 #[cfg(test)]

@@ -1,22 +1,21 @@
 //! One invocation, end to end: intake, truth, reconciliation, hand-offs, report
 //! (docs/design.md, "Architecture").
 
+use crate::apply::{Applied, apply};
 use crate::aws::accounts::AccountAccess;
 use crate::config::Config;
 use crate::continuation::{self, HandoverStatus};
 use crate::decision::Policy;
-use crate::drift;
 use crate::guardian;
 use crate::intake::{self, Intake, Kind, Trigger};
-use crate::ledger;
-use crate::messages::{self, About, Context};
-use crate::notify::{self, Channel, Deduplication};
-pub use crate::ports::Ports;
-use crate::ports::{ContinuationRequest, StateStore};
+use crate::notify::Channel;
+use crate::plan::snapshot::Reading;
+use crate::plan::{self, Found, Input, Plan, Settings, Snapshot};
+use crate::ports::ContinuationRequest;
+pub use crate::ports::{OrgIdentity, Ports};
 use crate::reconcile::{Reconciler, Session};
 pub use crate::report::log::report_lines;
-use crate::report::{self, Ending, Report, ReportOutcome, Store, Trouble};
-use crate::sweep_memory::{self, SweepMemory};
+use crate::report::{self, Effects, Ending, Report};
 use crate::truth::{self, Truth};
 use aws_config::SdkConfig;
 use serde_json::Value;
@@ -66,19 +65,7 @@ impl App {
             Kind::Ignore(reason) => {
                 Report::build(&intake, dry_run, Ending::Ignored(reason.clone()))
             }
-            Kind::Handle(trigger) => {
-                let mut report = self.run(&intake, trigger, dry_run, invocation).await;
-                let channel = Channel::of(&self.ports, dry_run, &invocation.request_id);
-                let told = report.failure.is_none() && report.outcome != ReportOutcome::Ignored;
-                if let (Some(state), true) = (channel.state, told) {
-                    let remind =
-                        matches!(trigger, Trigger::Sweep).then_some(self.config.remind_after);
-                    let (directory, now) = (self.ports.directory.as_ref(), self.ports.clock.now());
-                    let told = ledger::follow_up(state, directory, &channel, remind, now).await;
-                    report.followed_up(told);
-                }
-                report
-            }
+            Kind::Handle(trigger) => self.run(&intake, trigger, dry_run, invocation).await,
         };
         report::log::log(&report);
         crate::metrics::emit(&report, started.elapsed());
@@ -121,15 +108,48 @@ impl App {
             return Report::build(intake, dry_run, Ending::Ignored(reason));
         }
         let channel = Channel::of(&self.ports, dry_run, &invocation.request_id);
-        let state = channel.state;
-        let seen = guardian::Seen {
-            intake,
-            trigger,
-            dry_run,
-            now: self.ports.clock.now(),
+        let settings = Settings {
+            policy: self.policy(),
+            expected: self.config.expected_services.as_deref(),
+            remind_after: self.config.remind_after,
         };
-        if let Some(report) = guardian::observe(directory, &channel, seen, &organization).await {
-            return report;
+        let made = |found, snapshot: &Snapshot, organization: &OrgIdentity| {
+            plan::plan(Input {
+                intake,
+                trigger,
+                dry_run,
+                organization,
+                found,
+                snapshot,
+                settings,
+                now: self.ports.clock.now(),
+            })
+        };
+        match guardian::check(directory, trigger).await {
+            Ok(Some(observation)) => {
+                let reading = Reading {
+                    trigger,
+                    expected: None,
+                    joined_now: None,
+                };
+                let snapshot = Snapshot::read(channel.state, directory, reading).await;
+                let plan = made(Found::Observed(&observation), &snapshot, &organization);
+                let applied = apply(&plan, &channel).await;
+                let effects = effects(snapshot, plan, &applied);
+                let ending = Ending::Observed {
+                    observation: &observation,
+                    effects,
+                };
+                return Report::build(intake, dry_run, ending);
+            }
+            Ok(None) => {}
+            Err(error) => {
+                let mut report = stopped(None, error);
+                if let Some(principal) = trigger.observed() {
+                    report.service_principal = principal.to_string();
+                }
+                return report;
+            }
         }
         let scope = trigger.scope();
         let roles = self.ports.roles.as_ref();
@@ -138,14 +158,16 @@ impl App {
                 Ok(truth) => truth,
                 Err(e) => return stopped(e.trusted_access(), e.into()),
             };
-        let policy = Policy {
-            on_disable: self.config.on_disable,
-            on_departure: self.config.on_departure,
+        let reading = Reading {
+            trigger,
+            expected: settings.expected,
+            joined_now: channel.state.and(joined_now(trigger, &truth)),
         };
+        let snapshot = Snapshot::read(channel.state, directory, reading).await;
         let reconciler = Reconciler {
             directory,
-            roles: self.ports.roles.as_ref(),
-            policy,
+            roles,
+            policy: settings.policy,
             max_concurrency: self.config.max_concurrency,
             dry_run,
             on_account: None,
@@ -166,118 +188,55 @@ impl App {
             dry_run,
             request_id: &invocation.request_id,
         };
-        let handover =
+        let continuation =
             continuation::hand_on(self.ports.continuation.as_deref(), &run, &outcome).await;
-        let continuing = handover
+        let continuing = continuation
             .as_ref()
             .is_some_and(|h| h.status == HandoverStatus::HandedOn);
-        let mut troubles = Vec::new();
-        let memory = match (state, trigger) {
-            (Some(state), Trigger::Sweep) => {
-                let remind = self.config.remind_after;
-                let (memory, read) =
-                    sweep_memory::recall(state, &outcome, continuing, remind, seen.now).await;
-                if let Deduplication::Unavailable(e) = read {
-                    troubles.push(Trouble::new(Store::SweepMemory, &e));
-                }
-                memory
-            }
-            _ => SweepMemory::default(),
-        };
-        let watched = match (&self.config.expected_services, trigger) {
-            (Some(expected), Trigger::Sweep) => {
-                let o = About::of(intake, trigger, &truth.organization);
-                let remind = self.config.remind_after;
-                Some(drift::watch(directory, state, expected, o, remind, seen.now).await)
-            }
-            _ => None,
-        };
-        let joined = episode(state, trigger, &truth, dry_run, &mut troubles).await;
-        let key = notify::outbox_key(intake, trigger, joined);
-        let holds = matches!(trigger, Trigger::TrustedAccess { enabled, .. } if *enabled == truth.trusted_access);
-        let judgement = ledger::judge(state, trigger, key.as_deref(), holds, seen.now).await;
-        let agreed = judgement.agreed.clone();
-        let about = About {
-            agreed: agreed.as_ref(),
-            ..About::of(intake, trigger, &truth.organization)
-        };
-        let mut messages = messages::compose(Context {
-            about,
+        let found = Found::Reconciled {
             outcome: &outcome,
-            dry_run,
-            policy,
             continuing,
-            failures_told: memory.told,
-            recovered: &memory.recovered,
-        });
-        messages.extend(watched.iter().flat_map(|w| w.messages.iter().cloned()));
-        let opened = ledger::open(&mut messages, about, key.as_deref(), holds, seen.now);
-        if let Some(e) = ledger::record(state, judgement, opened).await {
-            troubles.push(Trouble::new(Store::Ledger, &e));
+        };
+        let plan = made(found, &snapshot, &truth.organization);
+        let applied = apply(&plan, &channel).await;
+        let effects = effects(snapshot, plan, &applied);
+        let ending = Ending::Ran {
+            outcome: &outcome,
+            continuation,
+            effects,
+        };
+        Report::build(intake, dry_run, ending)
+    }
+
+    /// The policy of `ON_DISABLE` and `ON_DEPARTURE`.
+    fn policy(&self) -> Policy {
+        Policy {
+            on_disable: self.config.on_disable,
+            on_departure: self.config.on_departure,
         }
-        let (deliveries, deduplication) = notify::send(&channel, key.as_deref(), &messages).await;
-        if let Some(state) = state
-            && let Some(set) = memory.save
-            && let Err(e) = state.save_failures(&set).await
-        {
-            tracing::warn!(error = %e, "the sweep's failure set could not be saved");
-            troubles.push(Trouble::new(Store::SweepMemory, &e));
-        }
-        if let Some(state) = state
-            && let Some(set) = watched.as_ref().and_then(|w| w.save.as_ref())
-            && let Err(e) = state.save_drift(set).await
-        {
-            tracing::warn!(error = %e, "the sweep's drift set could not be saved");
-            troubles.push(Trouble::new(Store::Drift, &e));
-        }
-        let mut report = Report::build(
-            intake,
-            dry_run,
-            Ending::Ran {
-                outcome: &outcome,
-                deliveries: &deliveries,
-                deduplication: &deduplication,
-                troubles,
-                continuation: handover,
-            },
-        );
-        report.services = watched.map(|w| w.seen);
-        report
     }
 }
 
-/// When the account of a join or a departure joined the organization, naming its membership
-/// episode (`notify::outbox_key`): for a join, as Organizations reports it now, remembered in the
-/// state table (not in a dry run); for a departure, as remembered then. `None` when unknown: the
-/// account was never seen joining, or the table cannot say.
-async fn episode(
-    state: Option<&dyn StateStore>,
-    trigger: &Trigger,
-    truth: &Truth,
-    dry_run: bool,
-    troubles: &mut Vec<Trouble>,
-) -> Option<u64> {
-    let state = state?;
+/// What the report tells of a plan carried out: the troubles read, then those written.
+fn effects<'a>(snapshot: Snapshot, plan: Plan, applied: &'a Applied) -> Effects<'a> {
+    let troubles = snapshot.troubles.into_iter();
+    Effects {
+        deliveries: &applied.deliveries,
+        deduplication: &applied.deduplication,
+        troubles: troubles.chain(applied.troubles.iter().cloned()).collect(),
+        services: plan.services,
+    }
+}
+
+/// When Organizations says the account of a join joined, naming its membership episode
+/// (`notify::outbox_key`).
+fn joined_now(trigger: &Trigger, truth: &Truth) -> Option<u64> {
     match trigger {
-        Trigger::AccountDeparted { account_id, .. } => {
-            state.joined(account_id).await.unwrap_or_else(|e| {
-                tracing::warn!(error = %e, account_id, "when the account joined could not be read");
-                troubles.push(Trouble::new(Store::Membership, &e));
-                None
-            })
-        }
         Trigger::AccountJoined { account_id, .. }
         | Trigger::MemberRoleDeployed {
             account_id: Some(account_id),
             ..
-        } => {
-            let joined = truth.known.iter().find(|a| a.id == *account_id)?.joined?;
-            if !dry_run && let Err(e) = state.remember_joined(account_id, joined).await {
-                tracing::warn!(error = %e, account_id, "the account's join could not be remembered");
-                troubles.push(Trouble::new(Store::Membership, &e));
-            }
-            Some(joined)
-        }
+        } => truth.known.iter().find(|a| a.id == *account_id)?.joined,
         _ => None,
     }
 }

@@ -8,12 +8,10 @@ use crate::intake::Trigger;
 use crate::message::{Audience, Event, Message};
 use crate::messages::About;
 use crate::messages::handoffs::{ask, ended, followed, reminder, requested};
-use crate::notify::{self, Channel, Delivery, DeliveryStatus};
-use crate::ports::{AwsError, Directory, StateStore};
+use crate::ports::EnabledService;
 use crate::principal::same as same_principal;
 use crate::service::MARKETPLACE;
 use std::time::Duration;
-use tracing::warn;
 
 /// Why a request is closed when the disable it asked for happens as agreed.
 pub const AGREED: &str = "trusted access was disabled as agreed";
@@ -44,41 +42,28 @@ pub struct Judgement {
     /// The confirmed request that makes this disable an agreed one.
     pub agreed: Option<Handoff>,
     /// The items the trigger closes, changed, to be saved.
-    changes: Vec<Handoff>,
-    /// The ledger could not be read.
-    pub trouble: Option<AwsError>,
+    pub changes: Vec<Handoff>,
 }
 
-/// Reads the ledger for a change that holds (Organizations agrees with the event): a disable
-/// closes the service's open set-ups and requests, and is agreed when a person confirmed its
-/// request. A retry of the same fact (`key`) finds the request it closed as agreed, and is agreed
-/// again.
-pub async fn judge(
-    state: Option<&dyn StateStore>,
+/// Judges a change that holds (Organizations agrees with the event) by the ledger's `items`: a
+/// disable closes the service's open set-ups and requests, and is agreed when a person confirmed
+/// its request. A retry of the same fact (`key`) finds the request it closed as agreed, and is
+/// agreed again.
+pub fn judge(
+    items: &[Handoff],
     trigger: &Trigger,
     key: Option<&str>,
     holds: bool,
     now: u64,
 ) -> Judgement {
-    let (Some(state), Some(key), Some((service, by_service)), true) =
-        (state, key, disable_of(trigger), holds)
-    else {
+    let (Some(key), Some((service, by_service)), true) = (key, disable_of(trigger), holds) else {
         return Judgement::default();
-    };
-    let items = match state.handoffs().await {
-        Ok(items) => items,
-        Err(e) => {
-            warn!(error = %e, "the hand-off ledger could not be read");
-            return Judgement {
-                trouble: Some(e),
-                ..Judgement::default()
-            };
-        }
     };
     let mut judgement = Judgement::default();
     for mut item in items
-        .into_iter()
+        .iter()
         .filter(|i| same_principal(&i.service, service))
+        .cloned()
     {
         let retried = item.closed_key.as_deref() == Some(key);
         match (item.situation, item.status) {
@@ -203,83 +188,37 @@ fn opened_by(about: About<'_>) -> String {
     text
 }
 
-/// Saves the items a trigger opens and closes. An item saved by someone else in between (a retry
-/// of the same fact, or a person) is left as they saved it.
-pub async fn record(
-    state: Option<&dyn StateStore>,
-    judgement: Judgement,
-    opened: Vec<Handoff>,
-) -> Option<AwsError> {
-    let state = state?;
-    let mut trouble = judgement.trouble;
-    for item in judgement.changes.into_iter().chain(opened) {
-        if let Err(e) = state.save_handoff(&item).await {
-            warn!(error = %e, id = item.id, "a hand-off could not be saved");
-            trouble = Some(e);
-        }
-    }
-    trouble
-}
-
-/// What a follow-up told, and the trouble the ledger gave.
-#[derive(Debug, Default)]
+/// A message the ledger holds to tell, through an outbox of its own (`key`), and the item as it is
+/// saved once the message is told.
+#[derive(Debug, Clone)]
 pub struct FollowUp {
-    pub deliveries: Vec<Delivery>,
-    /// The ledger could not be read or saved.
-    pub trouble: Option<AwsError>,
-    /// The outbox of the follow-up's messages could not be used.
-    pub outbox_trouble: Option<AwsError>,
+    pub key: String,
+    pub message: Message,
+    pub item: Handoff,
 }
 
-/// Tells what the ledger holds to tell since the last invocation: a request opened with `mta`
-/// (`disable-requested`), an item done or closed (`handoff-done`, `handoff-closed`, to the side
-/// that asked); and in a sweep (`remind_after` given), set-ups and requests made moot by a disabled
-/// service, and a reminder of each item open for `REMIND_AFTER` since its audience was last told.
-/// Each through an outbox of its own, then recorded on the item: a second invocation finds it
-/// told, and one that stopped in between publishes nothing twice.
-pub async fn follow_up(
-    state: &dyn StateStore,
-    directory: &dyn Directory,
-    channel: &Channel<'_>,
+/// What the ledger holds to tell since the last invocation, given its `items` as this invocation
+/// leaves them: a request opened with `mta` (`disable-requested`), an item done or closed
+/// (`handoff-done`, `handoff-closed`, to the side that asked); and in a sweep (`remind_after`
+/// given), set-ups and requests made moot by a disabled service (`enabled`: the services
+/// Organizations lists, when read), and a reminder of each item open for `REMIND_AFTER` since its
+/// audience was last told. Each goes through an outbox of its own and is recorded on the item once
+/// told: a second invocation finds it told, and one that stopped in between publishes nothing
+/// twice.
+pub fn follow_ups(
+    items: Vec<Handoff>,
+    organization: &str,
+    enabled: Option<&[EnabledService]>,
     remind_after: Option<Duration>,
     now: u64,
-) -> FollowUp {
-    let mut out = FollowUp::default();
-    let mut items = match state.handoffs().await {
-        Ok(items) => items,
-        Err(e) => {
-            out.trouble = Some(e);
-            return out;
-        }
-    };
-    // A request opened with `mta` names no organization: its responders need not read one.
-    if items.iter().any(|i| i.organization.is_empty()) {
-        match directory.identity().await {
-            Ok(o) => items
-                .iter_mut()
-                .filter(|i| i.organization.is_empty())
-                .for_each(|i| i.organization = o.organization_id.clone()),
-            Err(e) => out.trouble = Some(e),
-        }
-    }
-    let sweeping = remind_after.is_some();
-    let enabled = match sweeping {
-        true if items
-            .iter()
-            .any(|i| i.is_open() && i.situation != Situation::CleanUp) =>
-        {
-            match directory.enabled_services().await {
-                Ok(services) => Some(services),
-                Err(e) => {
-                    out.trouble = Some(e);
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
+) -> Vec<FollowUp> {
+    let mut out = Vec::new();
     for mut item in items {
-        let moot = enabled.as_ref().is_some_and(|services| {
+        // A request opened with `mta` names no organization: its responders need not read one.
+        if item.organization.is_empty() {
+            item.organization = organization.to_string();
+        }
+        let moot = enabled.is_some_and(|services| {
             item.is_open()
                 && item.situation != Situation::CleanUp
                 && !services
@@ -310,18 +249,6 @@ pub async fn follow_up(
             },
             _ => continue,
         };
-        let (deliveries, deduplication) =
-            notify::send(channel, Some(&key), std::slice::from_ref(&message)).await;
-        let told = deliveries
-            .iter()
-            .all(|d| d.status != DeliveryStatus::Failed);
-        out.deliveries.extend(deliveries);
-        if let notify::Deduplication::Unavailable(e) = deduplication {
-            out.outbox_trouble = Some(e);
-        }
-        if !told {
-            continue;
-        }
         match item.status {
             Status::Open if item.last_told_at > 0 => item.reminders += 1,
             Status::Open => {}
@@ -330,10 +257,27 @@ pub async fn follow_up(
         if item.is_open() {
             item.last_told_at = now;
         }
-        match state.save_handoff(&item).await {
-            Ok(_) => {}
-            Err(e) => out.trouble = Some(e),
-        }
+        out.push(FollowUp { key, message, item });
     }
     out
+}
+
+/// Whether a sweep needs the enabled services to find items made moot: an open set-up or request.
+pub fn needs_enabled(items: &[Handoff]) -> bool {
+    items
+        .iter()
+        .any(|i| i.is_open() && i.situation != Situation::CleanUp)
+}
+
+/// The ledger's items as this invocation leaves them: `items` read, with `changed` (closed or
+/// opened by the trigger) in place of the ones they replace.
+pub fn after(items: &[Handoff], changed: &[Handoff]) -> Vec<Handoff> {
+    let replaced = items
+        .iter()
+        .map(|i| changed.iter().find(|c| c.id == i.id).unwrap_or(i).clone());
+    let opened = changed
+        .iter()
+        .filter(|c| !items.iter().any(|i| i.id == c.id))
+        .cloned();
+    replaced.chain(opened).collect()
 }

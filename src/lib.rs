@@ -18,6 +18,7 @@
 //!   code that calls AWS; `fake` (feature `test-util`): in-memory adapters for tests and benches;
 //! - [`config`]: the environment, validated once.
 
+pub mod apply;
 pub mod aws;
 pub mod catalog;
 pub mod config;
@@ -33,11 +34,13 @@ pub mod handoff;
 pub mod intake;
 pub mod invocation;
 pub mod ledger;
+pub mod memory;
 pub mod message;
 pub mod messages;
 pub mod metrics;
 pub mod notify;
 pub mod outcome;
+pub mod plan;
 pub mod ports;
 pub mod principal;
 pub mod reconcile;

@@ -8,6 +8,7 @@ pub mod log;
 pub use crate::continuation::{Handover, HandoverStatus};
 use crate::drift::ServicesSeen;
 use crate::error::InvocationError;
+use crate::guardian::Observation;
 use crate::intake::Intake;
 use crate::message::{Audience, Event, Format};
 use crate::notify::{Deduplication, DeduplicationMode, Delivery, DeliveryStatus};
@@ -185,24 +186,28 @@ pub enum Ending<'a> {
     },
     /// A service other than Marketplace observed, and the hand-offs delivered as said.
     Observed {
-        principal: &'a str,
-        /// Whether Organizations lists the service's trusted access as enabled now, when read.
-        trusted_access: Option<bool>,
-        /// Why nothing was told, when the event is contradicted by Organizations.
-        contradicted: Option<String>,
-        deliveries: &'a [Delivery],
-        deduplication: &'a Deduplication,
-        /// The parts of the state table other than the outbox that failed.
-        troubles: Vec<Trouble>,
+        observation: &'a Observation,
+        effects: Effects<'a>,
     },
     /// Reconciled, and the hand-offs delivered as said.
     Ran {
         outcome: &'a Outcome,
-        deliveries: &'a [Delivery],
-        deduplication: &'a Deduplication,
-        troubles: Vec<Trouble>,
         continuation: Option<Handover>,
+        effects: Effects<'a>,
     },
+}
+
+/// What the plan's effects came to, as the report tells it.
+#[derive(Debug)]
+pub struct Effects<'a> {
+    /// Every copy of every message.
+    pub deliveries: &'a [Delivery],
+    /// How the outbox served them.
+    pub deduplication: &'a Deduplication,
+    /// The parts of the state table other than the outbox that failed, read or written.
+    pub troubles: Vec<Trouble>,
+    /// What a sweep saw of the organization's services.
+    pub services: Option<ServicesSeen>,
 }
 
 impl Report {
@@ -242,30 +247,20 @@ impl Report {
                 report.failure = Some(error);
             }
             Ending::Observed {
-                principal,
-                trusted_access,
-                contradicted,
-                deliveries,
-                deduplication,
-                troubles,
+                observation,
+                effects,
             } => {
-                report.troubles = troubles;
                 report.outcome = ReportOutcome::Observed;
-                report.service_principal = principal.to_string();
-                report.trusted_access = trusted_access.map(TrustedAccess::from);
-                report.reason = contradicted;
-                report.deliveries(deliveries, deduplication);
-                report.fail_on_unpublished(deliveries);
+                report.service_principal = observation.principal.clone();
+                report.trusted_access = observation.trusted_access.map(TrustedAccess::from);
+                report.reason = observation.contradicted();
+                report.effects(effects);
             }
             Ending::Ran {
                 outcome,
-                deliveries,
-                deduplication,
-                troubles,
                 continuation,
+                effects,
             } => {
-                report.troubles = troubles;
-                report.deliveries(deliveries, deduplication);
                 report.continuation = continuation;
                 report.trusted_access = Some(outcome.trusted_access.into());
                 report.accounts = outcome.counts();
@@ -276,35 +271,27 @@ impl Report {
                     Status::Incomplete => ReportOutcome::Incomplete,
                     Status::Failed => ReportOutcome::Failed,
                 };
-                report.fail_on_unpublished(deliveries);
+                report.effects(effects);
             }
         }
         report
     }
 
-    fn deliveries(&mut self, deliveries: &[Delivery], deduplication: &Deduplication) {
+    fn effects(&mut self, effects: Effects<'_>) {
+        let Effects {
+            deliveries,
+            deduplication,
+            troubles,
+            services,
+        } = effects;
+        self.troubles = troubles;
+        self.services = services;
         self.deduplication = Some(deduplication.mode());
         if let Deduplication::Unavailable(e) = deduplication {
             self.deduplication_error = Some(e.to_string());
         }
         self.notifications = deliveries.iter().map(SentNotification::from).collect();
-    }
-
-    /// Adds what the follow-up of the hand-off ledger told; a copy it could not publish fails the
-    /// invocation, as any hand-off's does.
-    pub fn followed_up(&mut self, follow_up: crate::ledger::FollowUp) {
-        if let Some(e) = follow_up.trouble {
-            self.troubles.push(Trouble::new(Store::Ledger, &e));
-        }
-        if let Some(e) = follow_up.outbox_trouble {
-            self.deduplication = Some(DeduplicationMode::Unavailable);
-            self.deduplication_error = Some(e.to_string());
-        }
-        self.notifications
-            .extend(follow_up.deliveries.iter().map(SentNotification::from));
-        if self.failure.is_none() {
-            self.fail_on_unpublished(&follow_up.deliveries);
-        }
+        self.fail_on_unpublished(deliveries);
     }
 
     /// A hand-off that could not be published fails the invocation, so that Lambda retries it: it

@@ -1,16 +1,16 @@
-//! One reconciliation as `mta` runs it: on the function's engine (intake, truth, reconciler,
-//! messages, report), with a progress bar and Ctrl-C, publishing nothing.
+//! One reconciliation as `mta` runs it: on the function's engine (intake, truth, reconciler, plan,
+//! report), with a progress bar and Ctrl-C, publishing nothing.
 
 use super::args::RunArgs;
 use super::progress::{Interrupt, Progress};
 use super::session::{Ports, Truth};
 use marketplace_trusted_access::decision::{Policy, Scope, Target};
 use marketplace_trusted_access::intake::{self, Kind};
-use marketplace_trusted_access::messages::{self, About, Context};
 use marketplace_trusted_access::notify::{self, Deduplication, Topics};
 use marketplace_trusted_access::outcome::{AccountResult, Outcome};
+use marketplace_trusted_access::plan::{self, Found, Input, Plan, Settings, Snapshot};
 use marketplace_trusted_access::reconcile::{Reconciler, Session};
-use marketplace_trusted_access::report::{Ending, Report};
+use marketplace_trusted_access::report::{Effects, Ending, Report};
 use std::time::{Duration, Instant};
 
 /// No deadline but the operator's patience: Ctrl-C stops a run.
@@ -151,7 +151,8 @@ pub fn command_payload(run: &RunArgs, dry_run: bool) -> serde_json::Value {
     })
 }
 
-/// A reconciliation and its report, built as the function builds it.
+/// A reconciliation and its report, planned as the function plans it, with nothing remembered
+/// (mta reads no state table) and nothing published.
 pub async fn reconcile_and_report(
     run: &RunArgs,
     cx: &RunContext<'_>,
@@ -172,40 +173,39 @@ pub async fn reconcile_and_report(
         pass,
     )
     .await;
-    let Kind::Handle(trigger) = &intake.kind else {
-        // The payload is made above from checked values: the intake always handles it.
-        return Report::build(
-            &intake,
+    let plan = match &intake.kind {
+        Kind::Handle(trigger) => plan::plan(Input {
+            intake: &intake,
+            trigger,
             dry_run,
-            Ending::Ran {
+            organization: &truth.organization,
+            found: Found::Reconciled {
                 outcome: &outcome,
-                deliveries: &[],
-                deduplication: &Deduplication::Off,
-                troubles: Vec::new(),
-                continuation: None,
+                continuing: false,
             },
-        );
+            snapshot: &Snapshot::default(),
+            settings: Settings {
+                policy,
+                expected: None,
+                remind_after: Duration::ZERO,
+            },
+            now: 0,
+        }),
+        // The payload is made above from checked values: the intake always handles it.
+        Kind::Ignore(_) => Plan::default(),
     };
-    let messages = messages::compose(Context {
-        about: About::of(&intake, trigger, &truth.organization),
-        outcome: &outcome,
-        dry_run,
-        policy,
-        continuing: false,
-        failures_told: false,
-        recovered: &[],
-    });
     // mta publishes nothing: the hand-offs are the function's to send, and are listed as logged.
-    let deliveries = notify::deliver(&Topics::default(), None, &messages).await;
-    Report::build(
-        &intake,
-        dry_run,
-        Ending::Ran {
-            outcome: &outcome,
-            deliveries: &deliveries,
-            deduplication: &Deduplication::Off,
-            troubles: Vec::new(),
-            continuation: None,
-        },
-    )
+    let deliveries = notify::deliver(&Topics::default(), None, &plan.messages).await;
+    let effects = Effects {
+        deliveries: &deliveries,
+        deduplication: &Deduplication::Off,
+        troubles: Vec::new(),
+        services: None,
+    };
+    let ending = Ending::Ran {
+        outcome: &outcome,
+        continuation: None,
+        effects,
+    };
+    Report::build(&intake, dry_run, ending)
 }

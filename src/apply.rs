@@ -1,0 +1,84 @@
+//! The plan's effects (docs/design.md, "One plan, then its effects"): the only code that writes
+//! what a plan decided. It remembers a join, saves the ledger's changes, delivers the messages
+//! through their outbox, saves the sweep's memory, then tells the ledger's follow-ups, and says
+//! what happened to each.
+
+use crate::notify::{self, Channel, Deduplication, Delivery, DeliveryStatus};
+use crate::plan::Plan;
+use crate::report::{Store, Trouble};
+use tracing::warn;
+
+/// What became of a plan.
+#[derive(Debug)]
+pub struct Applied {
+    /// Every copy of every message, the follow-ups' last.
+    pub deliveries: Vec<Delivery>,
+    /// How the outbox served them.
+    pub deduplication: Deduplication,
+    /// The parts of the state table that failed.
+    pub troubles: Vec<Trouble>,
+}
+
+/// Carries `plan` out through `channel`. The follow-ups wait for a retry when a message of the
+/// trigger could not be published: the invocation then fails, and its retry tells them.
+pub async fn apply(plan: &Plan, channel: &Channel<'_>) -> Applied {
+    let mut troubles = Vec::new();
+    let mut trouble = |store, e: &crate::ports::AwsError| troubles.push(Trouble::new(store, e));
+    if let (Some(state), Some((account_id, joined))) = (channel.state, &plan.joined)
+        && let Err(e) = state.remember_joined(account_id, *joined).await
+    {
+        warn!(error = %e, account_id, "the account's join could not be remembered");
+        trouble(Store::Membership, &e);
+    }
+    if let Some(state) = channel.state {
+        for item in &plan.ledger {
+            if let Err(e) = state.save_handoff(item).await {
+                warn!(error = %e, id = item.id, "a hand-off could not be saved");
+                trouble(Store::Ledger, &e);
+            }
+        }
+    }
+    let (mut deliveries, mut deduplication) =
+        notify::send(channel, plan.key.as_deref(), &plan.messages).await;
+    if let Some(state) = channel.state {
+        if let Some(set) = &plan.failures
+            && let Err(e) = state.save_failures(set).await
+        {
+            warn!(error = %e, "the sweep's failure set could not be saved");
+            trouble(Store::SweepMemory, &e);
+        }
+        if let Some(set) = &plan.drift
+            && let Err(e) = state.save_drift(set).await
+        {
+            warn!(error = %e, "the sweep's drift set could not be saved");
+            trouble(Store::Drift, &e);
+        }
+    }
+    let failed = |d: &Delivery| d.status == DeliveryStatus::Failed;
+    if deliveries.iter().any(failed) {
+        return Applied {
+            deliveries,
+            deduplication,
+            troubles,
+        };
+    }
+    for follow_up in &plan.follow_ups {
+        let message = std::slice::from_ref(&follow_up.message);
+        let (told, outbox) = notify::send(channel, Some(&follow_up.key), message).await;
+        if let Deduplication::Unavailable(e) = outbox {
+            deduplication = Deduplication::Unavailable(e);
+        }
+        let all_told = !told.iter().any(failed);
+        deliveries.extend(told);
+        if let (true, Some(state)) = (all_told, channel.state)
+            && let Err(e) = state.save_handoff(&follow_up.item).await
+        {
+            trouble(Store::Ledger, &e);
+        }
+    }
+    Applied {
+        deliveries,
+        deduplication,
+        troubles,
+    }
+}

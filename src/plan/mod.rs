@@ -1,0 +1,195 @@
+//! One plan, then its effects (docs/design.md, "One plan, then its effects"): from what an
+//! invocation read (the trigger, what Organizations says, the reconciler's outcome or the guardian's
+//! observation, and a snapshot of the state table), a pure function says everything it means to do:
+//! the messages, the ledger's changes, the memory to save, the follow-ups. It takes no port and
+//! reads no clock; [`crate::apply`] carries it out, and the report is built once from both.
+
+pub mod snapshot;
+
+use crate::decision::Policy;
+use crate::drift::{self, ServicesSeen};
+use crate::guardian::Observation;
+use crate::handoff::Handoff;
+use crate::intake::{Intake, Trigger};
+use crate::ledger::{self, FollowUp};
+use crate::message::Message;
+use crate::messages::guardian::compose_observed;
+use crate::messages::{self, About, Context};
+use crate::notify::outbox_key;
+use crate::outcome::Outcome;
+use crate::ports::{DriftSet, FailureSet, OrgIdentity};
+use crate::sweep_memory::{self, SweepMemory};
+pub use snapshot::Snapshot;
+use std::time::Duration;
+
+/// What the invocation found before the plan: the reconciler's outcome, or, for a service other
+/// than Marketplace, the guardian's observation.
+#[derive(Debug, Clone, Copy)]
+pub enum Found<'a> {
+    Reconciled {
+        outcome: &'a Outcome,
+        /// The rest of the run was handed on to a later invocation.
+        continuing: bool,
+    },
+    Observed(&'a Observation),
+}
+
+/// The settings the plan follows, from the configuration (or `mta`'s flags).
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    pub policy: Policy,
+    /// `EXPECTED_SERVICES`, if set.
+    pub expected: Option<&'a [String]>,
+    pub remind_after: Duration,
+}
+
+/// Everything the plan is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub intake: &'a Intake,
+    pub trigger: &'a Trigger,
+    pub dry_run: bool,
+    pub organization: &'a OrgIdentity,
+    pub found: Found<'a>,
+    pub snapshot: &'a Snapshot,
+    pub settings: Settings<'a>,
+    /// The clock port's time, in seconds since the Unix epoch.
+    pub now: u64,
+}
+
+/// What an invocation means to do.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// The identity of the fact its messages are about: the outbox they go through.
+    pub key: Option<String>,
+    /// The trigger's messages, in order.
+    pub messages: Vec<Message>,
+    /// The ledger's items to save: closed by the trigger, or opened.
+    pub ledger: Vec<Handoff>,
+    /// The failing accounts to remember (a sweep, when they changed or were told again).
+    pub failures: Option<FailureSet>,
+    /// The differences from `EXPECTED_SERVICES` to remember.
+    pub drift: Option<DriftSet>,
+    /// The account whose join to remember, and when it joined.
+    pub joined: Option<(String, u64)>,
+    /// What the ledger holds to tell, each through its own outbox, after the messages.
+    pub follow_ups: Vec<FollowUp>,
+    /// What a sweep saw of the organization's services, for the report.
+    pub services: Option<ServicesSeen>,
+}
+
+impl Plan {
+    /// How many messages the plan sends, follow-ups included.
+    pub fn message_count(&self) -> usize {
+        self.messages.len() + self.follow_ups.len()
+    }
+}
+
+/// The plan of an invocation: a pure function of what it read.
+pub fn plan(input: Input<'_>) -> Plan {
+    let Input {
+        intake,
+        trigger,
+        dry_run,
+        organization,
+        found,
+        snapshot,
+        settings,
+        now,
+    } = input;
+    let sweep = matches!(trigger, Trigger::Sweep);
+    let key = outbox_key(intake, trigger, snapshot.joined);
+    let holds = match found {
+        Found::Reconciled { outcome, .. } => {
+            matches!(trigger, Trigger::TrustedAccess { enabled, .. } if *enabled == outcome.trusted_access)
+        }
+        Found::Observed(observation) => observation.holds,
+    };
+    let items = snapshot.handoffs.as_deref().unwrap_or_default();
+    let judgement = ledger::judge(items, trigger, key.as_deref(), holds, now);
+    let about = About {
+        agreed: judgement.agreed.as_ref(),
+        ..About::of(intake, trigger, organization)
+    };
+    let mut plan = Plan {
+        key: key.clone(),
+        ..Plan::default()
+    };
+    plan.messages = match found {
+        Found::Reconciled {
+            outcome,
+            continuing,
+        } => {
+            let memory = match (&snapshot.failures, sweep) {
+                (Some(before), true) => {
+                    sweep_memory::recall(before, outcome, continuing, settings.remind_after, now)
+                }
+                _ => SweepMemory::default(),
+            };
+            let messages = composed(
+                about,
+                outcome,
+                dry_run,
+                settings.policy,
+                continuing,
+                &memory,
+            );
+            plan.failures = memory.save;
+            messages
+        }
+        Found::Observed(_) if holds => compose_observed(about),
+        Found::Observed(_) => Vec::new(),
+    };
+    if let (Some(expected), Some(read), true) = (settings.expected, &snapshot.services, sweep) {
+        let o = About::of(intake, trigger, organization);
+        let watched = drift::watch(read, expected, o, settings.remind_after, now);
+        plan.messages.extend(watched.messages);
+        plan.drift = watched.save;
+        plan.services = Some(watched.seen);
+    }
+    let opened = ledger::open(&mut plan.messages, about, key.as_deref(), holds, now);
+    plan.ledger = judgement.changes.into_iter().chain(opened).collect();
+    plan.joined = joining(trigger, snapshot.joined, dry_run);
+    if let Some(items) = &snapshot.handoffs {
+        let items = ledger::after(items, &plan.ledger);
+        let remind = sweep.then_some(settings.remind_after);
+        let enabled = snapshot.enabled.as_deref();
+        let organization = &organization.organization_id;
+        plan.follow_ups = ledger::follow_ups(items, organization, enabled, remind, now);
+    }
+    plan
+}
+
+/// The messages of a reconciliation.
+fn composed(
+    about: About<'_>,
+    outcome: &Outcome,
+    dry_run: bool,
+    policy: Policy,
+    continuing: bool,
+    memory: &SweepMemory,
+) -> Vec<Message> {
+    messages::compose(Context {
+        about,
+        outcome,
+        dry_run,
+        policy,
+        continuing,
+        failures_told: memory.told,
+        recovered: &memory.recovered,
+    })
+}
+
+/// The join to remember: the account of a join, and when Organizations says it joined (not in a
+/// dry run).
+fn joining(trigger: &Trigger, joined: Option<u64>, dry_run: bool) -> Option<(String, u64)> {
+    let account_id = match trigger {
+        Trigger::AccountJoined { account_id, .. }
+        | Trigger::MemberRoleDeployed {
+            account_id: Some(account_id),
+            ..
+        } => account_id,
+        _ => return None,
+    };
+    (!dry_run).then_some((account_id.clone(), joined?))
+}
