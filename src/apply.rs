@@ -3,9 +3,11 @@
 //! through their outbox, saves the sweep's memory, then tells the ledger's follow-ups, and says
 //! what happened to each.
 
-use crate::notify::{self, Channel, Deduplication, Delivery, DeliveryStatus};
+use crate::invocation::FOLLOW_UP_CONCURRENCY;
+use crate::notify::{self, Channel, Deduplication, Delivery};
 use crate::plan::Plan;
 use crate::report::{Store, Trouble};
+use futures::StreamExt;
 use tracing::warn;
 
 /// What became of a plan.
@@ -19,8 +21,9 @@ pub struct Applied {
     pub troubles: Vec<Trouble>,
 }
 
-/// Carries `plan` out through `channel`. The follow-ups wait for a retry when a message of the
-/// trigger could not be published: the invocation then fails, and its retry tells them.
+/// Carries `plan` out through `channel`, publishing nothing past its deadline. The follow-ups
+/// wait for a retry when a message of the trigger could not be published: the invocation then
+/// fails, and its retry tells them.
 pub async fn apply(plan: &Plan, channel: &Channel<'_>) -> Applied {
     let mut troubles = Vec::new();
     let mut trouble = |store, e: &crate::ports::AwsError| troubles.push(Trouble::new(store, e));
@@ -54,7 +57,7 @@ pub async fn apply(plan: &Plan, channel: &Channel<'_>) -> Applied {
             trouble(Store::Drift, &e);
         }
     }
-    let failed = |d: &Delivery| d.status == DeliveryStatus::Failed;
+    let failed = |d: &Delivery| d.status.is_unpublished();
     if deliveries.iter().any(failed) {
         return Applied {
             deliveries,
@@ -62,9 +65,16 @@ pub async fn apply(plan: &Plan, channel: &Channel<'_>) -> Applied {
             troubles,
         };
     }
-    for follow_up in &plan.follow_ups {
-        let message = std::slice::from_ref(&follow_up.message);
-        let (told, outbox) = notify::send(channel, Some(&follow_up.key), message).await;
+    let told: Vec<_> = futures::stream::iter(&plan.follow_ups)
+        .map(|follow_up| async move {
+            let message = std::slice::from_ref(&follow_up.message);
+            let sent = notify::send(channel, Some(&follow_up.key), message).await;
+            (follow_up, sent)
+        })
+        .buffered(FOLLOW_UP_CONCURRENCY)
+        .collect()
+        .await;
+    for (follow_up, (told, outbox)) in told {
         if let Deduplication::Unavailable(e) = outbox {
             deduplication = Deduplication::Unavailable(e);
         }

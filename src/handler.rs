@@ -22,6 +22,7 @@ use serde_json::Value;
 use std::time::Instant;
 
 pub use crate::error::InvocationError;
+use crate::invocation;
 pub use crate::invocation::{Invocation, RESERVE};
 
 /// Everything an invocation needs, built once at start-up: the configuration and the adapters.
@@ -107,7 +108,13 @@ impl App {
             );
             return Report::build(intake, dry_run, Ending::Ignored(reason));
         }
-        let channel = Channel::of(&self.ports, dry_run, &invocation.request_id);
+        let effects_by = tokio::time::Instant::from_std(invocation.effects_by());
+        let channel = Channel::of(
+            &self.ports,
+            dry_run,
+            &invocation.request_id,
+            Some(effects_by),
+        );
         let settings = Settings {
             policy: self.policy(),
             expected: self.config.expected_services.as_deref(),
@@ -164,6 +171,9 @@ impl App {
             joined_now: channel.state.and(joined_now(trigger, &truth)),
         };
         let snapshot = Snapshot::read(channel.state, directory, reading).await;
+        let needs = plan::needs::needs(trigger, &snapshot, settings, self.ports.clock.now());
+        let topics = channel.topics.count();
+        let reserve = invocation::reserve(needs, topics, channel.state.is_some());
         let reconciler = Reconciler {
             directory,
             roles,
@@ -180,7 +190,12 @@ impl App {
         };
         let targets = truth.targets(std::slice::from_ref(&scope));
         let outcome = reconciler
-            .run(truth.trusted_access, &session, targets, invocation.cutoff())
+            .run(
+                truth.trusted_access,
+                &session,
+                targets,
+                invocation.cutoff(reserve),
+            )
             .await;
         let run = continuation::Run {
             intake,

@@ -1,18 +1,36 @@
-//! One invocation's context, and the time it keeps back from its deadline for the hand-offs and
-//! the report (docs/design.md, "Level-triggered reconciliation").
+//! One invocation's context, and the time it keeps back from its deadline for the plan's effects
+//! and the report (docs/design.md, "One plan, then its effects").
 
-use crate::notify::PUBLISH_TIMEOUT;
+use crate::notify::{PUBLISH_CONCURRENCY, PUBLISH_TIMEOUT, WAIT_FOR_CLAIM};
+use crate::plan::needs::Needs;
 use std::time::{Duration, Instant};
 
-/// Hand-offs one invocation may send: the trigger's own (at most two), a failure summary and a
-/// recovery.
-const MAX_MESSAGES: u32 = 4;
-/// Time kept back for logging the report and answering.
-const REPORT_MARGIN: Duration = Duration::from_secs(2);
-/// Time kept back from the deadline for the hand-offs and the report: no account runs later than
-/// the deadline less this.
-pub const RESERVE: Duration =
-    Duration::from_secs(PUBLISH_TIMEOUT.as_secs() * MAX_MESSAGES as u64 + REPORT_MARGIN.as_secs());
+/// Time kept back for logging the report and answering: no publish starts or waits past the
+/// deadline less this.
+pub const REPORT_MARGIN: Duration = Duration::from_secs(2);
+/// Follow-ups told at once, each with at most two copies (text and chat).
+pub const FOLLOW_UP_CONCURRENCY: usize = PUBLISH_CONCURRENCY / 2;
+
+/// The time an invocation keeps back from its deadline for its effects and its report: one
+/// [`PUBLISH_TIMEOUT`] for each round of copies published at once, the follow-ups' rounds, one wait
+/// for another invocation's claim when the outbox is used, and [`REPORT_MARGIN`]. `topics`: how
+/// many topics each message goes to (0 in a dry run or without a topic).
+pub fn reserve(needs: Needs, topics: usize, outbox: bool) -> Duration {
+    let copies = needs.messages * topics;
+    let rounds = copies.div_ceil(PUBLISH_CONCURRENCY)
+        + (needs.follow_ups * usize::from(topics > 0)).div_ceil(FOLLOW_UP_CONCURRENCY);
+    let claim = match outbox && copies > 0 {
+        true => WAIT_FOR_CLAIM,
+        false => Duration::ZERO,
+    };
+    PUBLISH_TIMEOUT * u32::try_from(rounds).unwrap_or(u32::MAX) + claim + REPORT_MARGIN
+}
+
+/// The reserve of a run whose messages fit one round, with the outbox: what a trigger with one
+/// or two topics and nothing else to tell keeps back.
+pub const RESERVE: Duration = Duration::from_secs(
+    PUBLISH_TIMEOUT.as_secs() + WAIT_FOR_CLAIM.as_secs() + REPORT_MARGIN.as_secs(),
+);
 
 /// One invocation's context: the Lambda request id, which names the session in member accounts'
 /// CloudTrail, and the time Lambda stops the invocation.
@@ -47,9 +65,16 @@ impl Invocation {
         format!("mta-{id}")
     }
 
-    /// When the last account must be done: the deadline less the time the hand-offs and the report
-    /// need.
-    pub fn cutoff(&self) -> Instant {
-        self.deadline.checked_sub(RESERVE).unwrap_or(self.deadline)
+    /// When the last account must be done: the deadline less `reserve`, the time the plan's
+    /// effects and the report need.
+    pub fn cutoff(&self, reserve: Duration) -> Instant {
+        self.deadline.checked_sub(reserve).unwrap_or(self.deadline)
+    }
+
+    /// When the plan's effects must be done: the deadline less [`REPORT_MARGIN`].
+    pub fn effects_by(&self) -> Instant {
+        self.deadline
+            .checked_sub(REPORT_MARGIN)
+            .unwrap_or(self.deadline)
     }
 }

@@ -25,7 +25,7 @@ pub fn line(
     let failed = report
         .notifications
         .iter()
-        .filter(|n| n.delivery == DeliveryStatus::Failed)
+        .filter(|n| n.delivery.is_unpublished())
         .count();
     let counts = [
         ("AccountsChecked", report.accounts.checked),

@@ -4,6 +4,7 @@
 //! the messages, the ledger's changes, the memory to save, the follow-ups. It takes no port and
 //! reads no clock; [`crate::apply`] carries it out, and the report is built once from both.
 
+pub mod needs;
 pub mod snapshot;
 
 use crate::decision::Policy;
@@ -87,16 +88,9 @@ impl Plan {
 
 /// The plan of an invocation: a pure function of what it read.
 pub fn plan(input: Input<'_>) -> Plan {
-    let Input {
-        intake,
-        trigger,
-        dry_run,
-        organization,
-        found,
-        snapshot,
-        settings,
-        now,
-    } = input;
+    let (intake, trigger, organization) = (input.intake, input.trigger, input.organization);
+    let (found, snapshot, settings, now) = (input.found, input.snapshot, input.settings, input.now);
+    let dry_run = input.dry_run;
     let sweep = matches!(trigger, Trigger::Sweep);
     let key = outbox_key(intake, trigger, snapshot.joined);
     let holds = match found {

@@ -297,10 +297,7 @@ impl Report {
     /// A hand-off that could not be published fails the invocation, so that Lambda retries it: it
     /// must never be lost silently.
     fn fail_on_unpublished(&mut self, deliveries: &[Delivery]) {
-        let Some(d) = deliveries
-            .iter()
-            .find(|d| d.status == DeliveryStatus::Failed)
-        else {
+        let Some(d) = deliveries.iter().find(|d| d.status.is_unpublished()) else {
             return;
         };
         let error = InvocationError::Notification {

@@ -10,7 +10,7 @@ use crate::state::{Refusing, Stage, create_member_role};
 use marketplace_trusted_access::aws::topic::Topic;
 use marketplace_trusted_access::config::Config;
 use marketplace_trusted_access::handler::App;
-use marketplace_trusted_access::messages::{Format, MESSAGE_LIMIT};
+use marketplace_trusted_access::messages::{Audience, Format, MESSAGE_LIMIT};
 use marketplace_trusted_access::notify::DeliveryStatus;
 use marketplace_trusted_access::report::{Report, ReportOutcome};
 use serde_json::Value;
@@ -215,7 +215,8 @@ async fn every_hand_off_of_the_samples_arrives_on_the_chat_topic_once_with_its_a
 #[tokio::test]
 async fn a_retry_after_a_partial_publish_leaves_each_copy_once_on_each_topic() {
     // GIVEN trusted access disabled; on the first delivery of the disable event, the
-    // notification topic refuses its second publish and the chat topic its first
+    // notification topic refuses the second message (the Organizations administrator's) and the
+    // chat topic the first (the Marketplace administrator's)
     let stage = ChatStage::new(1).await;
     stage
         .stage
@@ -229,11 +230,11 @@ async fn a_retry_after_a_partial_publish_leaves_each_copy_once_on_each_topic() {
     let text_topic = &stage.stage.subscribers.topic_arn;
     ports.publisher = Some(Arc::new(Refusing::new(
         Topic::new(sns.clone(), text_topic),
-        &[2],
+        &[Audience::OrganizationsAdmin],
     )));
     ports.chat = Some(Arc::new(Refusing::new(
         Topic::chat(sns, &stage.chat.topic_arn),
-        &[1],
+        &[Audience::MarketplaceAdmin],
     )));
     let event = sample("disable-by-cli.json");
     let first = App::with_ports(config.clone(), ports)

@@ -30,7 +30,6 @@ use marketplace_trusted_access::report::log::LogFormat;
 use marketplace_trusted_access::report::{Report, ReportOutcome};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 const TABLE: &str = "handoff-state";
@@ -87,19 +86,19 @@ impl Stage {
     }
 }
 
-/// The real topic, refusing the publish attempts named in `refuse` (1 is the first).
+/// The real topic, refusing the first publish to each audience named.
 pub(crate) struct Refusing {
     topic: Topic,
-    attempts: AtomicUsize,
-    refuse: Vec<usize>,
+    refuse: std::sync::Mutex<Vec<Audience>>,
 }
 
 impl Refusing {
-    pub(crate) fn new(topic: Topic, refuse: &[usize]) -> Refusing {
+    /// Refuses the first publish of a message to each of `audiences`: by audience, not by the
+    /// order of the calls, since copies are published several at a time.
+    pub(crate) fn new(topic: Topic, audiences: &[Audience]) -> Refusing {
         Refusing {
             topic,
-            attempts: AtomicUsize::new(0),
-            refuse: refuse.to_vec(),
+            refuse: std::sync::Mutex::new(audiences.to_vec()),
         }
     }
 }
@@ -111,8 +110,12 @@ impl Publisher for Refusing {
     }
 
     async fn publish(&self, message: &Message, thread: &str) -> Result<String, AwsError> {
-        let attempt = self.attempts.fetch_add(1, Ordering::Relaxed) + 1;
-        if self.refuse.contains(&attempt) {
+        let refused = {
+            let mut refuse = self.refuse.lock().unwrap();
+            let at = refuse.iter().position(|a| *a == message.audience);
+            at.map(|at| refuse.remove(at)).is_some()
+        };
+        if refused {
             return Err(AwsError::new("InternalError", "refused by the test"));
         }
         self.topic.publish(message, thread).await
@@ -122,7 +125,7 @@ impl Publisher for Refusing {
 #[tokio::test]
 async fn a_retry_after_a_partial_publish_delivers_every_message_exactly_once_as_first_composed() {
     // GIVEN ON_DEPARTURE=delete and an account that left with its role; the topic refuses the
-    // second message of the departure hand-off
+    // second message of the departure hand-off (the account administrator's)
     let stage = Stage::new(3).await;
     let leaver = stage.org.active[0].clone();
     stage
@@ -138,7 +141,7 @@ async fn a_retry_after_a_partial_publish_delivers_every_message_exactly_once_as_
     let mut ports = ports_as(&sdk, &config);
     ports.publisher = Some(Arc::new(Refusing::new(
         Topic::new(aws_sdk_sns::Client::new(&sdk), &stage.subscribers.topic_arn),
-        &[2],
+        &[Audience::AccountAdmin],
     )));
     let first = App::with_ports(config.clone(), ports)
         .handle(&event, &no_deadline())

@@ -195,7 +195,7 @@ pub async fn reconcile_and_report(
         Kind::Ignore(_) => Plan::default(),
     };
     // mta publishes nothing: the hand-offs are the function's to send, and are listed as logged.
-    let deliveries = notify::deliver(&Topics::default(), None, &plan.messages).await;
+    let deliveries = notify::deliver(&Topics::default(), None, &plan.messages, None).await;
     let effects = Effects {
         deliveries: &deliveries,
         deduplication: &Deduplication::Off,
