@@ -7,6 +7,7 @@
 //! - `emulator`: the emulator's corrections, so that the tests above are not fooled by it;
 //! - `least_privilege`: the templates' policies, enforced by the emulator's IAM;
 //! - `cargo_lambda`: every sample event through the real Lambda runtime;
+//! - `deadline`: a sweep with slow SNS, hung accounts and drift answers before Lambda's deadline;
 //! - `events`, `notifications_doc`, `template_actions`: the samples, the rendered messages and the
 //!   template, checked offline;
 //! - `sns`: hand-offs through the emulator's SNS to per-audience subscriptions;
@@ -24,6 +25,7 @@ mod cli_emulator;
 mod cli_terminal;
 mod common;
 mod connections;
+mod deadline;
 mod emulator;
 mod events;
 mod guardian;

@@ -14,6 +14,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
+/// How long the proxy holds a request (its bytes: head and body) before it forwards it.
+pub type Delay = Arc<dyn Fn(&[u8]) -> std::time::Duration + Send + Sync>;
+
 pub struct CountingProxy {
     endpoint: String,
     connections: Arc<AtomicUsize>,
@@ -24,6 +27,12 @@ pub struct CountingProxy {
 impl CountingProxy {
     /// Listens on 127.0.0.1 and forwards to `upstream` (`http://host:port`).
     pub async fn start(upstream: &str) -> CountingProxy {
+        CountingProxy::delaying(upstream, Arc::new(|_: &[u8]| std::time::Duration::ZERO)).await
+    }
+
+    /// Listens on 127.0.0.1 and forwards to `upstream`, each request after `delay` says: a slow or
+    /// a hung AWS, as far as the client can tell.
+    pub async fn delaying(upstream: &str, delay: Delay) -> CountingProxy {
         let upstream = upstream
             .strip_prefix("http://")
             .unwrap_or_else(|| panic!("the proxy forwards plain HTTP, not {upstream}"))
@@ -37,8 +46,9 @@ impl CountingProxy {
             while let Ok((client, _)) = listener.accept().await {
                 opened.fetch_add(1, Ordering::SeqCst);
                 let (upstream, forwarded) = (upstream.clone(), forwarded.clone());
+                let delay = delay.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = serve(client, &upstream, &forwarded).await {
+                    if let Err(e) = serve(client, &upstream, &forwarded, &*delay).await {
                         eprintln!("proxy: connection ended with {e}");
                     }
                 });
@@ -61,6 +71,11 @@ impl CountingProxy {
             .build()
     }
 
+    /// `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
     /// Connections the clients opened to the proxy so far.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
@@ -80,9 +95,15 @@ impl Drop for CountingProxy {
 
 /// Serves one client connection until the client closes it: each request goes to the emulator on a
 /// new connection, each answer comes back framed for keep-alive.
-async fn serve(mut client: TcpStream, upstream: &str, forwarded: &AtomicUsize) -> io::Result<()> {
+async fn serve(
+    mut client: TcpStream,
+    upstream: &str,
+    forwarded: &AtomicUsize,
+    delay: &(dyn Fn(&[u8]) -> std::time::Duration + Send + Sync),
+) -> io::Result<()> {
     let mut pending = Vec::new();
     while let Some(request) = next_request(&mut client, &mut pending).await? {
+        tokio::time::sleep(delay(&request)).await;
         forwarded.fetch_add(1, Ordering::SeqCst);
         let mut server = TcpStream::connect(upstream).await?;
         server.write_all(&request).await?;
@@ -94,7 +115,7 @@ async fn serve(mut client: TcpStream, upstream: &str, forwarded: &AtomicUsize) -
 }
 
 /// The next whole request (head and `Content-Length` body) from the client, or `None` once it closed.
-async fn next_request(
+pub async fn next_request(
     client: &mut TcpStream,
     pending: &mut Vec<u8>,
 ) -> io::Result<Option<Vec<u8>>> {
@@ -145,14 +166,14 @@ fn kept_alive(answer: &[u8]) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
-fn header<'h>(head: &'h str, name: &str) -> Option<&'h str> {
+pub fn header<'h>(head: &'h str, name: &str) -> Option<&'h str> {
     head.split("\r\n").skip(1).find_map(|line| {
         let (key, value) = line.split_once(':')?;
         key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
     })
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
