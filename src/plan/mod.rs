@@ -6,6 +6,8 @@
 
 pub mod needs;
 pub mod snapshot;
+#[cfg(test)]
+mod tests;
 
 use crate::decision::Policy;
 use crate::drift::{self, ServicesSeen};
@@ -141,7 +143,9 @@ pub fn plan(input: Input<'_>) -> Plan {
         plan.drift = watched.save;
         plan.services = Some(watched.seen);
     }
-    let opened = ledger::open(&mut plan.messages, about, key.as_deref(), holds, now);
+    // An item is opened only where the ledger can keep it: a message says it is followed only then.
+    let ledger_key = key.as_deref().filter(|_| snapshot.handoffs.is_some());
+    let opened = ledger::open(&mut plan.messages, about, ledger_key, holds, now);
     plan.ledger = judgement.changes.into_iter().chain(opened).collect();
     plan.joined = joining(trigger, snapshot.joined, dry_run);
     if let Some(items) = &snapshot.handoffs {
