@@ -7,7 +7,10 @@
 //!   a reason; [`principal`]: service principals, normalised and compared one way;
 //! - [`truth`]: what Organizations says, read once; [`guardian`]: other services, observed;
 //! - [`decision`], [`reconcile`], [`outcome`]: the per-account decision, acted on, as typed values;
-//! - [`continuation`], [`sweep_memory`], [`drift`]: the rest of a run, and what a sweep remembers;
+//! - [`continuation`], [`sweep_memory`], [`drift`], [`memory`]: the rest of a run, and what a sweep
+//!   remembers of the conditions it found;
+//! - [`plan`], [`apply`]: one plan from what was read, then its effects (docs/design.md, "One plan,
+//!   then its effects");
 //! - [`handoff`], [`ledger`]: hand-offs followed until a person says they are done;
 //! - [`message`], [`messages`], [`notify`]: a message as it is published (a leaf), the wording of
 //!   every hand-off, and its delivery through the outbox;

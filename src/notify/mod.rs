@@ -1,6 +1,6 @@
 //! Delivering the hand-offs (docs/design.md, "Notifications" and "State"): publish each message, or
 //! log it when there is no topic or the run is a dry run, and say what became of each. With a state
-//! table, a trigger's messages go through its outbox ([`outbox`]), so that each is published once.
+//! table, a trigger's messages go through its outbox (`outbox.rs`), so that each is published once.
 //! Copies are published several at a time, and none after the invocation's time is up: what does
 //! not fit is deferred to Lambda's retry.
 
