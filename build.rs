@@ -37,6 +37,9 @@ struct Entry {
     console_url: String,
     delegated_admin: Option<bool>,
     console_finishes_setup: Option<bool>,
+    /// Whether this function keeps the service's first role in every ACTIVE account while trusted
+    /// access is on: one entry only (AWS Marketplace), the one whose role it writes.
+    keeps_role: bool,
     after_enable_organizations_admin: String,
     after_enable_service_admin: String,
     after_disable_organizations_admin: String,
@@ -94,6 +97,16 @@ fn stop(index: usize, entry: &Entry, problem: &str) -> ! {
 
 fn validate(entries: &[Entry]) {
     assert!(!entries.is_empty(), "{CATALOG}: no [[service]] entries");
+    let keepers: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.keeps_role)
+        .map(|e| e.id.as_str())
+        .collect();
+    assert!(
+        keepers.len() == 1,
+        "{CATALOG}: exactly one entry has `keeps_role = true` (the one role the function writes), \
+         not {keepers:?}"
+    );
     let mut ids = BTreeSet::new();
     let mut principals = BTreeSet::new();
     let mut previous: Option<&str> = None;
@@ -207,6 +220,9 @@ fn validate(entries: &[Entry]) {
                 entry.enable_with
             ));
         }
+        if entry.keeps_role && entry.roles.is_empty() {
+            fail("`keeps_role` needs the role to keep: a [[service.roles]] entry".into());
+        }
         for role in &entry.roles {
             if role.name.trim().is_empty() || role.created_in.trim().is_empty() {
                 fail("a [[service.roles]] entry needs `name` and `created_in`".into());
@@ -291,7 +307,8 @@ fn render(entries: &[Entry]) -> String {
             "\n/// {name}: <{source}>\npub const {constant}: Service = Service {{\n    id: {id:?},\n    \
              name: {name:?},\n    principal: {principal:?},\n    principals: &{principals:?},\n    \
              source: {source:?},\n    enable_with: EnableWith::{enable_with},\n    console_url: {console:?},\n    \
-             delegated_admin: {delegated},\n    console_finishes_setup: {finishes},\n    roles: &[{roles}],\n    \
+             delegated_admin: {delegated},\n    console_finishes_setup: {finishes},\n    \
+             keeps_role: {keeps},\n    roles: &[{roles}],\n    \
              after_enable: Steps {{ organizations_admin: {eo:?}, service_admin: {es:?} }},\n    \
              after_disable: Steps {{ organizations_admin: {do_:?}, service_admin: {ds:?} }},\n    \
              disable_breaks: {breaks:?},\n    note: {note:?},\n    \
@@ -306,6 +323,7 @@ fn render(entries: &[Entry]) -> String {
             console = e.console_url,
             delegated = e.delegated_admin.unwrap(),
             finishes = e.console_finishes_setup.unwrap(),
+            keeps = e.keeps_role,
             eo = e.after_enable_organizations_admin,
             es = e.after_enable_service_admin,
             do_ = e.after_disable_organizations_admin,

@@ -73,6 +73,9 @@ pub struct Service {
     /// Whether the service's administrator still finishes the integration in the service's
     /// console once trusted access is on.
     pub console_finishes_setup: bool,
+    /// Whether this function keeps the service's first role in every ACTIVE account while trusted
+    /// access is on (AWS Marketplace's entry only); every other service is observed and told.
+    pub keeps_role: bool,
     /// The service-linked roles the page names, if any.
     pub roles: &'static [Role],
     /// What each administrator does after trusted access is enabled.
@@ -121,6 +124,12 @@ pub fn find(principal: &str) -> Option<&'static Service> {
     SERVICES
         .iter()
         .find(|service| service.principals.iter().any(|p| same(p, principal)))
+}
+
+/// Whether the function keeps the role of the service `principal` belongs to: trusted access for
+/// it is reconciled across the accounts, not only observed.
+pub fn keeps_role(principal: &str) -> bool {
+    find(principal).is_some_and(|e| e.keeps_role)
 }
 
 /// The name of the service a principal belongs to, or the principal when the catalog lacks it.

@@ -193,16 +193,15 @@ impl Trigger {
     /// Which accounts the trigger asks to look at.
     pub fn scope(&self) -> Scope {
         match self {
-            Trigger::TrustedAccess { .. }
-            | Trigger::Sweep
-            | Trigger::Command { accounts: None, .. } => Scope::Organization,
+            Trigger::TrustedAccess { .. } if self.observed().is_none() => Scope::Organization,
+            Trigger::Sweep | Trigger::Command { accounts: None, .. } => Scope::Organization,
             Trigger::Command {
                 accounts: Some(ids),
                 ..
             } => Scope::Listed(ids.clone()),
             Trigger::Continuation(request) => Scope::Listed(request.accounts.clone()),
             // Services other than Marketplace are observed: no account to reconcile.
-            Trigger::ServiceAccess { .. } | Trigger::DelegatedAdmin { .. } => {
+            Trigger::TrustedAccess { .. } | Trigger::DelegatedAdmin { .. } => {
                 Scope::Listed(Vec::new())
             }
             Trigger::AccountDeparted { account_id, .. } => Scope::Named {

@@ -43,15 +43,15 @@ pub async fn check(
         source,
     };
     Ok(match trigger {
-        Trigger::ServiceAccess {
+        Trigger::TrustedAccess {
             principal, enabled, ..
-        } => {
+        } if trigger.observed().is_some() => {
             let services = directory.enabled_services().await.map_err(unreadable)?;
             let now = services
                 .iter()
                 .any(|s| same_principal(&s.principal, principal));
             Some(Observation {
-                principal: principal.clone(),
+                principal: principal.to_string(),
                 trusted_access: Some(now),
                 holds: now == *enabled,
             })
@@ -63,11 +63,11 @@ pub async fn check(
             ..
         } => {
             let admins = directory.delegated_admins().await.map_err(unreadable)?;
-            let now = admins
-                .iter()
-                .any(|a| a.account_id == *account_id && a.principals.contains(principal));
+            let now = admins.iter().any(|a| {
+                a.account_id == *account_id && a.principals.iter().any(|p| principal.is(p))
+            });
             Some(Observation {
-                principal: principal.clone(),
+                principal: principal.to_string(),
                 trusted_access: None,
                 holds: now == *registered,
             })

@@ -10,7 +10,7 @@ use crate::messages::About;
 use crate::messages::handoffs::{ask, ended, followed, reminder, requested};
 use crate::ports::EnabledService;
 use crate::principal::same as same_principal;
-use crate::service::MARKETPLACE;
+
 use std::time::Duration;
 
 /// Why a request is closed when the disable it asked for happens as agreed.
@@ -21,13 +21,6 @@ pub const AGREED: &str = "trusted access was disabled as agreed";
 fn disable_of(trigger: &Trigger) -> Option<(&str, bool)> {
     match trigger {
         Trigger::TrustedAccess {
-            enabled: false,
-            origin,
-        } => Some((
-            MARKETPLACE.principal,
-            origin.is_service(MARKETPLACE.principal),
-        )),
-        Trigger::ServiceAccess {
             principal,
             enabled: false,
             origin,
@@ -108,23 +101,21 @@ pub fn judge(
 /// administrator: an enable by a person that leaves the set-up to the service's console, or a disable
 /// by a person that nobody agreed to. `None` for every other trigger.
 fn situation(about: About<'_>) -> Option<(Situation, &str, Audience)> {
-    let (service, enabled, audience) = match about.trigger {
-        Trigger::TrustedAccess { enabled, origin } if !origin.is_service(MARKETPLACE.principal) => {
-            (MARKETPLACE.principal, *enabled, Audience::MarketplaceAdmin)
-        }
-        Trigger::ServiceAccess {
+    let (service, enabled) = match about.trigger {
+        Trigger::TrustedAccess {
             principal,
             enabled,
             origin,
-        } if !origin.is_service(principal) => {
-            (principal.as_str(), *enabled, Audience::ServiceAdmin)
-        }
+        } if !origin.is_service(principal) => (principal.as_str(), *enabled),
         _ => return None,
     };
+    // The administrator of the service whose role the function keeps has an audience of its own.
+    let audience = match catalog::keeps_role(service) {
+        true => Audience::MarketplaceAdmin,
+        false => Audience::ServiceAdmin,
+    };
     match enabled {
-        true if service == MARKETPLACE.principal
-            || catalog::find(service).is_some_and(|e| e.console_finishes_setup) =>
-        {
+        true if catalog::find(service).is_some_and(|e| e.console_finishes_setup) => {
             Some((Situation::Setup, service, audience))
         }
         false if about.agreed.is_none() => Some((Situation::CleanUp, service, audience)),
@@ -170,9 +161,7 @@ pub fn open(
 /// The fact that opens an item, in words: the trigger, who and when, and its event.
 fn opened_by(about: About<'_>) -> String {
     let origin = match about.trigger {
-        Trigger::TrustedAccess { origin, .. } | Trigger::ServiceAccess { origin, .. } => {
-            Some(origin)
-        }
+        Trigger::TrustedAccess { origin, .. } => Some(origin),
         _ => None,
     };
     let mut text = about.trigger_name.to_string();

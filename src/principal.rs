@@ -26,6 +26,57 @@ pub fn same(a: &str, b: &str) -> bool {
     normalize(a) == normalize(b)
 }
 
+/// A service principal, normalised once where it enters: the type a trigger carries.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Principal(String);
+
+impl Principal {
+    /// `s`, normalised.
+    pub fn new(s: &str) -> Principal {
+        Principal(normalize(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it names the same service as `other`, however `other` is spelled.
+    pub fn is(&self, other: &str) -> bool {
+        same(&self.0, other)
+    }
+}
+
+impl std::ops::Deref for Principal {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Principal {
+    fn from(s: &str) -> Principal {
+        Principal::new(s)
+    }
+}
+
+impl PartialEq<str> for Principal {
+    fn eq(&self, other: &str) -> bool {
+        self.is(other)
+    }
+}
+
+impl PartialEq<&str> for Principal {
+    fn eq(&self, other: &&str) -> bool {
+        self.is(other)
+    }
+}
+
+impl std::fmt::Display for Principal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,5 +88,8 @@ mod tests {
         assert!(!same("sso.amazonaws.com", "sso.amazonaws.co"));
         assert!(is_principal("guardduty.amazonaws.com"));
         assert!(!is_principal("GuardDuty"));
+        let principal = Principal::new("GuardDuty.amazonaws.com.");
+        assert_eq!(principal.as_str(), "guardduty.amazonaws.com");
+        assert!(principal.is("guardduty.AMAZONAWS.com"));
     }
 }

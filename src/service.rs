@@ -4,8 +4,12 @@
 
 pub use crate::catalog::{Role, Service};
 
-/// AWS Marketplace's entry in the catalog.
+/// AWS Marketplace's entry in the catalog: the one that `keeps_role` (`build.rs` allows one).
 pub const MARKETPLACE: Service = crate::catalog::MARKETPLACE;
+const _: () = assert!(
+    MARKETPLACE.keeps_role,
+    "the catalog keeps AWS Marketplace's role"
+);
 
 /// The role AWS Marketplace needs in every ACTIVE account while trusted access is enabled: the
 /// first its entry names (`build.rs` keeps it first).

@@ -3,7 +3,7 @@
 //! named wherever the sources put it (events/README.md).
 
 use super::*;
-use crate::principal::normalize;
+use crate::principal::{Principal, normalize};
 use serde::Deserialize;
 
 /// A CloudTrail record as EventBridge delivers it in `detail`, of this project's own making because
@@ -86,13 +86,8 @@ pub(super) fn parse_cloudtrail(detail: &Value, resources: &[String], intake: &mu
     let origin = origin(&record);
     intake.kind = match name.as_str() {
         "EnableAWSServiceAccess" | "DisableAWSServiceAccess" => {
-            match text(&["requestParameters", "servicePrincipal"]).map(|p| normalize(&p)) {
-                Some(p) if p == MARKETPLACE.principal => Kind::Handle(Trigger::TrustedAccess {
-                    enabled: name == "EnableAWSServiceAccess",
-                    origin,
-                }),
-                // Every other service is observed and told, never changed.
-                Some(p) if is_principal(&p) => Kind::Handle(Trigger::ServiceAccess {
+            match text(&["requestParameters", "servicePrincipal"]).map(|p| Principal::new(&p)) {
+                Some(p) if is_principal(&p) => Kind::Handle(Trigger::TrustedAccess {
                     principal: p,
                     enabled: name == "EnableAWSServiceAccess",
                     origin,
@@ -102,7 +97,8 @@ pub(super) fn parse_cloudtrail(detail: &Value, resources: &[String], intake: &mu
             }
         }
         "RegisterDelegatedAdministrator" | "DeregisterDelegatedAdministrator" => {
-            let principal = text(&["requestParameters", "servicePrincipal"]).map(|p| normalize(&p));
+            let principal =
+                text(&["requestParameters", "servicePrincipal"]).map(|p| Principal::new(&p));
             match (text(&["requestParameters", "accountId"]), principal) {
                 (Some(id), Some(p)) if is_account_id(&id) && is_principal(&p) => {
                     Kind::Handle(Trigger::DelegatedAdmin {

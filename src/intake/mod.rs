@@ -10,9 +10,9 @@ mod direct;
 mod origin;
 mod stack_set;
 
+use crate::catalog;
 use crate::ports::ContinuationRequest;
-use crate::principal::is_principal;
-use crate::service::MARKETPLACE;
+use crate::principal::{Principal, is_principal};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use cloudtrail::parse_cloudtrail;
 use direct::{parse_command, parse_continuation, parse_queue};
@@ -46,17 +46,17 @@ pub enum Kind {
 /// read from Organizations.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Trigger {
-    /// Trusted access for the Marketplace principal was turned on (`enabled`) or off.
-    TrustedAccess { enabled: bool, origin: Origin },
-    /// Trusted access for another service was turned on or off: observed and told, never acted on.
-    ServiceAccess {
-        principal: String,
+    /// Trusted access for a service was turned on (`enabled`) or off. For the service whose role
+    /// the function keeps (its catalog entry's `keeps_role`: AWS Marketplace), the accounts are
+    /// reconciled; every other service is observed and told, never acted on.
+    TrustedAccess {
+        principal: Principal,
         enabled: bool,
         origin: Origin,
     },
     /// A delegated administrator was registered (`registered`) or deregistered for a service.
     DelegatedAdmin {
-        principal: String,
+        principal: Principal,
         account_id: String,
         registered: bool,
         origin: Origin,
@@ -259,12 +259,27 @@ fn find_key(value: &Value, keys: &[&str]) -> Option<String> {
 }
 
 impl Trigger {
-    /// The principal of a service other than Marketplace that the trigger is about: such a
-    /// trigger is observed and told, never acted on.
-    pub fn observed(&self) -> Option<&str> {
+    /// The principal of a service whose role the function does not keep that the trigger is
+    /// about: such a trigger is observed and told, never acted on.
+    pub fn observed(&self) -> Option<&Principal> {
         match self {
-            Trigger::ServiceAccess { principal, .. }
-            | Trigger::DelegatedAdmin { principal, .. } => Some(principal),
+            Trigger::TrustedAccess { principal, .. } if !catalog::keeps_role(principal) => {
+                Some(principal)
+            }
+            Trigger::DelegatedAdmin { principal, .. } => Some(principal),
+            _ => None,
+        }
+    }
+
+    /// A change of trusted access for the service whose role the function keeps: whether it was
+    /// enabled, and who made it.
+    pub fn kept_role_access(&self) -> Option<(bool, &Origin)> {
+        match self {
+            Trigger::TrustedAccess {
+                principal,
+                enabled,
+                origin,
+            } if catalog::keeps_role(principal) => Some((*enabled, origin)),
             _ => None,
         }
     }
@@ -278,6 +293,7 @@ pub fn is_account_id(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::MARKETPLACE;
     const MARKETPLACE_PRINCIPAL: &str = MARKETPLACE.principal;
     use serde_json::json;
 
@@ -315,6 +331,7 @@ mod tests {
         let Trigger::TrustedAccess {
             enabled: true,
             origin,
+            ..
         } = t
         else {
             panic!("{t:?}")

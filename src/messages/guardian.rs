@@ -86,7 +86,7 @@ fn steps_for(steps: Option<&Steps>, audience: Audience, generic: &str) -> String
 /// The hand-offs an observed change calls for, routed as docs/design.md, "The guardian", says.
 pub fn compose_observed(o: About<'_>) -> Vec<Message> {
     match o.trigger {
-        Trigger::ServiceAccess {
+        Trigger::TrustedAccess {
             principal,
             enabled,
             origin,

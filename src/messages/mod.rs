@@ -137,18 +137,23 @@ pub fn compose(cx: Context<'_>) -> Vec<Message> {
     let mut out = match cx.about.trigger {
         // The event says one thing, Organizations another (a late, replayed or forged event): the
         // hand-off it would call for is not true, so only drift or failure is worth a message.
+        // Observed services are told by `guardian::compose_observed`.
+        trigger if trigger.observed().is_some() => Vec::new(),
         Trigger::TrustedAccess { enabled, .. } if *enabled != o.trusted_access => sweep(cx),
         Trigger::TrustedAccess {
+            principal,
             enabled: true,
             origin,
-        } if origin.is_service(MARKETPLACE_PRINCIPAL) => vec![enabled_by_marketplace(cx, origin)],
+        } if origin.is_service(principal) => vec![enabled_by_marketplace(cx, origin)],
         Trigger::TrustedAccess {
             enabled: true,
             origin,
+            ..
         } => vec![enabled_by_person(cx, origin)],
         Trigger::TrustedAccess {
             enabled: false,
             origin,
+            ..
         } => disabled(cx, origin),
         Trigger::AccountDeparted {
             account_id,
@@ -181,8 +186,7 @@ pub fn compose(cx: Context<'_>) -> Vec<Message> {
             reason.as_deref(),
         )],
         Trigger::Sweep | Trigger::Command { .. } => sweep(cx),
-        // Observed services are told by `guardian::compose_observed`.
-        Trigger::ServiceAccess { .. } | Trigger::DelegatedAdmin { .. } => Vec::new(),
+        Trigger::DelegatedAdmin { .. } => Vec::new(),
         // The chain's first run told the trigger's hand-off; the rest tells only what still fails.
         Trigger::Continuation(_) => Vec::new(),
     };

@@ -98,6 +98,7 @@ fn audiences(messages: &[Message]) -> Vec<(&'static str, &'static str)> {
 fn a_person_enabling_reaches_the_marketplace_administrator_with_the_console_step() {
     let r = report(&[("111122223333", Action::Create, ActionResult::Done)]);
     let t = Trigger::TrustedAccess {
+        principal: MARKETPLACE_PRINCIPAL.into(),
         enabled: true,
         origin: person(),
     };
@@ -117,6 +118,7 @@ fn a_person_enabling_reaches_the_marketplace_administrator_with_the_console_step
 fn marketplace_enabling_tells_the_organizations_administrator_it_is_complete() {
     let r = report(&[]);
     let t = Trigger::TrustedAccess {
+        principal: MARKETPLACE_PRINCIPAL.into(),
         enabled: true,
         origin: marketplace(),
     };
@@ -133,6 +135,7 @@ fn a_person_disabling_warns_both_administrators() {
     let mut r = report(&[("111122223333", Action::Keep, ActionResult::Done)]);
     r.trusted_access = false;
     let t = Trigger::TrustedAccess {
+        principal: MARKETPLACE_PRINCIPAL.into(),
         enabled: false,
         origin: person(),
     };
@@ -184,12 +187,14 @@ fn an_event_that_organizations_contradicts_calls_for_no_hand_off() {
     let mut r = report(&[("111122223333", Action::Keep, ActionResult::Done)]);
     r.trusted_access = true;
     let stale_disable = Trigger::TrustedAccess {
+        principal: MARKETPLACE_PRINCIPAL.into(),
         enabled: false,
         origin: person(),
     };
     assert!(compose(run(&stale_disable, &r)).is_empty());
     r.trusted_access = false;
     let stale_enable = Trigger::TrustedAccess {
+        principal: MARKETPLACE_PRINCIPAL.into(),
         enabled: true,
         origin: person(),
     };
@@ -241,6 +246,7 @@ fn a_sweep_that_changes_nothing_says_nothing_and_one_that_fails_says_so() {
 fn failures_during_an_enable_also_reach_the_organizations_administrator() {
     let r = report(&[("111122223333", Action::Keep, ActionResult::Failed)]);
     let t = Trigger::TrustedAccess {
+        principal: MARKETPLACE_PRINCIPAL.into(),
         enabled: true,
         origin: person(),
     };
@@ -268,18 +274,22 @@ fn subjects_fit_sns_and_the_facts_block_round_trips() {
     };
     for t in [
         Trigger::TrustedAccess {
+            principal: MARKETPLACE_PRINCIPAL.into(),
             enabled: true,
             origin: person(),
         },
         Trigger::TrustedAccess {
+            principal: MARKETPLACE_PRINCIPAL.into(),
             enabled: true,
             origin: marketplace(),
         },
         Trigger::TrustedAccess {
+            principal: MARKETPLACE_PRINCIPAL.into(),
             enabled: false,
             origin: person(),
         },
         Trigger::TrustedAccess {
+            principal: MARKETPLACE_PRINCIPAL.into(),
             enabled: false,
             origin: marketplace(),
         },

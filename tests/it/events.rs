@@ -23,13 +23,13 @@ enum Expect {
 fn expectations() -> Vec<(&'static str, &'static str, Expect)> {
     use Expect::*;
     fn enabled_by(t: &Trigger, enabled: bool, marketplace: bool) -> bool {
-        matches!(t, Trigger::TrustedAccess { enabled: e, origin } if *e == enabled && origin.is_service(crate::common::MARKETPLACE_PRINCIPAL) == marketplace)
+        matches!(t, Trigger::TrustedAccess { principal, enabled: e, origin } if principal == crate::common::MARKETPLACE_PRINCIPAL && *e == enabled && origin.is_service(crate::common::MARKETPLACE_PRINCIPAL) == marketplace)
     }
     fn departed(t: &Trigger, id: &str, method: &str) -> bool {
         matches!(t, Trigger::AccountDeparted { account_id, method: m, .. } if account_id == id && m.to_string() == method)
     }
     fn observed(t: &Trigger, service: &str, on: bool) -> bool {
-        matches!(t, Trigger::ServiceAccess { principal, enabled, origin } if principal == service && *enabled == on && !origin.is_service(service))
+        matches!(t, Trigger::TrustedAccess { principal, enabled, origin } if principal == service && t.observed().is_some() && *enabled == on && !origin.is_service(service))
     }
     fn joined(t: &Trigger, id: &str) -> bool {
         matches!(t, Trigger::AccountJoined { account_id, .. } if account_id == id)
@@ -193,7 +193,7 @@ fn expectations() -> Vec<(&'static str, &'static str, Expect)> {
             "guardian-disable-sso-by-controltower.json",
             "DisableAWSServiceAccess",
             Handle(|t| {
-                matches!(t, Trigger::ServiceAccess { principal, enabled: false, origin }
+                matches!(t, Trigger::TrustedAccess { principal, enabled: false, origin }
                     if principal == "sso.amazonaws.com"
                         && origin.made_by(principal)
                             == MadeBy::AnotherService("controltower.amazonaws.com"))

@@ -134,6 +134,7 @@ fn render() -> String {
         case(
             "Trusted access enabled with Organizations tools",
             Trigger::TrustedAccess {
+                principal: MARKETPLACE_PRINCIPAL.into(),
                 enabled: true,
                 origin: person(),
             },
@@ -143,6 +144,7 @@ fn render() -> String {
         case(
             "Trusted access enabled by AWS Marketplace",
             Trigger::TrustedAccess {
+                principal: MARKETPLACE_PRINCIPAL.into(),
                 enabled: true,
                 origin: marketplace(),
             },
@@ -152,6 +154,7 @@ fn render() -> String {
         case(
             "Trusted access disabled with Organizations tools",
             Trigger::TrustedAccess {
+                principal: MARKETPLACE_PRINCIPAL.into(),
                 enabled: false,
                 origin: person(),
             },
@@ -161,6 +164,7 @@ fn render() -> String {
         case(
             "Trusted access disabled by AWS Marketplace",
             Trigger::TrustedAccess {
+                principal: MARKETPLACE_PRINCIPAL.into(),
                 enabled: false,
                 origin: marketplace(),
             },
@@ -375,6 +379,7 @@ fn render() -> String {
 fn handoff_cases(out: &mut String, organization: &OrgIdentity) {
     const OPENED_AT: u64 = 1_796_112_000; // 2026-12-01T08:00:00Z
     let enable = Trigger::TrustedAccess {
+        principal: MARKETPLACE_PRINCIPAL.into(),
         enabled: true,
         origin: person(),
     };
@@ -472,6 +477,7 @@ fn handoff_cases(out: &mut String, organization: &OrgIdentity) {
     }
 
     let disable = Trigger::TrustedAccess {
+        principal: MARKETPLACE_PRINCIPAL.into(),
         enabled: false,
         origin: person(),
     };
@@ -555,7 +561,7 @@ fn guardian_cases(out: &mut String, organization: &OrgIdentity) {
         (
             "Trusted access for IAM Identity Center disabled with Organizations tools",
             "DisableAWSServiceAccess",
-            Trigger::ServiceAccess {
+            Trigger::TrustedAccess {
                 principal: "sso.amazonaws.com".into(),
                 enabled: false,
                 origin: person(),
@@ -564,7 +570,7 @@ fn guardian_cases(out: &mut String, organization: &OrgIdentity) {
         (
             "Trusted access for AWS Config enabled with Organizations tools",
             "EnableAWSServiceAccess",
-            Trigger::ServiceAccess {
+            Trigger::TrustedAccess {
                 principal: "config.amazonaws.com".into(),
                 enabled: true,
                 origin: person(),
@@ -573,7 +579,7 @@ fn guardian_cases(out: &mut String, organization: &OrgIdentity) {
         (
             "Trusted access for Amazon GuardDuty enabled by the service itself",
             "EnableAWSServiceAccess",
-            Trigger::ServiceAccess {
+            Trigger::TrustedAccess {
                 principal: "guardduty.amazonaws.com".into(),
                 enabled: true,
                 origin: by_service("guardduty.amazonaws.com"),
@@ -582,7 +588,7 @@ fn guardian_cases(out: &mut String, organization: &OrgIdentity) {
         (
             "Trusted access for a service the catalog does not know, disabled",
             "DisableAWSServiceAccess",
-            Trigger::ServiceAccess {
+            Trigger::TrustedAccess {
                 principal: "newservice.amazonaws.com".into(),
                 enabled: false,
                 origin: person(),

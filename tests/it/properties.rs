@@ -13,6 +13,7 @@ use marketplace_trusted_access::message::chat::chat_payload;
 use marketplace_trusted_access::messages::{About, Context, MESSAGE_LIMIT, SUBJECT_LIMIT, compose};
 use marketplace_trusted_access::outcome::{AccountResult, ActionResult, Failure, Outcome, Step};
 use marketplace_trusted_access::ports::{AccountState, AwsError, OrgIdentity};
+use marketplace_trusted_access::service::MARKETPLACE;
 use proptest::prelude::*;
 use proptest::sample::select;
 use std::collections::HashMap;
@@ -137,8 +138,16 @@ fn origin() -> impl Strategy<Value = Origin> {
 fn trigger() -> impl Strategy<Value = Trigger> {
     let account = "[0-9]{12}";
     prop_oneof![
-        (any::<bool>(), origin())
-            .prop_map(|(enabled, origin)| Trigger::TrustedAccess { enabled, origin }),
+        (
+            any::<bool>(),
+            origin(),
+            select(&[MARKETPLACE.principal, "sso.amazonaws.com"][..])
+        )
+            .prop_map(|(enabled, origin, principal)| Trigger::TrustedAccess {
+                principal: principal.into(),
+                enabled,
+                origin
+            }),
         (account, text(), origin()).prop_map(|(account_id, method, origin)| {
             Trigger::AccountDeparted {
                 account_id,

@@ -7,7 +7,6 @@ use marketplace_trusted_access::decision::Scope;
 use marketplace_trusted_access::intake::{
     self, DepartureMethod, Intake, Kind, MadeBy, Origin, Trigger,
 };
-use marketplace_trusted_access::service::MARKETPLACE;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -111,13 +110,16 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
         e.event_time = o.event_time.clone();
     };
     match trigger {
-        Trigger::TrustedAccess { enabled, origin: o } => {
+        Trigger::TrustedAccess {
+            principal,
+            enabled,
+            origin: o,
+        } if trigger.observed().is_none() => {
             origin(&mut e, o);
             e.what = Some(format!(
-                "trusted access for {} was {} {}",
-                MARKETPLACE.principal,
+                "trusted access for {principal} was {} {}",
                 if *enabled { "enabled" } else { "disabled" },
-                made_by(o, MARKETPLACE.principal)
+                made_by(o, principal)
             ));
             e.at_run_time.push(
                 "whether trusted access is enabled now: Organizations, not the event, decides \
@@ -125,7 +127,7 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
                     .into(),
             );
         }
-        Trigger::ServiceAccess {
+        Trigger::TrustedAccess {
             principal,
             enabled,
             origin: o,
