@@ -7,7 +7,6 @@ use super::AwsError;
 use crate::handoff::Handoff;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::{Map, Number, Value};
 use std::collections::HashMap;
 
 /// The ledger's partition key.
@@ -15,41 +14,16 @@ pub const PARTITION: &str = "handoff#items";
 
 type Item = HashMap<String, AttributeValue>;
 
-/// An item's fields as attributes: text as S, numbers as N, flags as BOOL.
+/// An item's fields as attributes, through serde (text as S, numbers as N, flags as BOOL); an
+/// error, never a dropped field, when one does not map.
 fn attributes(item: &Handoff) -> Result<Item, AwsError> {
-    let invalid = |e: serde_json::Error| AwsError::new("InvalidState", e.to_string());
-    let Value::Object(fields) = serde_json::to_value(item).map_err(invalid)? else {
-        return Err(AwsError::new("InvalidState", "a hand-off is not an object"));
-    };
-    Ok(fields
-        .into_iter()
-        .filter_map(|(name, value)| {
-            let value = match value {
-                Value::String(s) => AttributeValue::S(s),
-                Value::Number(n) => AttributeValue::N(n.to_string()),
-                Value::Bool(b) => AttributeValue::Bool(b),
-                _ => return None,
-            };
-            Some((name, value))
-        })
-        .collect())
+    serde_dynamo::aws_sdk_dynamodb_1::to_item(item)
+        .map_err(|e| AwsError::new("InvalidState", format!("a hand-off does not map: {e}")))
 }
 
-/// An item read back; `None` when it does not read as a hand-off.
-fn handoff(item: &Item) -> Option<Handoff> {
-    let fields: Map<String, Value> = item
-        .iter()
-        .filter_map(|(name, value)| {
-            let value = match value {
-                AttributeValue::S(s) => Value::String(s.clone()),
-                AttributeValue::N(n) => Value::Number(n.parse::<u64>().ok().map(Number::from)?),
-                AttributeValue::Bool(b) => Value::Bool(*b),
-                _ => return None,
-            };
-            Some((name.clone(), value))
-        })
-        .collect();
-    serde_json::from_value(Value::Object(fields)).ok()
+/// An item read back, or why it does not read as a hand-off.
+fn handoff(item: &Item) -> Result<Handoff, serde_dynamo::Error> {
+    serde_dynamo::aws_sdk_dynamodb_1::from_item(item.clone())
 }
 
 /// The ledger's items of one table: the function's and `mta handoffs`'s way to them.
@@ -90,7 +64,7 @@ impl LedgerTable {
         items
             .iter()
             .map(|i| {
-                handoff(i).ok_or_else(|| {
+                handoff(i).map_err(|e| {
                     let id = i
                         .get("sk")
                         .and_then(|v| v.as_s().ok())
@@ -99,7 +73,7 @@ impl LedgerTable {
                         "CorruptState",
                         format!(
                             "the state table holds an unreadable hand-off, {id} (pk {PARTITION}): \
-                             a field is missing or has a value the function does not know"
+                             a field is missing or has a value the function does not know ({e})"
                         ),
                     )
                 })
@@ -191,6 +165,6 @@ mod tests {
             "the table's TTL"
         );
         stored.insert("pk".into(), AttributeValue::S(PARTITION.into()));
-        assert_eq!(handoff(&stored), Some(item));
+        assert_eq!(handoff(&stored).unwrap(), item);
     }
 }

@@ -383,7 +383,10 @@ fn each_trigger_plans_what_it_found_calls_for() {
             },
             Finding::Observed(holds) => {
                 observation = Observation {
-                    principal: trigger.observed().map(|p| p.to_string()).unwrap_or_default(),
+                    principal: trigger
+                        .observed()
+                        .map(|p| p.to_string())
+                        .unwrap_or_default(),
                     trusted_access: Some(*holds),
                     holds: *holds,
                 };
