@@ -416,6 +416,32 @@ for name in ("transact_write_items", "put_item", "update_item", "delete_item", "
     setattr(DynamoDBBackend, name, serialized(getattr(DynamoDBBackend, name)))
 
 
+# (m) moto leaves events:TestEventPattern unimplemented (it answers nothing). AWS documents it in the
+# EventBridge API Reference ("TestEventPattern"): a JSON request with `EventPattern` and `Event`, both
+# strings, and the answer `{"Result": <boolean>}`; the event must hold the fields id, account, source,
+# time, region, resources and detail-type, and a pattern that is not valid is refused with
+# InvalidEventPatternException. The answer here is moto's own matcher, the one its rules deliver with;
+# an event without a mandatory field is refused with ValidationException (one of the API's common
+# errors: the page names the fields mandatory, not the error).
+from moto.core.exceptions import JsonRESTError
+from moto.events.models import EventPattern
+from moto.events.responses import EventsHandler
+
+MANDATORY_EVENT_FIELDS = ("id", "account", "source", "time", "region", "resources", "detail-type")
+
+
+def test_event_pattern(self):
+    pattern = EventPattern.load(self._get_param("EventPattern"))
+    try:
+        event = json.loads(self._get_param("Event") or "")
+    except ValueError:
+        raise JsonRESTError("ValidationException", "Event is not valid JSON")
+    missing = [field for field in MANDATORY_EVENT_FIELDS if not isinstance(event, dict) or field not in event]
+    if missing:
+        raise JsonRESTError("ValidationException", f"Event lacks the mandatory fields {missing}")
+    return json.dumps({"Result": pattern.matches_event(event)})
+
+
 # Test-only request recording: which (service, action) each AWS request asked for, before it runs.
 # (moto's own /moto-api/recorder works in server mode too, but writes whole raw requests, bodies in
 # base64, to a file; the tests only need the actions.)
@@ -465,6 +491,7 @@ def main():
     IAMBackend.delete_service_linked_role = delete_service_linked_role
     IamResponse.get_service_linked_role_deletion_status = get_service_linked_role_deletion_status
     TokenResponse.assume_role = assume_role
+    EventsHandler.test_event_pattern = test_event_pattern
     OrganizationsBackend.create_account = create_account
     BaseResponse.call_action = call_action
     IamResponse._determine_resource = iam_resource

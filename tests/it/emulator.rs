@@ -389,3 +389,25 @@ async fn recording_lists_the_calls_made_since_it_started() {
     emulator.start_recording().await;
     assert_eq!(emulator.recorded_actions().await, Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn test_event_pattern_answers_with_moto_s_matcher() {
+    // Correction (m): moto left events:TestEventPattern unimplemented.
+    let emulator = shared().await;
+    let event = sample("enable-by-cli-iamuser.json");
+    let source = |s: &str| serde_json::json!({"source": [s]});
+    assert!(
+        emulator
+            .test_event_pattern(&source("aws.organizations"), &event)
+            .await
+    );
+    assert!(
+        !emulator
+            .test_event_pattern(&source("aws.iam"), &event)
+            .await
+    );
+    // `exists: false` asks whether the field is absent: errorCode is absent from a call that went
+    // through.
+    let absent = serde_json::json!({"detail": {"errorCode": [{"exists": false}]}});
+    assert!(emulator.test_event_pattern(&absent, &event).await);
+}

@@ -231,3 +231,58 @@ fn the_organizations_rule_forwards_trusted_access_and_delegated_administrator_ch
     elsewhere["detail"]["eventSource"] = json!("securityhub.amazonaws.com");
     assert!(!pattern_matches(&pattern, &elsewhere));
 }
+
+/// Whether `event` carries every field TestEventPattern requires of an event: the shape of an
+/// event EventBridge delivers (the samples of commands and continuations are not).
+fn is_eventbridge_event(event: &Value) -> bool {
+    [
+        "id",
+        "account",
+        "source",
+        "time",
+        "region",
+        "resources",
+        "detail-type",
+    ]
+    .iter()
+    .all(|field| event.get(field).is_some())
+}
+
+#[tokio::test]
+async fn the_rules_matcher_answers_as_the_emulators_test_event_pattern() {
+    // GIVEN every rule pattern of the template, and every sample EventBridge could deliver, as it
+    // is and as the call Organizations refused
+    let stack = main_stack(&[]);
+    let patterns: Vec<(&str, Value)> = ["OrganizationsEventRule", "StackSetInstanceEventRule"]
+        .into_iter()
+        .map(|rule| {
+            let pattern = resolve(&stack.properties(rule)["EventPattern"], &stack.params);
+            (rule, pattern)
+        })
+        .collect();
+    let mut events: Vec<(String, Value)> = samples()
+        .into_iter()
+        .filter(|(_, event)| is_eventbridge_event(event))
+        .collect();
+    let refused: Vec<(String, Value)> = events
+        .iter()
+        .filter(|(_, e)| e["detail"].get("eventName").is_some())
+        .map(|(name, e)| (format!("{name}, refused"), failed(e.clone())))
+        .collect();
+    events.extend(refused);
+    assert!(events.len() > 30, "{}", events.len());
+
+    // WHEN the emulator's events:TestEventPattern answers for each pair (correction (m))
+    let emulator = crate::common::shared().await;
+    let mut matched = 0;
+    for (rule, pattern) in &patterns {
+        for (name, event) in &events {
+            let oracle = emulator.test_event_pattern(pattern, event).await;
+            // THEN the tests' matcher says the same
+            assert_eq!(pattern_matches(pattern, event), oracle, "{rule} on {name}");
+            matched += usize::from(oracle);
+        }
+    }
+    // Both answers occur: the comparison is not empty on either side.
+    assert!(matched > 0 && matched < patterns.len() * events.len());
+}

@@ -238,6 +238,47 @@ impl Emulator {
         }
     }
 
+    /// events:TestEventPattern: whether EventBridge delivers `event` to a rule of `pattern`, as the
+    /// emulator answers it (its launcher's correction (m): moto's own matcher). A raw JSON request,
+    /// so that the tests need no EventBridge client; the emulator routes it by its credential scope.
+    pub async fn test_event_pattern(
+        &self,
+        pattern: &serde_json::Value,
+        event: &serde_json::Value,
+    ) -> bool {
+        let body = serde_json::json!({
+            "EventPattern": pattern.to_string(),
+            "Event": event.to_string(),
+        })
+        .to_string();
+        let host = self
+            .endpoint
+            .strip_prefix("http://")
+            .expect("endpoint is http");
+        let mut stream = TcpStream::connect(host)
+            .await
+            .expect("connect to the emulator");
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-amz-json-1.1\r\n\
+             X-Amz-Target: AWSEvents.TestEventPattern\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=AKIAEMULATORTESTING/20260101/{REGION}/events/aws4_request, SignedHeaders=host, Signature=0\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.expect("answer");
+        let (head, answer) = response.split_once("\r\n\r\n").expect("an HTTP answer");
+        assert!(
+            head.starts_with("HTTP/1.1 200"),
+            "TestEventPattern: {head}\n{answer}"
+        );
+        let answer: serde_json::Value = serde_json::from_str(answer).expect("a JSON answer");
+        answer["Result"]
+            .as_bool()
+            .unwrap_or_else(|| panic!("no Result: {answer}"))
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn endpoint(&self) -> &str {
         &self.endpoint

@@ -1,5 +1,8 @@
 //! The one EventBridge pattern matcher of the tests: the templates' rules, evaluated against the
-//! samples in `events/` and against records AWS would send.
+//! samples in `events/` and against records AWS would send. Its answers are checked against the
+//! emulator's `events:TestEventPattern` for every rule and every sample EventBridge could deliver
+//! (`template_rules::the_rules_matcher_answers_as_the_emulators_test_event_pattern`); it stays so
+//! that the offline tests need no emulator.
 
 use serde_json::Value;
 
