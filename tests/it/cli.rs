@@ -198,6 +198,16 @@ async fn explain_reads_every_sample_as_the_function_does() {
         // The same, for a person.
         let text = mta(&endpoint, &["explain", path]).await;
         assert_eq!(text.code, explained.code, "{path}");
+        // Both, word for word as they were accepted (tests/it/snapshots/): a change of wording
+        // shows as a diff to review, never silently.
+        let stem = file.file_stem().and_then(|s| s.to_str()).expect("a name");
+        insta::assert_snapshot!(
+            format!("explain-{stem}"),
+            format!(
+                "{}\n---- explain --json ----\n{}",
+                text.stdout, explained.stdout
+            )
+        );
         assert!(
             text.stdout
                 .starts_with(&format!("Trigger:   {}\n", intake.name)),
