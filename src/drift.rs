@@ -186,22 +186,12 @@ pub async fn read(
 mod tests {
     use super::*;
 
-    fn enabled(principals: &[&str]) -> Vec<EnabledService> {
-        principals
-            .iter()
-            .map(|p| EnabledService {
-                principal: p.to_string(),
-                enabled_at: None,
-            })
-            .collect()
-    }
-
     #[test]
     fn a_difference_is_told_when_it_appears_not_again_until_reminded_and_its_end_once() {
         let expected = vec!["sso.amazonaws.com".to_string()];
         let now = compare(
             &expected,
-            &enabled(&["sso.amazonaws.com", "config.amazonaws.com"]),
+            &EnabledService::each(&["sso.amazonaws.com", "config.amazonaws.com"]),
         );
         assert_eq!(
             now,

@@ -104,6 +104,17 @@ pub struct EnabledService {
     pub enabled_at: Option<String>,
 }
 
+impl EnabledService {
+    /// Each of `principals`, enabled at a time Organizations does not say.
+    pub fn each(principals: &[&str]) -> Vec<EnabledService> {
+        let one = |p: &&str| EnabledService {
+            principal: p.to_string(),
+            enabled_at: None,
+        };
+        principals.iter().map(one).collect()
+    }
+}
+
 /// A delegated administrator account and the service principals it administers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DelegatedAdmin {

@@ -58,16 +58,6 @@ fn item(situation: Situation, service: &str, last_told_at: u64) -> Handoff {
     }
 }
 
-fn enabled(principals: &[&str]) -> Vec<EnabledService> {
-    principals
-        .iter()
-        .map(|p| EnabledService {
-            principal: p.to_string(),
-            enabled_at: None,
-        })
-        .collect()
-}
-
 /// A plan, in the few words a table compares.
 #[derive(Debug, PartialEq, Eq)]
 struct Summary {
@@ -168,7 +158,7 @@ fn rows() -> Vec<Row> {
         ..outcome(true, &[])
     };
     let mut drift_read = ServicesRead {
-        enabled: enabled(&[marketplace, "config.amazonaws.com"]),
+        enabled: EnabledService::each(&[marketplace, "config.amazonaws.com"]),
         ..ServicesRead::default()
     };
     drift_read.admins = Vec::new();
@@ -293,7 +283,7 @@ fn rows() -> Vec<Row> {
             event: "scheduled.json",
             found: Finding::Reconciled(outcome(true, &[])),
             snapshot: Snapshot {
-                enabled: Some(enabled(&[marketplace])),
+                enabled: Some(EnabledService::each(&[marketplace])),
                 ..with_ledger(vec![
                     item(Situation::Setup, marketplace, NOW - 2 * 86_400),
                     item(Situation::Setup, "config.amazonaws.com", NOW - 3_600),
