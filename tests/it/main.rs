@@ -22,6 +22,7 @@ mod catalog;
 mod chat;
 mod cli;
 mod cli_emulator;
+mod cli_export;
 mod cli_terminal;
 mod common;
 mod connections;

@@ -137,15 +137,39 @@ pub struct Session {
     pub region: Option<String>,
 }
 
+/// How standard output shows a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table and a summary, for a person.
+    Table,
+    /// The whole result as JSON.
+    Json,
+    /// The table's rows as CSV (RFC 4180, a header of named columns), for a spreadsheet.
+    Csv,
+}
+
 /// How to show a run: `status`, `services`, `plan` and `apply`.
 #[derive(Debug, Clone, Args)]
 pub struct Output {
-    /// Print JSON on standard output instead of a table.
-    #[arg(long)]
+    /// Print JSON on standard output instead of a table (as --format json).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// table (the default), json, or csv: one row per account or service, RFC 4180.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+impl Output {
+    /// The format asked for: `--json` is `--format json`.
+    pub fn format(&self) -> Format {
+        match (self.json, self.format) {
+            (true, _) => Format::Json,
+            (false, format) => format.unwrap_or(Format::Table),
+        }
+    }
 }
 
 /// How member accounts are entered: the commands that look into them (`status`, `plan`, `apply`).

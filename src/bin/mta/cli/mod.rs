@@ -19,7 +19,7 @@ pub mod session;
 pub mod status;
 pub mod table;
 
-use args::{ApplyArgs, Cli, Command, ExplainArgs, RunArgs, StatusArgs};
+use args::{ApplyArgs, Cli, Command, ExplainArgs, Format, RunArgs, StatusArgs};
 use marketplace_trusted_access::config::Removal;
 use marketplace_trusted_access::decision::{Policy, Scope};
 use marketplace_trusted_access::outcome::{Failure, Outcome, Step};
@@ -248,21 +248,24 @@ async fn status(args: StatusArgs) -> Result<Exit, CliError> {
     progress.clear();
     let (truth, targets, outcome) = ran?;
     let view = StatusView::new(&truth, &targets, &outcome, &c.members.member_role_name);
-    if c.output.json {
-        emit(&format!("{}\n", view.to_json()));
-    } else {
-        emit(&view.render());
-    }
+    emit(&match c.output.format() {
+        Format::Json => format!("{}\n", view.to_json()),
+        Format::Csv => view.csv(),
+        Format::Table => view.render(),
+    });
     note_interruption(&outcome, interrupt.interrupted());
     Ok(status_exit(&view, interrupt.interrupted()))
 }
 
-fn print_report(report: &Report, json: bool, run: Run) {
-    if json {
-        let text = serde_json::to_string_pretty(report).unwrap_or_else(|_| report.to_json_line());
-        emit(&format!("{text}\n"));
-    } else {
-        emit(&render::report_text(report, run));
+fn print_report(report: &Report, format: Format, run: Run) {
+    match format {
+        Format::Json => {
+            let text =
+                serde_json::to_string_pretty(report).unwrap_or_else(|_| report.to_json_line());
+            emit(&format!("{text}\n"));
+        }
+        Format::Csv => emit(&render::actions(report).to_csv()),
+        Format::Table => emit(&render::report_text(report, run)),
     }
 }
 
@@ -280,7 +283,7 @@ async fn plan(run: RunArgs) -> Result<Exit, CliError> {
     .await;
     progress.clear();
     let report = ran?;
-    print_report(&report, run.common.output.json, Run::Plan);
+    print_report(&report, run.common.output.format(), Run::Plan);
     note_unreached(&report, interrupt.interrupted());
     Ok(plan_exit(&report, interrupt.interrupted()))
 }
@@ -346,7 +349,7 @@ async fn apply(args: ApplyArgs) -> Result<Exit, CliError> {
             Exit::OutOfPlace
         });
     };
-    print_report(&report, run.common.output.json, ran_as);
+    print_report(&report, run.common.output.format(), ran_as);
     note_unreached(&report, interrupt.interrupted());
     Ok(match ran_as {
         Run::Plan => plan_exit(&report, interrupt.interrupted()),

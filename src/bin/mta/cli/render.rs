@@ -27,23 +27,7 @@ pub fn report_text(report: &Report, run: Run) -> String {
         report.service_principal,
         word(report.outcome)
     );
-    let mut table = Table::new(["ACCOUNT", "ACTION", "RESULT", "DETAIL"]);
-    for a in &report.actions {
-        let result = match (a.action, a.result) {
-            (Action::Keep | Action::Skip, ActionResult::Done) => "-",
-            (_, ActionResult::Done) => "done",
-            (_, ActionResult::Planned) => "planned",
-            (_, ActionResult::Failed) => "FAILED",
-            (_, ActionResult::Pending) => "pending",
-        };
-        table.row(vec![
-            a.account_id.clone(),
-            word(a.action),
-            result.into(),
-            a.detail.clone().unwrap_or_default(),
-        ]);
-    }
-    out.push_str(&table.render());
+    out.push_str(&actions(report).render());
     let failures: Vec<_> = report.failures().collect();
     if !failures.is_empty() {
         out.push('\n');
@@ -109,4 +93,25 @@ fn word(value: impl serde::Serialize) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+/// The report's accounts, one row each: the action, its result and why.
+pub fn actions(report: &Report) -> Table {
+    let mut table = Table::new(["ACCOUNT", "ACTION", "RESULT", "DETAIL"]);
+    for a in &report.actions {
+        let result = match (a.action, a.result) {
+            (Action::Keep | Action::Skip, ActionResult::Done) => "-",
+            (_, ActionResult::Done) => "done",
+            (_, ActionResult::Planned) => "planned",
+            (_, ActionResult::Failed) => "FAILED",
+            (_, ActionResult::Pending) => "pending",
+        };
+        table.row(vec![
+            a.account_id.clone(),
+            word(a.action),
+            result.into(),
+            a.detail.clone().unwrap_or_default(),
+        ]);
+    }
+    table
 }

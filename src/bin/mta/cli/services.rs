@@ -8,7 +8,7 @@
 //! There is *drift* when, with an expectation, an expected principal is not enabled or an enabled
 //! one is not expected: `mta services` then exits 1. Without an expectation nothing is compared.
 
-use super::args::{Expected, ServicesArgs};
+use super::args::{Expected, Format, ServicesArgs};
 use super::progress::Progress;
 use super::session::{self, Ports};
 use super::table::Table;
@@ -196,6 +196,36 @@ impl ServicesView {
         self.services.iter().filter(|s| which(s)).count()
     }
 
+    /// One row per service principal, for a spreadsheet: whether it is enabled and since when,
+    /// whether it is expected (empty when nothing was said), and its delegated administrators'
+    /// accounts, separated by spaces.
+    pub fn csv(&self) -> String {
+        let mut table = Table::new([
+            "service_principal",
+            "name",
+            "enabled",
+            "enabled_at",
+            "expected",
+            "delegated_administrators",
+        ]);
+        for s in &self.services {
+            let admins: Vec<&str> = s
+                .delegated_administrators
+                .iter()
+                .map(|a| a.account_id.as_str())
+                .collect();
+            table.row(vec![
+                s.principal.clone(),
+                s.name.unwrap_or_default().to_string(),
+                (s.state == ServiceState::Enabled).to_string(),
+                s.enabled_at.clone().unwrap_or_default(),
+                s.expected.map(|e| e.to_string()).unwrap_or_default(),
+                admins.join(" "),
+            ]);
+        }
+        table.to_csv()
+    }
+
     /// The table and a summary, for a person.
     pub fn render(&self) -> String {
         let mut out = match &self.organization {
@@ -359,11 +389,11 @@ pub async fn services(args: ServicesArgs) -> Result<Exit, CliError> {
         }
     };
     let view = ServicesView::new(organization, &enabled, &admins, expectation);
-    if c.json {
-        super::emit(&format!("{}\n", view.to_json()));
-    } else {
-        super::emit(&view.render());
-    }
+    super::emit(&match c.format() {
+        Format::Json => format!("{}\n", view.to_json()),
+        Format::Csv => view.csv(),
+        Format::Table => view.render(),
+    });
     Ok(services_exit(&view))
 }
 

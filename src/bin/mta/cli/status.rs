@@ -141,6 +141,41 @@ impl StatusView {
         }
     }
 
+    /// One row per account, for a spreadsheet: its state, how its member role answered, whether
+    /// Marketplace's role is there, and the last result.
+    pub fn csv(&self) -> String {
+        let mut table = Table::new([
+            "account_id",
+            "name",
+            "state",
+            "member_role",
+            "marketplace_role",
+            "status",
+        ]);
+        for a in &self.accounts {
+            table.row(vec![
+                a.account_id.clone(),
+                a.name.clone().unwrap_or_default(),
+                a.state.clone().unwrap_or_default(),
+                match a.member_role {
+                    MemberRole::OwnCredentials => "own-credentials",
+                    MemberRole::Assumed => "assumed",
+                    MemberRole::NotAssumable => "not-assumable",
+                    MemberRole::NotTried => "",
+                }
+                .into(),
+                match a.role {
+                    RolePresence::Present => "present",
+                    RolePresence::Absent => "absent",
+                    RolePresence::Unknown => "",
+                }
+                .into(),
+                a.verdict.text().into(),
+            ]);
+        }
+        table.to_csv()
+    }
+
     /// The table and a summary, for a person.
     pub fn render(&self) -> String {
         let mut out = format!(
