@@ -6,6 +6,7 @@
 use crate::invocation::FOLLOW_UP_CONCURRENCY;
 use crate::notify::{self, Channel, Deduplication, Delivery};
 use crate::plan::Plan;
+use crate::ports::DriftOf;
 use crate::report::{Store, Trouble};
 use futures::StreamExt;
 use tracing::warn;
@@ -50,11 +51,17 @@ pub async fn apply(plan: &Plan, channel: &Channel<'_>) -> Applied {
             warn!(error = %e, "the sweep's failure set could not be saved");
             trouble(Store::SweepMemory, &e);
         }
-        if let Some(set) = &plan.drift
-            && let Err(e) = state.save_drift(set).await
-        {
-            warn!(error = %e, "the sweep's drift set could not be saved");
-            trouble(Store::Drift, &e);
+        let sets = [
+            (DriftOf::Services, &plan.drift),
+            (DriftOf::DelegatedAdmins, &plan.admin_drift),
+        ];
+        for (of, set) in sets {
+            if let Some(set) = set
+                && let Err(e) = state.save_drift(of, set).await
+            {
+                warn!(error = %e, ?of, "a drift set could not be saved");
+                trouble(Store::Drift, &e);
+            }
         }
     }
     let failed = |d: &Delivery| d.status.is_unpublished();

@@ -42,7 +42,14 @@ pub struct Config {
     /// The service principals whose trusted access the organization means to have; `None`: no
     /// comparison, only changes are told.
     pub expected_services: Option<Vec<String>>,
+    /// The delegated administrators the organization means to have: each service principal with
+    /// the accounts meant to administer it (none: no administrator expected); `None`: no
+    /// comparison, only changes are told.
+    pub expected_delegated_admins: Option<ExpectedAdmins>,
 }
+
+/// `EXPECTED_DELEGATED_ADMINS`, read: each principal and the accounts meant to administer it.
+pub type ExpectedAdmins = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
 
 impl Default for Config {
     fn default() -> Self {
@@ -58,6 +65,7 @@ impl Default for Config {
             continuation_queue_url: None,
             remind_after: Duration::from_secs(24 * 3600),
             expected_services: None,
+            expected_delegated_admins: None,
         }
     }
 }
@@ -119,6 +127,9 @@ impl Config {
             remind_after: get("REMIND_AFTER").map_or(Ok(defaults.remind_after), parse_duration)?,
             expected_services: get("EXPECTED_SERVICES")
                 .map(parse_expected_services)
+                .transpose()?,
+            expected_delegated_admins: get("EXPECTED_DELEGATED_ADMINS")
+                .map(parse_expected_admins)
                 .transpose()?,
         })
     }
@@ -208,6 +219,35 @@ pub fn parse_expected_services(value: &str) -> Result<Vec<String>, ConfigError> 
         }
     }
     Ok(principals)
+}
+
+/// `EXPECTED_DELEGATED_ADMINS`: `principal=account` pairs separated by commas
+/// (`guardduty.amazonaws.com=111122223333,securityhub.amazonaws.com=111122223333`); a principal may
+/// come once per account it expects, and `principal=` says that none is expected. A principal the
+/// catalog does not know is accepted: AWS adds services.
+pub fn parse_expected_admins(value: &str) -> Result<ExpectedAdmins, ConfigError> {
+    let error = || ConfigError {
+        variable: "EXPECTED_DELEGATED_ADMINS",
+        value: value.to_string(),
+        expected: "principal=account pairs separated by commas \
+                   (guardduty.amazonaws.com=111122223333), or principal= for none",
+    };
+    let mut expected = ExpectedAdmins::new();
+    for item in value.split(',').map(str::trim) {
+        let (principal, account) = item.split_once('=').ok_or_else(error)?;
+        let principal = crate::principal::normalize(principal.trim());
+        let account = account.trim();
+        if !crate::principal::is_principal(&principal)
+            || !(account.is_empty() || crate::intake::is_account_id(account))
+        {
+            return Err(error());
+        }
+        let accounts = expected.entry(principal).or_default();
+        if !account.is_empty() {
+            accounts.insert(account.to_string());
+        }
+    }
+    Ok(expected)
 }
 
 fn check_table_name(value: &str) -> Result<&str, ConfigError> {
@@ -323,6 +363,10 @@ mod tests {
                 "EXPECTED_SERVICES",
                 "sso.amazonaws.com, CloudTrail.amazonaws.com,sso.amazonaws.com",
             ),
+            (
+                "EXPECTED_DELEGATED_ADMINS",
+                "guardduty.amazonaws.com=111122223333",
+            ),
         ]))
         .unwrap();
         assert_eq!(
@@ -344,8 +388,28 @@ mod tests {
                     "sso.amazonaws.com".into(),
                     "cloudtrail.amazonaws.com".into()
                 ]),
+                expected_delegated_admins: Some(ExpectedAdmins::from([(
+                    "guardduty.amazonaws.com".into(),
+                    ["111122223333".to_string()].into()
+                )])),
             }
         );
+    }
+
+    #[test]
+    fn expected_delegated_admins_are_pairs_a_principal_repeated_per_account_or_none() {
+        let read = parse_expected_admins(
+            "GuardDuty.amazonaws.com.=111122223333, storage-lens.s3.amazonaws.com=111122223333,\
+             storage-lens.s3.amazonaws.com=444455556666,sso.amazonaws.com=",
+        )
+        .unwrap();
+        let accounts = |p: &str| read[p].iter().map(String::as_str).collect::<Vec<_>>();
+        assert_eq!(accounts("guardduty.amazonaws.com"), ["111122223333"]);
+        assert_eq!(
+            accounts("storage-lens.s3.amazonaws.com"),
+            ["111122223333", "444455556666"]
+        );
+        assert!(accounts("sso.amazonaws.com").is_empty());
     }
 
     #[test]
@@ -380,6 +444,9 @@ mod tests {
                 "sso.amazonaws.com,,config.amazonaws.com",
             ),
             ("EXPECTED_SERVICES", "not a principal"),
+            ("EXPECTED_DELEGATED_ADMINS", "guardduty.amazonaws.com"),
+            ("EXPECTED_DELEGATED_ADMINS", "guardduty.amazonaws.com=12345"),
+            ("EXPECTED_DELEGATED_ADMINS", "GuardDuty=111122223333"),
         ] {
             let err = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
             assert_eq!(err.variable, name);

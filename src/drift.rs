@@ -1,15 +1,17 @@
 //! Desired state (docs/design.md, "The guardian"): with `EXPECTED_SERVICES` set, each sweep compares
-//! it with the services Organizations lists as enabled. A difference is warned when it appears or
+//! it with the services Organizations lists as enabled, and with `EXPECTED_DELEGATED_ADMINS` set, the
+//! delegated administrators with it (`crate::delegation`). A difference is warned when it appears or
 //! changes, an unchanged one at most once per `REMIND_AFTER`, and its end announced once; one
-//! message per principal. Delegated administrators are read and reported, and compared with nothing
-//! yet.
+//! message per principal, or per principal and account.
 
+use crate::config::ExpectedAdmins;
 use crate::memory::{self, Memory, Tell, Told};
 use crate::message::Message;
 use crate::messages::About;
-use crate::messages::guardian::drift_message;
+use crate::messages::guardian::{admin_drift_message, drift_message};
 use crate::ports::{
-    AwsError, DelegatedAdmin, Directory, Drift, DriftSet, DriftTold, EnabledService, StateStore,
+    AwsError, DelegatedAdmin, Directory, Drift, DriftOf, DriftSet, DriftTold, EnabledService,
+    StateStore,
 };
 use crate::principal::same as same_principal;
 use serde::Serialize;
@@ -26,6 +28,12 @@ pub struct ServicesSeen {
     /// The principals that differ, and how.
     pub differing: BTreeMap<String, Drift>,
     pub delegated_administrators: Vec<AdminSeen>,
+    /// `EXPECTED_DELEGATED_ADMINS`, when set: each principal and its accounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_delegated_administrators: Option<ExpectedAdmins>,
+    /// The administrators that differ from it, by `principal=account`, and how.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub differing_delegated_administrators: BTreeMap<String, Drift>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -45,6 +53,8 @@ pub struct Watched {
     pub messages: Vec<Message>,
     /// The differences to remember after delivery, when they changed or were told again.
     pub save: Option<DriftSet>,
+    /// Likewise, of the delegated administrators.
+    pub save_admins: Option<DriftSet>,
 }
 
 /// How the services Organizations lists differ from the expected ones.
@@ -113,53 +123,93 @@ pub fn recall(
 pub struct ServicesRead {
     pub enabled: Vec<EnabledService>,
     pub admins: Vec<DelegatedAdmin>,
+    /// The differences from `EXPECTED_SERVICES` told.
     pub told: DriftSet,
+    /// The differences from `EXPECTED_DELEGATED_ADMINS` told.
+    pub admins_told: DriftSet,
 }
 
-/// Compares the organization's services with `expected`, for a sweep: what to tell, what to
-/// remember, and what the report gives. `read` is what was read, or why it could not be.
+/// What the organization means to have: `EXPECTED_SERVICES` and `EXPECTED_DELEGATED_ADMINS`, each
+/// when set.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Intent<'a> {
+    pub services: Option<&'a [String]>,
+    pub admins: Option<&'a ExpectedAdmins>,
+}
+
+impl Intent<'_> {
+    /// Whether anything is compared.
+    pub fn is_set(&self) -> bool {
+        self.services.is_some() || self.admins.is_some()
+    }
+}
+
+/// Compares the organization's services and delegated administrators with `intent`, for a sweep:
+/// what to tell, what to remember, and what the report gives. `read` is what was read, or why it
+/// could not be.
 pub fn watch(
     read: &Result<ServicesRead, AwsError>,
-    expected: &[String],
+    intent: Intent<'_>,
     o: About<'_>,
     remind_after: Duration,
     at: u64,
 ) -> Watched {
-    match read {
-        Ok(read) => {
+    let expected = intent.services.unwrap_or_default();
+    let read = match read {
+        Ok(read) => read,
+        Err(e) => {
+            return Watched {
+                seen: ServicesSeen {
+                    expected: expected.to_vec(),
+                    error: Some(e.to_string()),
+                    ..ServicesSeen::default()
+                },
+                ..Watched::default()
+            };
+        }
+    };
+    let mut watched = Watched::default();
+    let differing = match intent.services {
+        Some(expected) => {
             let now = compare(expected, &read.enabled);
             let (tell, save) = recall(&read.told, &now, at, remind_after);
-            Watched {
-                messages: tell
-                    .iter()
-                    .map(|(principal, drift)| drift_message(o, principal, *drift))
-                    .collect(),
-                save,
-                seen: ServicesSeen {
-                    enabled: read.enabled.iter().map(|s| s.principal.clone()).collect(),
-                    expected: expected.to_vec(),
-                    differing: now,
-                    delegated_administrators: read
-                        .admins
-                        .iter()
-                        .map(|a| AdminSeen {
-                            account_id: a.account_id.clone(),
-                            services: a.principals.clone(),
-                        })
-                        .collect(),
-                    error: None,
-                },
-            }
+            let told = tell.iter().map(|(p, drift)| drift_message(o, p, *drift));
+            watched.messages.extend(told);
+            watched.save = save;
+            now
         }
-        Err(e) => Watched {
-            seen: ServicesSeen {
-                expected: expected.to_vec(),
-                error: Some(e.to_string()),
-                ..ServicesSeen::default()
-            },
-            ..Watched::default()
-        },
-    }
+        None => BTreeMap::new(),
+    };
+    let differing_admins = match intent.admins {
+        Some(admins) => {
+            let now = crate::delegation::compare(admins, &read.admins);
+            let (tell, save) = recall(&read.admins_told, &now, at, remind_after);
+            let told = tell
+                .iter()
+                .map(|(s, drift)| admin_drift_message(o, s, *drift));
+            watched.messages.extend(told);
+            watched.save_admins = save;
+            now
+        }
+        None => BTreeMap::new(),
+    };
+    watched.seen = ServicesSeen {
+        enabled: read.enabled.iter().map(|s| s.principal.clone()).collect(),
+        expected: expected.to_vec(),
+        differing,
+        delegated_administrators: read
+            .admins
+            .iter()
+            .map(|a| AdminSeen {
+                account_id: a.account_id.clone(),
+                services: a.principals.clone(),
+            })
+            .collect(),
+        expected_delegated_administrators: intent.admins.cloned(),
+        differing_delegated_administrators: differing_admins,
+        error: None,
+    };
+    watched
 }
 
 /// Reads what the comparison needs: the services and administrators from Organizations, and what
@@ -168,18 +218,24 @@ pub fn watch(
 pub async fn read(
     directory: &dyn Directory,
     state: Option<&dyn StateStore>,
+    intent: Intent<'_>,
 ) -> Result<ServicesRead, AwsError> {
     let enabled = directory.enabled_services().await?;
     let admins = directory.delegated_admins().await?;
-    let told = match state {
-        Some(state) => state.drift().await?,
-        None => DriftSet::default(),
-    };
-    Ok(ServicesRead {
+    let mut read = ServicesRead {
         enabled,
         admins,
-        told,
-    })
+        ..ServicesRead::default()
+    };
+    if let Some(state) = state {
+        if intent.services.is_some() {
+            read.told = state.drift(DriftOf::Services).await?;
+        }
+        if intent.admins.is_some() {
+            read.admins_told = state.drift(DriftOf::DelegatedAdmins).await?;
+        }
+    }
+    Ok(read)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use crate::aws::accounts::AccountAccess;
 use crate::config::Config;
 use crate::continuation::{self, HandoverStatus};
 use crate::decision::Policy;
+use crate::drift::Intent;
 use crate::guardian;
 use crate::intake::{self, Intake, Kind, Trigger};
 use crate::notify::Channel;
@@ -117,7 +118,10 @@ impl App {
         );
         let settings = Settings {
             policy: self.policy(),
-            expected: self.config.expected_services.as_deref(),
+            intent: Intent {
+                services: self.config.expected_services.as_deref(),
+                admins: self.config.expected_delegated_admins.as_ref(),
+            },
             remind_after: self.config.remind_after,
         };
         let made = |found, snapshot: &Snapshot, organization: &OrgIdentity| {
@@ -136,7 +140,7 @@ impl App {
             Ok(Some(observation)) => {
                 let reading = Reading {
                     trigger,
-                    expected: None,
+                    intent: settings.intent,
                     joined_now: None,
                 };
                 let snapshot = Snapshot::read(channel.state, directory, reading).await;
@@ -167,7 +171,7 @@ impl App {
             };
         let reading = Reading {
             trigger,
-            expected: settings.expected,
+            intent: settings.intent,
             joined_now: channel.state.and(joined_now(trigger, &truth)),
         };
         let snapshot = Snapshot::read(channel.state, directory, reading).await;

@@ -27,6 +27,7 @@ pub mod catalog;
 pub mod config;
 pub mod continuation;
 pub mod decision;
+pub mod delegation;
 pub mod drift;
 pub mod error;
 #[cfg(feature = "test-util")]

@@ -238,6 +238,15 @@ pub struct DriftSet {
     pub version: u64,
 }
 
+/// Which intent a drift set compares with: each is an item of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DriftOf {
+    /// `EXPECTED_SERVICES`, by principal.
+    Services,
+    /// `EXPECTED_DELEGATED_ADMINS`, by `principal=account`.
+    DelegatedAdmins,
+}
+
 /// Now, in milliseconds since the Unix epoch: the unit of a claim's lease.
 pub fn epoch_millis() -> u64 {
     let since = std::time::SystemTime::now()
@@ -295,10 +304,11 @@ pub trait StateStore: Send + Sync {
     /// Saves `set` as version `set.version + 1`, provided the stored set is still at `set.version`
     /// (the version it was read at); otherwise it fails with `ConditionalCheckFailedException`.
     async fn save_failures(&self, set: &FailureSet) -> Result<(), AwsError>;
-    /// The differences from `EXPECTED_SERVICES` last told.
-    async fn drift(&self) -> Result<DriftSet, AwsError>;
+    /// The differences from intent last told: of `EXPECTED_SERVICES`, or of
+    /// `EXPECTED_DELEGATED_ADMINS`.
+    async fn drift(&self, of: DriftOf) -> Result<DriftSet, AwsError>;
     /// Saves them over the version read, as [`StateStore::save_failures`] does.
-    async fn save_drift(&self, set: &DriftSet) -> Result<(), AwsError>;
+    async fn save_drift(&self, of: DriftOf, set: &DriftSet) -> Result<(), AwsError>;
     /// When the account last joined, as remembered at its join (`None`: never seen joining).
     async fn joined(&self, account_id: &str) -> Result<Option<u64>, AwsError>;
     /// Remembers when the account joined, for its departure to name the episode it ends.

@@ -12,7 +12,7 @@ use super::outbox::{
 use super::{AwsError, refused};
 use crate::handoff::Handoff;
 use crate::ports::{
-    Claim, Claimant, DriftSet, FailureSet, StateStore, StoredMessage, epoch_millis,
+    Claim, Claimant, DriftOf, DriftSet, FailureSet, StateStore, StoredMessage, epoch_millis,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -79,6 +79,16 @@ fn corrupt(what: &str) -> AwsError {
 /// The keys of the items a sweep remembers (`pk`, `sk`).
 const FAILURES: (&str, &str) = ("failures", "sweep");
 const DRIFT: (&str, &str) = ("drift", "services");
+/// The differences from `EXPECTED_DELEGATED_ADMINS` told, beside those from `EXPECTED_SERVICES`.
+const ADMIN_DRIFT: (&str, &str) = ("drift", "delegated-administrators");
+
+/// The item of a drift set.
+fn drift_item(of: DriftOf) -> (&'static str, &'static str) {
+    match of {
+        DriftOf::Services => DRIFT,
+        DriftOf::DelegatedAdmins => ADMIN_DRIFT,
+    }
+}
 
 impl StateTable {
     /// A remembered set and its version (0: never written), read consistently.
@@ -353,13 +363,13 @@ impl StateStore for StateTable {
         self.save_versioned(FAILURES, set, set.version).await
     }
 
-    async fn drift(&self) -> Result<DriftSet, AwsError> {
-        let (set, version): (DriftSet, u64) = self.versioned(DRIFT, "drift set").await?;
+    async fn drift(&self, of: DriftOf) -> Result<DriftSet, AwsError> {
+        let (set, version): (DriftSet, u64) = self.versioned(drift_item(of), "drift set").await?;
         Ok(DriftSet { version, ..set })
     }
 
-    async fn save_drift(&self, set: &DriftSet) -> Result<(), AwsError> {
-        self.save_versioned(DRIFT, set, set.version).await
+    async fn save_drift(&self, of: DriftOf, set: &DriftSet) -> Result<(), AwsError> {
+        self.save_versioned(drift_item(of), set, set.version).await
     }
 
     async fn joined(&self, account_id: &str) -> Result<Option<u64>, AwsError> {

@@ -90,6 +90,8 @@ pub struct World {
     pub claims: BTreeMap<(String, usize, Format), (String, u64)>,
     pub failure_set: FailureSet,
     pub drift_set: DriftSet,
+    /// The differences from `EXPECTED_DELEGATED_ADMINS` told.
+    pub admin_drift_set: DriftSet,
     /// The joins remembered in the state table, by account.
     pub joined: BTreeMap<String, u64>,
     /// The hand-off ledger, by id.
@@ -144,6 +146,7 @@ impl FakeCloud {
                 claims: BTreeMap::new(),
                 failure_set: FailureSet::default(),
                 drift_set: DriftSet::default(),
+                admin_drift_set: DriftSet::default(),
                 joined: BTreeMap::new(),
                 handoffs: BTreeMap::new(),
                 clock_ahead: Duration::ZERO,

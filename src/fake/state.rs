@@ -4,7 +4,8 @@ use super::FakeCloud;
 use crate::handoff::Handoff;
 use crate::message::Format;
 use crate::ports::{
-    AwsError, Claim, Claimant, DriftSet, FailureSet, StateStore, StoredMessage, epoch_millis,
+    AwsError, Claim, Claimant, DriftOf, DriftSet, FailureSet, StateStore, StoredMessage,
+    epoch_millis,
 };
 use async_trait::async_trait;
 
@@ -108,18 +109,26 @@ impl StateStore for FakeCloud {
         Ok(())
     }
 
-    async fn drift(&self) -> Result<DriftSet, AwsError> {
+    async fn drift(&self, of: DriftOf) -> Result<DriftSet, AwsError> {
         self.call("", "dynamodb:GetItem").await?;
-        Ok(self.world().drift_set.clone())
+        let world = self.world();
+        Ok(match of {
+            DriftOf::Services => world.drift_set.clone(),
+            DriftOf::DelegatedAdmins => world.admin_drift_set.clone(),
+        })
     }
 
-    async fn save_drift(&self, set: &DriftSet) -> Result<(), AwsError> {
+    async fn save_drift(&self, of: DriftOf, set: &DriftSet) -> Result<(), AwsError> {
         self.call("", "dynamodb:PutItem").await?;
         let mut world = self.world();
-        if world.drift_set.version != set.version {
+        let stored = match of {
+            DriftOf::Services => &mut world.drift_set,
+            DriftOf::DelegatedAdmins => &mut world.admin_drift_set,
+        };
+        if stored.version != set.version {
             return Err(conflict());
         }
-        world.drift_set = DriftSet {
+        *stored = DriftSet {
             version: set.version + 1,
             ..set.clone()
         };

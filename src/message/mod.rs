@@ -45,6 +45,10 @@ pub enum Event {
     TrustedAccessDrift,
     /// Trusted access matches `EXPECTED_SERVICES` again.
     TrustedAccessRestored,
+    /// A delegated administrator differs from `EXPECTED_DELEGATED_ADMINS`.
+    DelegatedAdminDrift,
+    /// The delegated administrators match `EXPECTED_DELEGATED_ADMINS` again.
+    DelegatedAdminRestored,
     /// A hand-off still open after `REMIND_AFTER`.
     HandoffReminder,
     /// A person said a hand-off is done.
@@ -92,6 +96,8 @@ impl Event {
             Event::DelegatedAdminDeregistered => "delegated-admin-deregistered",
             Event::TrustedAccessDrift => "trusted-access-drift",
             Event::TrustedAccessRestored => "trusted-access-restored",
+            Event::DelegatedAdminDrift => "delegated-admin-drift",
+            Event::DelegatedAdminRestored => "delegated-admin-restored",
             Event::HandoffReminder => "handoff-reminder",
             Event::HandoffDone => "handoff-done",
             Event::HandoffClosed => "handoff-closed",

@@ -235,6 +235,15 @@ fn delegated_admin(
                 o.organization.organization_id
             ));
             b.who(origin);
+            if registered && o.outside_intent {
+                b.para(&format!(
+                    "EXPECTED_DELEGATED_ADMINS does not name that account for {}: the \
+                     registration is outside what the organization means to have. Deregister it \
+                     from the service's console if it was not meant, or add it to \
+                     EXPECTED_DELEGATED_ADMINS if it was.",
+                    service.name()
+                ));
+            }
             b.para(&match registered {
                 true => format!(
                     "That account now administers {} for the organization, from the service's \
@@ -248,10 +257,16 @@ fn delegated_admin(
                 ),
             });
             b.para(&service.source());
+            let warning = registered && o.outside_intent;
             let subject = format!(
-                "AWS account {account_id} {done} delegated administrator for {}",
+                "{}AWS account {account_id} {done} delegated administrator for {}",
+                if warning { "Warning: " } else { "" },
                 service.name()
             );
+            let severity = match warning {
+                true => Severity::Warning,
+                false => Severity::Info,
+            };
             let facts = ServiceFacts {
                 actor: Some(origin.actor.as_str()),
                 initiated_by: Some(origin.service.as_deref().unwrap_or("person")),
@@ -259,7 +274,7 @@ fn delegated_admin(
                 account_id: Some(account_id),
                 ..facts(o, event, audience, service.principal)
             };
-            observed_message(o, (audience, event, Severity::Info), &subject, b, &facts)
+            observed_message(o, (audience, event, severity), &subject, b, &facts)
         })
         .collect()
 }
@@ -337,6 +352,84 @@ pub fn drift_message(o: About<'_>, principal: &str, drift: Option<Drift>) -> Mes
         o,
         (Audience::OrganizationsAdmin, event, severity),
         &subject,
+        b,
+        &facts,
+    )
+}
+
+/// A warning that the delegated administrator of `subject` (`principal=account`) differs from
+/// `EXPECTED_DELEGATED_ADMINS` (or, with `drift` `None`, that the difference ended), for the
+/// Organizations administrator.
+pub fn admin_drift_message(o: About<'_>, subject: &str, drift: Option<Drift>) -> Message {
+    let (principal, account_id) = crate::delegation::parts(subject);
+    let service = Named::of(principal);
+    let org = &o.organization.organization_id;
+    let mut b = Writer::new();
+    let (event, severity, title) = match drift {
+        Some(Drift::Unexpected) => {
+            b.para(&format!(
+                "AWS account {account_id} is the delegated administrator for {} in organization \
+                 {org}, but EXPECTED_DELEGATED_ADMINS does not name it for that service.",
+                service.full()
+            ));
+            b.todo(&[
+                "Find out who registered it (CloudTrail: RegisterDelegatedAdministrator, or the \
+                 service's own call) and whether it was meant; `mta services` lists every \
+                 delegated administrator."
+                    .into(),
+                "Add it to EXPECTED_DELEGATED_ADMINS if it was, or deregister it from the \
+                 service's console if it was not."
+                    .into(),
+            ]);
+            let title = format!(
+                "Warning: AWS account {account_id} administers {} unexpectedly",
+                service.name()
+            );
+            (Event::DelegatedAdminDrift, Severity::Warning, title)
+        }
+        Some(Drift::Missing) => {
+            b.para(&format!(
+                "EXPECTED_DELEGATED_ADMINS names AWS account {account_id} as the delegated \
+                 administrator for {} in organization {org}, but AWS Organizations does not list \
+                 it.",
+                service.full()
+            ));
+            b.todo(&[
+                "Find out who deregistered it (CloudTrail: DeregisterDelegatedAdministrator) and \
+                 whether it was meant."
+                    .into(),
+                "Register it again from the service's console, or change \
+                 EXPECTED_DELEGATED_ADMINS if the organization no longer means to have it."
+                    .into(),
+            ]);
+            let title = format!(
+                "Warning: AWS account {account_id} is not the delegated administrator for {}",
+                service.name()
+            );
+            (Event::DelegatedAdminDrift, Severity::Warning, title)
+        }
+        None => {
+            b.para(&format!(
+                "The delegated administrator AWS account {account_id} for {} in organization \
+                 {org} matches EXPECTED_DELEGATED_ADMINS again.",
+                service.full()
+            ));
+            let title = format!(
+                "Delegated administrator {account_id} for {} is as expected again",
+                service.name()
+            );
+            (Event::DelegatedAdminRestored, Severity::Info, title)
+        }
+    };
+    let facts = ServiceFacts {
+        drift,
+        account_id: Some(account_id),
+        ..facts(o, event, Audience::OrganizationsAdmin, principal)
+    };
+    observed_message(
+        o,
+        (Audience::OrganizationsAdmin, event, severity),
+        &title,
         b,
         &facts,
     )

@@ -79,6 +79,8 @@ pub struct About<'a> {
     pub organization: &'a OrgIdentity,
     /// The confirmed request that makes a disable an agreed one (docs/design.md, "Hand-offs").
     pub agreed: Option<&'a Handoff>,
+    /// A delegated administrator registered outside `EXPECTED_DELEGATED_ADMINS`: a warning.
+    pub outside_intent: bool,
 }
 
 impl<'a> About<'a> {
@@ -90,6 +92,7 @@ impl<'a> About<'a> {
             event_id: intake.event_id.as_deref(),
             organization,
             agreed: None,
+            outside_intent: false,
         }
     }
 }

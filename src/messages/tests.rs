@@ -74,6 +74,7 @@ fn run<'a>(trigger: &'a Trigger, outcome: &'a Outcome) -> Context<'a> {
             event_id: Some("e-1"),
             organization: ORGANIZATION.get_or_init(organization),
             agreed: None,
+            outside_intent: false,
         },
         outcome,
         dry_run: false,

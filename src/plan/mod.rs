@@ -9,8 +9,9 @@ pub mod snapshot;
 #[cfg(test)]
 mod tests;
 
+use crate::config::ExpectedAdmins;
 use crate::decision::Policy;
-use crate::drift::{self, ServicesSeen};
+use crate::drift::{self, Intent, ServicesSeen};
 use crate::guardian::Observation;
 use crate::handoff::Handoff;
 use crate::intake::{Intake, Trigger};
@@ -41,8 +42,8 @@ pub enum Found<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Settings<'a> {
     pub policy: Policy,
-    /// `EXPECTED_SERVICES`, if set.
-    pub expected: Option<&'a [String]>,
+    /// `EXPECTED_SERVICES` and `EXPECTED_DELEGATED_ADMINS`, each if set.
+    pub intent: Intent<'a>,
     pub remind_after: Duration,
 }
 
@@ -73,6 +74,8 @@ pub struct Plan {
     pub failures: Option<FailureSet>,
     /// The differences from `EXPECTED_SERVICES` to remember.
     pub drift: Option<DriftSet>,
+    /// The differences from `EXPECTED_DELEGATED_ADMINS` to remember.
+    pub admin_drift: Option<DriftSet>,
     /// The account whose join to remember, and when it joined.
     pub joined: Option<(String, u64)>,
     /// What the ledger holds to tell, each through its own outbox, after the messages.
@@ -103,8 +106,10 @@ pub fn plan(input: Input<'_>) -> Plan {
     };
     let items = snapshot.handoffs.as_deref().unwrap_or_default();
     let judgement = ledger::judge(items, trigger, key.as_deref(), holds, now);
+    let outside_intent = outside_intent(trigger, holds, settings.intent.admins);
     let about = About {
         agreed: judgement.agreed.as_ref(),
+        outside_intent: outside_intent.is_some(),
         ..About::of(intake, trigger, organization)
     };
     let mut plan = Plan {
@@ -136,12 +141,17 @@ pub fn plan(input: Input<'_>) -> Plan {
         Found::Observed(_) if holds => compose_observed(about),
         Found::Observed(_) => Vec::new(),
     };
-    if let (Some(expected), Some(read), true) = (settings.expected, &snapshot.services, sweep) {
+    if let (Some(read), true) = (&snapshot.services, sweep && settings.intent.is_set()) {
         let o = About::of(intake, trigger, organization);
-        let watched = drift::watch(read, expected, o, settings.remind_after, now);
+        let watched = drift::watch(read, settings.intent, o, settings.remind_after, now);
         plan.messages.extend(watched.messages);
         plan.drift = watched.save;
+        plan.admin_drift = watched.save_admins;
         plan.services = Some(watched.seen);
+    }
+    // A registration outside intent was told as it happened: the next sweep does not repeat it.
+    if let (Some(subject), Some(told)) = (&outside_intent, &snapshot.admins_told) {
+        plan.admin_drift = crate::delegation::told_at_registration(told, subject, now);
     }
     // An item is opened only where the ledger can keep it: a message says it is followed only then.
     let ledger_key = key.as_deref().filter(|_| snapshot.handoffs.is_some());
@@ -176,6 +186,26 @@ fn composed(
         failures_told: memory.told,
         recovered: &memory.recovered,
     })
+}
+
+/// The subject of a registration of a delegated administrator that holds and is outside
+/// `EXPECTED_DELEGATED_ADMINS` (when set).
+fn outside_intent(
+    trigger: &Trigger,
+    holds: bool,
+    admins: Option<&ExpectedAdmins>,
+) -> Option<String> {
+    let Trigger::DelegatedAdmin {
+        principal,
+        account_id,
+        registered: true,
+        ..
+    } = trigger
+    else {
+        return None;
+    };
+    let outside = !crate::delegation::intended(admins?, principal, account_id);
+    (holds && outside).then(|| crate::delegation::subject(principal, account_id))
 }
 
 /// The join to remember: the account of a join, and when Organizations says it joined (not in a

@@ -23,12 +23,22 @@ pub struct Needs {
 /// Counts what the plan of `trigger` will send at most, from what was read before reconciling.
 pub fn needs(trigger: &Trigger, snapshot: &Snapshot, settings: Settings<'_>, now: u64) -> Needs {
     let sweep = matches!(trigger, Trigger::Sweep);
-    let drift = match (settings.expected, &snapshot.services, sweep) {
-        (Some(expected), Some(Ok(read)), true) => {
-            let differing = drift::compare(expected, &read.enabled);
-            drift::recall(&read.told, &differing, now, settings.remind_after)
-                .0
-                .len()
+    let intent = settings.intent;
+    let drift = match (&snapshot.services, sweep) {
+        (Some(Ok(read)), true) => {
+            let services = intent.services.map_or(0, |expected| {
+                let differing = drift::compare(expected, &read.enabled);
+                drift::recall(&read.told, &differing, now, settings.remind_after)
+                    .0
+                    .len()
+            });
+            let admins = intent.admins.map_or(0, |expected| {
+                let differing = crate::delegation::compare(expected, &read.admins);
+                drift::recall(&read.admins_told, &differing, now, settings.remind_after)
+                    .0
+                    .len()
+            });
+            services + admins
         }
         _ => 0,
     };

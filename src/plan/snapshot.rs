@@ -2,11 +2,13 @@
 //! made: read once, so that the plan itself reads nothing (docs/design.md, "One plan, then its
 //! effects").
 
-use crate::drift::{self, ServicesRead};
+use crate::drift::{self, Intent, ServicesRead};
 use crate::handoff::Handoff;
 use crate::intake::Trigger;
 use crate::ledger;
-use crate::ports::{AwsError, Directory, EnabledService, FailureSet, StateStore};
+use crate::ports::{
+    AwsError, Directory, DriftOf, DriftSet, EnabledService, FailureSet, StateStore,
+};
 use crate::report::{Store, Trouble};
 
 /// What was read for the plan. Empty without a state table (or in a dry run): then nothing is
@@ -17,8 +19,12 @@ pub struct Snapshot {
     pub handoffs: Option<Vec<Handoff>>,
     /// The failing accounts a sweep told last (a sweep with a table).
     pub failures: Option<FailureSet>,
-    /// What a sweep with `EXPECTED_SERVICES` compares, or why it could not be read.
+    /// What a sweep with `EXPECTED_SERVICES` or `EXPECTED_DELEGATED_ADMINS` compares, or why it
+    /// could not be read.
     pub services: Option<Result<ServicesRead, AwsError>>,
+    /// The differences from `EXPECTED_DELEGATED_ADMINS` told, for a registration (the sweep's are
+    /// in `services`).
+    pub admins_told: Option<DriftSet>,
     /// The services Organizations lists as enabled, for a sweep that finds hand-offs made moot.
     pub enabled: Option<Vec<EnabledService>>,
     /// When the account of a join or a departure joined, naming its membership episode.
@@ -30,8 +36,8 @@ pub struct Snapshot {
 /// What the reading needs to know of the invocation.
 pub struct Reading<'a> {
     pub trigger: &'a Trigger,
-    /// `EXPECTED_SERVICES`, if set.
-    pub expected: Option<&'a [String]>,
+    /// What the organization means to have.
+    pub intent: Intent<'a>,
     /// For a join: when Organizations says the account joined.
     pub joined_now: Option<u64>,
 }
@@ -49,8 +55,8 @@ impl Snapshot {
             joined: reading.joined_now,
             ..Snapshot::default()
         };
-        if reading.expected.is_some() && sweep {
-            let read = drift::read(directory, state).await;
+        if reading.intent.is_set() && sweep {
+            let read = drift::read(directory, state, reading.intent).await;
             if let Err(e) = &read {
                 tracing::warn!(error = %e, "the organization's services could not be compared");
             }
@@ -92,6 +98,13 @@ impl Snapshot {
                     }
                 },
             };
+        }
+        if let (Trigger::DelegatedAdmin { .. }, Some(_)) = (reading.trigger, reading.intent.admins)
+        {
+            match state.drift(DriftOf::DelegatedAdmins).await {
+                Ok(set) => snapshot.admins_told = Some(set),
+                Err(e) => snapshot.troubles.push(trouble(Store::Drift, &e)),
+            }
         }
         if let Trigger::AccountDeparted { account_id, .. } = reading.trigger {
             match state.joined(account_id).await {

@@ -2,13 +2,14 @@
 //! expected, in milliseconds and without a port.
 
 use super::*;
-use crate::config::Removal;
+use crate::config::{Removal, parse_expected_admins};
 use crate::decision::{Action, Membership, RoleState};
 use crate::drift::ServicesRead;
 use crate::handoff::{Situation, Status};
 use crate::intake::Kind;
 use crate::outcome::{AccountResult, ActionResult, Failure, Step};
 use crate::ports::{AccountState, AwsError, EnabledService};
+use crate::ports::{DelegatedAdmin, DriftSet};
 use crate::service::MARKETPLACE;
 use serde_json::Value;
 
@@ -70,6 +71,7 @@ struct Summary {
     /// How many failing accounts and differences to remember, if any.
     failures: Option<usize>,
     drift: Option<usize>,
+    admin_drift: Option<usize>,
     joined: Option<u64>,
     /// The follow-ups' outbox keys, without the item's id.
     follow_ups: Vec<String>,
@@ -93,6 +95,7 @@ fn summary(plan: &Plan) -> Summary {
             .collect(),
         failures: plan.failures.as_ref().map(|f| f.accounts.len()),
         drift: plan.drift.as_ref().map(|d| d.principals.len()),
+        admin_drift: plan.admin_drift.as_ref().map(|d| d.principals.len()),
         joined: plan.joined.as_ref().map(|(_, at)| *at),
         follow_ups: plan
             .follow_ups
@@ -109,6 +112,8 @@ struct Row {
     found: Finding,
     snapshot: Snapshot,
     expected: Option<&'static [&'static str]>,
+    /// `EXPECTED_DELEGATED_ADMINS`, as the variable says it.
+    admins: Option<&'static str>,
     want: Summary,
 }
 
@@ -135,6 +140,7 @@ fn nothing() -> Summary {
         ledger: Vec::new(),
         failures: None,
         drift: None,
+        admin_drift: None,
         joined: None,
         follow_ups: Vec::new(),
     }
@@ -169,6 +175,7 @@ fn rows() -> Vec<Row> {
             found: Finding::Reconciled(done.clone()),
             snapshot: with_ledger(Vec::new()),
             expected: None,
+            admins: None,
             want: Summary {
                 messages: messages(&["marketplace-admin trusted-access-enabled+"]),
                 ledger: vec![(Situation::Setup, Status::Open)],
@@ -181,6 +188,7 @@ fn rows() -> Vec<Row> {
             found: Finding::Reconciled(done.clone()),
             snapshot: Snapshot::default(),
             expected: None,
+            admins: None,
             want: Summary {
                 messages: messages(&["marketplace-admin trusted-access-enabled"]),
                 ..nothing()
@@ -192,6 +200,7 @@ fn rows() -> Vec<Row> {
             found: Finding::Reconciled(outcome(false, &[])),
             snapshot: with_ledger(Vec::new()),
             expected: None,
+            admins: None,
             want: nothing(),
         },
         Row {
@@ -200,6 +209,7 @@ fn rows() -> Vec<Row> {
             found: Finding::Reconciled(outcome(false, &[])),
             snapshot: with_ledger(vec![item(Situation::Setup, marketplace, NOW)]),
             expected: None,
+            admins: None,
             want: Summary {
                 messages: messages(&[
                     "marketplace-admin trusted-access-disabled+",
@@ -219,6 +229,7 @@ fn rows() -> Vec<Row> {
             found: Finding::Reconciled(outcome(false, &[])),
             snapshot: with_ledger(vec![confirmed]),
             expected: None,
+            admins: None,
             want: Summary {
                 messages: messages(&[
                     "organizations-admin trusted-access-disabled+",
@@ -237,6 +248,7 @@ fn rows() -> Vec<Row> {
                 ..with_ledger(Vec::new())
             },
             expected: None,
+            admins: None,
             want: Summary {
                 key: sweep_key.clone(),
                 messages: messages(&["organizations-admin reconcile-failed"]),
@@ -257,6 +269,7 @@ fn rows() -> Vec<Row> {
                 ..with_ledger(Vec::new())
             },
             expected: None,
+            admins: None,
             want: Summary {
                 key: sweep_key.clone(),
                 ..nothing()
@@ -271,6 +284,7 @@ fn rows() -> Vec<Row> {
                 ..Snapshot::default()
             },
             expected: Some(&[MARKETPLACE.principal]),
+            admins: None,
             want: Summary {
                 key: sweep_key.clone(),
                 messages: messages(&["organizations-admin trusted-access-drift"]),
@@ -290,6 +304,7 @@ fn rows() -> Vec<Row> {
                 ])
             },
             expected: None,
+            admins: None,
             want: Summary {
                 key: sweep_key,
                 follow_ups: vec!["reminder#1".into(), "ended".into()],
@@ -305,6 +320,7 @@ fn rows() -> Vec<Row> {
                 ..with_ledger(Vec::new())
             },
             expected: None,
+            admins: None,
             want: Summary {
                 key: Some("departed#210987654321#1700000000".into()),
                 messages: messages(&[
@@ -323,6 +339,7 @@ fn rows() -> Vec<Row> {
                 ..with_ledger(Vec::new())
             },
             expected: None,
+            admins: None,
             want: Summary {
                 key: Some("joined#555566667777#1750000000".into()),
                 messages: messages(&["organizations-admin account-joined"]),
@@ -337,6 +354,7 @@ fn rows() -> Vec<Row> {
             found: Finding::Observed(true),
             snapshot: with_ledger(Vec::new()),
             expected: None,
+            admins: None,
             want: Summary {
                 messages: messages(&[
                     "organizations-admin trusted-access-enabled",
@@ -347,11 +365,59 @@ fn rows() -> Vec<Row> {
             },
         },
         Row {
+            name: "a sweep warns of an administrator EXPECTED_DELEGATED_ADMINS does not name and \
+                   of one it names that is missing, and remembers both",
+            event: "scheduled.json",
+            found: Finding::Reconciled(outcome(true, &[])),
+            snapshot: Snapshot {
+                services: Some(Ok(ServicesRead {
+                    admins: vec![DelegatedAdmin {
+                        account_id: "444455556666".into(),
+                        name: String::new(),
+                        principals: vec!["sso.amazonaws.com".into()],
+                    }],
+                    ..ServicesRead::default()
+                })),
+                ..Snapshot::default()
+            },
+            expected: None,
+            admins: Some("guardduty.amazonaws.com=111122223333"),
+            want: Summary {
+                messages: messages(&[
+                    "organizations-admin delegated-admin-drift",
+                    "organizations-admin delegated-admin-drift",
+                ]),
+                admin_drift: Some(2),
+                ..nothing()
+            },
+        },
+        Row {
+            name: "a registration outside EXPECTED_DELEGATED_ADMINS is told as it happens and \
+                   remembered, so that the next sweep does not repeat it",
+            event: "guardian-register-delegated-admin-guardduty.json",
+            found: Finding::Observed(true),
+            snapshot: Snapshot {
+                admins_told: Some(DriftSet::default()),
+                ..with_ledger(Vec::new())
+            },
+            expected: None,
+            admins: Some("guardduty.amazonaws.com=111122223333"),
+            want: Summary {
+                messages: messages(&[
+                    "organizations-admin delegated-admin-registered",
+                    "service-admin delegated-admin-registered",
+                ]),
+                admin_drift: Some(1),
+                ..nothing()
+            },
+        },
+        Row {
             name: "another service's change that Organizations contradicts tells nothing",
             event: "guardian-enable-config-by-cli.json",
             found: Finding::Observed(false),
             snapshot: with_ledger(Vec::new()),
             expected: None,
+            admins: None,
             want: nothing(),
         },
     ]
@@ -383,6 +449,7 @@ fn each_trigger_plans_what_it_found_calls_for() {
                 Found::Observed(&observation)
             }
         };
+        let admins = row.admins.map(|a| parse_expected_admins(a).expect("valid"));
         let expected: Option<Vec<String>> = row
             .expected
             .map(|e| e.iter().map(|p| p.to_string()).collect());
@@ -398,7 +465,10 @@ fn each_trigger_plans_what_it_found_calls_for() {
                     on_disable: Removal::Retain,
                     on_departure: Removal::Retain,
                 },
-                expected: expected.as_deref(),
+                intent: Intent {
+                    services: expected.as_deref(),
+                    admins: admins.as_ref(),
+                },
                 remind_after: DAY,
             },
             now: NOW,

@@ -151,7 +151,7 @@ async fn a_delegated_administrator_registered_for_guardduty_is_told_naming_the_a
 }
 
 /// The scheduled sample with an EventBridge id of its own: each sweep is a fact of its own.
-fn sweep(n: usize) -> std::path::PathBuf {
+pub(crate) fn sweep(n: usize) -> std::path::PathBuf {
     let text = std::fs::read_to_string(root().join("events/scheduled.json")).unwrap();
     let mut event: Value = serde_json::from_str(&text).unwrap();
     event["id"] = format!("00000000-0000-4000-8000-{n:012}").into();

@@ -8,6 +8,7 @@
 //! - `least_privilege`: the templates' policies, enforced by the emulator's IAM;
 //! - `cargo_lambda`: every sample event through the real Lambda runtime;
 //! - `deadline`: a sweep with slow SNS, hung accounts and drift answers before Lambda's deadline;
+//! - `delegation`: delegated administrators held to `EXPECTED_DELEGATED_ADMINS`, through the function;
 //! - `events`, `notifications_doc`, `template_actions`: the samples, the rendered messages and the
 //!   template, checked offline;
 //! - `sns`: hand-offs through the emulator's SNS to per-audience subscriptions;
@@ -27,6 +28,7 @@ mod cli_terminal;
 mod common;
 mod connections;
 mod deadline;
+mod delegation;
 mod emulator;
 mod events;
 mod guardian;

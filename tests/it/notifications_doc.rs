@@ -11,7 +11,9 @@ use marketplace_trusted_access::intake::{
 };
 use marketplace_trusted_access::ledger;
 use marketplace_trusted_access::message::chat::chat_payload;
-use marketplace_trusted_access::messages::guardian::{compose_observed, drift_message};
+use marketplace_trusted_access::messages::guardian::{
+    admin_drift_message, compose_observed, drift_message,
+};
 use marketplace_trusted_access::messages::handoffs::{ask, ended, reminder, requested};
 use marketplace_trusted_access::messages::{About, Audience};
 use marketplace_trusted_access::messages::{Context, Message, compose};
@@ -352,6 +354,7 @@ fn render() -> String {
                 event_id: Some(c.event_id),
                 organization: &organization,
                 agreed: None,
+                outside_intent: false,
             },
             outcome: &c.outcome,
             dry_run: false,
@@ -389,6 +392,7 @@ fn handoff_cases(out: &mut String, organization: &OrgIdentity) {
         event_id: Some("c7e2f9a1-0b3d-4e5f-8a6b-9c0d1e2f3a4b"),
         organization,
         agreed: None,
+        outside_intent: false,
     };
     let policy = Policy {
         on_disable: Removal::Retain,
@@ -605,7 +609,21 @@ fn guardian_cases(out: &mut String, organization: &OrgIdentity) {
             },
         ),
     ];
-    for (title, name, trigger) in &changes {
+    let outside = (
+        "A delegated administrator registered outside EXPECTED_DELEGATED_ADMINS",
+        "RegisterDelegatedAdministrator",
+        Trigger::DelegatedAdmin {
+            principal: "securityhub.amazonaws.com".into(),
+            account_id: "444455556666".into(),
+            registered: true,
+            origin: person(),
+        },
+    );
+    let changes = changes
+        .iter()
+        .map(|change| (change, false))
+        .chain([(&outside, true)]);
+    for ((title, name, trigger), outside_intent) in changes {
         let _ = write!(out, "\n## {title}\n");
         let observed = About {
             trigger,
@@ -613,6 +631,7 @@ fn guardian_cases(out: &mut String, organization: &OrgIdentity) {
             event_id: Some(GUARDIAN_EVENT),
             organization,
             agreed: None,
+            outside_intent,
         };
         let messages = compose_observed(observed);
         for m in &messages {
@@ -628,6 +647,7 @@ fn guardian_cases(out: &mut String, organization: &OrgIdentity) {
         event_id: Some(SWEEP_EVENT),
         organization,
         agreed: None,
+        outside_intent: false,
     };
     for (title, principal, drift) in [
         (
@@ -648,6 +668,28 @@ fn guardian_cases(out: &mut String, organization: &OrgIdentity) {
     ] {
         let _ = write!(out, "\n## {title}\n");
         let message = drift_message(observed, principal, drift);
+        write_message(out, &message);
+        write_chat(out, &[message], "schedule", SWEEP_EVENT, &sweep);
+    }
+    for (title, subject, drift) in [
+        (
+            "A delegated administrator EXPECTED_DELEGATED_ADMINS does not name",
+            "securityhub.amazonaws.com=444455556666",
+            Some(Drift::Unexpected),
+        ),
+        (
+            "A delegated administrator EXPECTED_DELEGATED_ADMINS names, missing",
+            "guardduty.amazonaws.com=111122223333",
+            Some(Drift::Missing),
+        ),
+        (
+            "A delegated administrator as expected again",
+            "securityhub.amazonaws.com=444455556666",
+            None,
+        ),
+    ] {
+        let _ = write!(out, "\n## {title}\n");
+        let message = admin_drift_message(observed, subject, drift);
         write_message(out, &message);
         write_chat(out, &[message], "schedule", SWEEP_EVENT, &sweep);
     }

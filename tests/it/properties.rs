@@ -88,6 +88,7 @@ proptest! {
                 event_id: Some(&event_id),
                 organization: &organization,
                 agreed: None,
+                outside_intent: false,
             },
             outcome: &outcome,
             dry_run,

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::common::render::*;
 use crate::template_params::*;
+use marketplace_trusted_access::config;
 
 // ------------------------------------------------------------------------------------------------
 // The function's contract with the code
@@ -372,5 +373,46 @@ fn the_chat_topic_exists_only_when_enabled_and_is_guarded_like_the_notification_
             only["Condition"]["ArnNotEquals"]["aws:PrincipalArn"],
             json!({"Fn::Sub": "${ReconcilerFunctionRole.Arn}"})
         );
+    }
+}
+
+#[test]
+fn expected_delegated_admins_reach_the_function_as_given_and_empty_by_default() {
+    let template = load_yaml("template.yaml");
+    let parameter = &template["Parameters"]["ExpectedDelegatedAdmins"];
+    assert_eq!(parameter["Default"], "");
+    let description = parameter["Description"].as_str().expect("Description");
+    for told in [
+        "EXPECTED_DELEGATED_ADMINS",
+        "delegated-admin-drift",
+        "delegated-admin-restored",
+    ] {
+        assert!(description.contains(told), "{told}: {description}");
+    }
+    let given = |stack: &Rendered| {
+        let variables = &stack.properties("ReconcilerFunction")["Environment"]["Variables"];
+        scalar(&variables["EXPECTED_DELEGATED_ADMINS"], &stack.params)
+    };
+    assert_eq!(given(&main_stack(&[])), "");
+    let pairs = "guardduty.amazonaws.com=111122223333,sso.amazonaws.com=";
+    assert_eq!(
+        given(&main_stack(&[("ExpectedDelegatedAdmins", pairs)])),
+        pairs
+    );
+    // The pattern takes what the function reads, and refuses the usual typos at deploy time.
+    let allowed = parameter["AllowedPattern"]
+        .as_str()
+        .expect("AllowedPattern");
+    for value in ["", pairs, "storage-lens.s3.amazonaws.com=111122223333"] {
+        assert!(full_match(allowed, value), "{value}");
+        assert!(value.is_empty() || config::parse_expected_admins(value).is_ok());
+    }
+    for typo in [
+        "guardduty.amazonaws.com",
+        "guardduty.amazonaws.com=1111",
+        "GuardDuty.amazonaws.com=111122223333",
+        "guardduty.amazonaws.com=111122223333, sso.amazonaws.com=",
+    ] {
+        assert!(!full_match(allowed, typo), "{typo}");
     }
 }

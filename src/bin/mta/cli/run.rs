@@ -186,7 +186,7 @@ pub async fn reconcile_and_report(
             snapshot: &Snapshot::default(),
             settings: Settings {
                 policy,
-                expected: None,
+                intent: Default::default(),
                 remind_after: Duration::ZERO,
             },
             now: 0,

@@ -1,0 +1,171 @@
+//! Delegated administrators held to intent (`EXPECTED_DELEGATED_ADMINS`) through the function
+//! binary under `cargo lambda watch`, against the emulator with the state table: a difference told
+//! at the sweep that finds it, not again at the next, and its end told once; a registration outside
+//! intent told as a warning when it happens, and not again by the sweep after it (docs/design.md,
+//! "The guardian"). The comparison itself is tested in `src/delegation.rs` and as plans in
+//! `src/plan/tests.rs`.
+
+use crate::as_aws_sends::{of, sample_with};
+use crate::cargo_lambda::{Function, invoke};
+use crate::common::{Emulator, MARKETPLACE_PRINCIPAL, shared};
+use crate::guardian::sweep;
+use crate::sns::{Received, Subscribers};
+use std::collections::BTreeMap;
+
+const GUARDDUTY: &str = "guardduty.amazonaws.com";
+const MACIE: &str = "macie.amazonaws.com";
+
+async fn register(emulator: &Emulator, account: &str, principal: &str, registered: bool) {
+    let org = aws_sdk_organizations::Client::new(&emulator.management_config());
+    if registered {
+        org.register_delegated_administrator()
+            .account_id(account)
+            .service_principal(principal)
+            .send()
+            .await
+            .expect("RegisterDelegatedAdministrator");
+    } else {
+        org.deregister_delegated_administrator()
+            .account_id(account)
+            .service_principal(principal)
+            .send()
+            .await
+            .expect("DeregisterDelegatedAdministrator");
+    }
+}
+
+/// The Organizations administrator's messages about delegated administrators: event, service,
+/// severity.
+fn told(received: &BTreeMap<&'static str, Vec<Received>>) -> Vec<(String, String, String)> {
+    let mut told: Vec<_> = of(received, "organizations-admin")
+        .into_iter()
+        .filter(|m| m.attributes["event"].starts_with("delegated-admin-"))
+        .map(|m| {
+            let attribute = |name: &str| m.attributes[name].clone();
+            (
+                attribute("event"),
+                attribute("service"),
+                attribute("severity"),
+            )
+        })
+        .collect();
+    told.sort();
+    told
+}
+
+fn one(event: &str, service: &str, severity: &str) -> (String, String, String) {
+    (event.into(), service.into(), severity.into())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_difference_from_intent_is_told_once_reminded_never_early_and_its_end_once() {
+    // GIVEN GuardDuty's administrator meant to be the first member, and nothing registered yet
+    let emulator = shared().await;
+    let org = emulator.seed_organization(2, 0).await;
+    let (first, second) = (&org.active[0], &org.active[1]);
+    emulator
+        .set_trusted_access(MARKETPLACE_PRINCIPAL, true)
+        .await;
+    for principal in [GUARDDUTY, MACIE] {
+        emulator.set_trusted_access(principal, true).await;
+    }
+    let subscribers = Subscribers::new(&emulator).await;
+    let intent = format!("{GUARDDUTY}={first}");
+    let function = Function::with_state(
+        &emulator,
+        &subscribers,
+        &[("EXPECTED_DELEGATED_ADMINS", &intent)],
+    )
+    .await;
+
+    // The administrator meant is missing: warned at the sweep, not again at the next.
+    let report = invoke(function.port, &sweep(101), &function.log).await;
+    let differing = &report["services"]["differingDelegatedAdministrators"];
+    assert_eq!(
+        differing[format!("{GUARDDUTY}={first}")],
+        "missing",
+        "{report}"
+    );
+    let warning = one("delegated-admin-drift", GUARDDUTY, "warning");
+    assert_eq!(told(&subscribers.drain().await), [warning]);
+    invoke(function.port, &sweep(102), &function.log).await;
+    assert!(told(&subscribers.drain().await).is_empty());
+
+    // WHEN it is registered, and Macie's is registered behind the function's back
+    register(&emulator, first, GUARDDUTY, true).await;
+    register(&emulator, second, MACIE, true).await;
+    invoke(function.port, &sweep(103), &function.log).await;
+
+    // THEN GuardDuty's end is told, and Macie's administrator warned, once
+    assert_eq!(
+        told(&subscribers.drain().await),
+        [
+            one("delegated-admin-drift", MACIE, "warning"),
+            one("delegated-admin-restored", GUARDDUTY, "info"),
+        ]
+    );
+    invoke(function.port, &sweep(104), &function.log).await;
+    assert!(told(&subscribers.drain().await).is_empty());
+
+    // AND once Macie's administrator is deregistered, that end is told once too
+    register(&emulator, second, MACIE, false).await;
+    invoke(function.port, &sweep(105), &function.log).await;
+    let restored = one("delegated-admin-restored", MACIE, "info");
+    assert_eq!(told(&subscribers.drain().await), [restored]);
+    invoke(function.port, &sweep(106), &function.log).await;
+    assert!(told(&subscribers.drain().await).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registration_outside_intent_is_a_warning_and_the_next_sweep_does_not_repeat_it() {
+    // GIVEN GuardDuty's administrator meant to be the first member
+    let emulator = shared().await;
+    let org = emulator.seed_organization(2, 0).await;
+    let (first, second) = (&org.active[0], &org.active[1]);
+    emulator
+        .set_trusted_access(MARKETPLACE_PRINCIPAL, true)
+        .await;
+    emulator.set_trusted_access(GUARDDUTY, true).await;
+    register(&emulator, first, GUARDDUTY, true).await;
+    let subscribers = Subscribers::new(&emulator).await;
+    let intent = format!("{GUARDDUTY}={first}");
+    let function = Function::with_state(
+        &emulator,
+        &subscribers,
+        &[("EXPECTED_DELEGATED_ADMINS", &intent)],
+    )
+    .await;
+
+    // WHEN the second member is registered too, and the event arrives
+    register(&emulator, second, GUARDDUTY, true).await;
+    let event = sample_with(
+        "guardian-register-delegated-admin-guardduty.json",
+        &[("210987654321", second)],
+    );
+    let report = invoke(function.port, &event, &function.log).await;
+
+    // THEN both administrators are warned, naming the account and the service
+    assert_eq!(report["outcome"], "observed", "{report}");
+    let received = subscribers.drain().await;
+    for audience in ["organizations-admin", "service-admin"] {
+        let message = &of(&received, audience)[0];
+        assert_eq!(message.attributes["severity"], "warning", "{audience}");
+        assert_eq!(message.attributes["service"], GUARDDUTY);
+        assert!(
+            message.subject.starts_with("Warning: "),
+            "{}",
+            message.subject
+        );
+        assert!(message.body.contains(second.as_str()), "{}", message.body);
+        assert!(message.body.contains("EXPECTED_DELEGATED_ADMINS"));
+    }
+    // AND the next sweep does not tell it again
+    let report = invoke(function.port, &sweep(201), &function.log).await;
+    let differing = &report["services"]["differingDelegatedAdministrators"];
+    assert_eq!(
+        differing[format!("{GUARDDUTY}={second}")],
+        "unexpected",
+        "{report}"
+    );
+    assert!(told(&subscribers.drain().await).is_empty());
+}
