@@ -49,7 +49,7 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from moto.dynamodb.responses import DynamoHandler
-from moto.organizations.models import OrganizationsBackend, organizations_backends
+from moto.organizations.models import FakeDelegatedAdministrator, OrganizationsBackend, organizations_backends
 from moto.organizations.responses import OrganizationsResponse
 from moto.sns.responses import SNSResponse
 from moto.sts.responses import TokenResponse
@@ -203,6 +203,20 @@ def create_account(self, **kwargs):
     role_name = kwargs.get("RoleName") or "OrganizationAccountAccessRole"
     iam_backends[account_id]["aws"].put_role_policy(role_name, "AdministratorAccess", ADMINISTRATOR_ACCESS)
     return status
+
+
+# (n) moto accepts a delegated administrator for six service principals only. AWS's list of the services
+# that work with Organizations ("AWS services that you can use with AWS Organizations", Organizations
+# User Guide) says, service by service, whether it supports a delegated administrator; the project's
+# catalog records that column (`delegated_admin`, src/catalog/services.toml). Every principal of an
+# entry that supports one is accepted, as AWS accepts it; the others are refused as moto refuses them.
+def catalog_delegated_admin_principals():
+    import tomllib
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "src", "catalog", "services.toml")
+    with open(path, "rb") as catalog:
+        services = tomllib.load(catalog)["service"]
+    return [p for s in services if s.get("delegated_admin") for p in s["principals"]]
 
 
 # (f) Nothing to correct: CloseAccount already leaves the account SUSPENDED in ListAccounts (AWS passes
@@ -492,6 +506,9 @@ def main():
     IamResponse.get_service_linked_role_deletion_status = get_service_linked_role_deletion_status
     TokenResponse.assume_role = assume_role
     EventsHandler.test_event_pattern = test_event_pattern
+    FakeDelegatedAdministrator.SUPPORTED_SERVICES = sorted(
+        set(FakeDelegatedAdministrator.SUPPORTED_SERVICES) | set(catalog_delegated_admin_principals())
+    )
     OrganizationsBackend.create_account = create_account
     BaseResponse.call_action = call_action
     IamResponse._determine_resource = iam_resource

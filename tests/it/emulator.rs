@@ -411,3 +411,34 @@ async fn test_event_pattern_answers_with_moto_s_matcher() {
     let absent = serde_json::json!({"detail": {"errorCode": [{"exists": false}]}});
     assert!(emulator.test_event_pattern(&absent, &event).await);
 }
+
+#[tokio::test]
+async fn a_delegated_administrator_is_accepted_for_every_service_that_supports_one() {
+    // Correction (n): moto accepted six principals only; the catalog says which support one.
+    use marketplace_trusted_access::catalog::SERVICES;
+    let emulator = shared().await;
+    let org = emulator.seed_organization(1, 0).await;
+    let client = aws_sdk_organizations::Client::new(&emulator.management_config());
+    let register = |principal: &'static str| {
+        client
+            .register_delegated_administrator()
+            .account_id(&org.active[0])
+            .service_principal(principal)
+            .send()
+    };
+    let supporting: Vec<&str> = SERVICES
+        .iter()
+        .filter(|s| s.delegated_admin)
+        .map(|s| s.principal)
+        .collect();
+    assert!(supporting.len() > 20, "{supporting:?}");
+    for principal in &supporting {
+        register(principal)
+            .await
+            .unwrap_or_else(|e| panic!("{principal}: {}", DisplayErrorContext(&e)));
+    }
+    // A service whose page says it supports none is still refused.
+    let none = SERVICES.iter().find(|s| !s.delegated_admin).expect("one");
+    let (status, code, _) = error_answer(register(none.principal).await);
+    assert_eq!((status, code.as_str()), (400, "InvalidInputException"));
+}
