@@ -169,3 +169,37 @@ async fn a_registration_outside_intent_is_a_warning_and_the_next_sweep_does_not_
     );
     assert!(told(&subscribers.drain().await).is_empty());
 }
+
+#[tokio::test]
+async fn mta_services_holds_the_administrators_to_the_same_intent() {
+    // GIVEN GuardDuty's administrator meant to be the first member, and the second registered
+    let emulator = shared().await;
+    let org = emulator.seed_organization(2, 0).await;
+    let (first, second) = (&org.active[0], &org.active[1]);
+    emulator.set_trusted_access(GUARDDUTY, true).await;
+    register(&emulator, second, GUARDDUTY, true).await;
+
+    // WHEN the operator asks, with the function's variable
+    let mut command = crate::cli::mta_command(emulator.endpoint(), true);
+    command
+        .env("EXPECTED_DELEGATED_ADMINS", format!("{GUARDDUTY}={first}"))
+        .args(["services", "--json"]);
+    let run = crate::cli::finish(command).await;
+
+    // THEN the view says which administrator is meant and which differs, and is out of place
+    assert_eq!(run.code, 1, "{run:?}");
+    let view = run.json();
+    let drift = &view["delegatedAdministratorDrift"];
+    assert_eq!(drift[format!("{GUARDDUTY}={first}")], "missing", "{view}");
+    assert_eq!(
+        drift[format!("{GUARDDUTY}={second}")],
+        "unexpected",
+        "{view}"
+    );
+    let row = crate::cli_emulator::service(&view, GUARDDUTY);
+    assert_eq!(
+        row["delegatedAdministrators"][0]["accountId"],
+        second.as_str()
+    );
+    assert_eq!(row["delegatedAdministrators"][0]["expected"], false);
+}

@@ -37,8 +37,8 @@ could not be checked; 2 usage error; 3 AWS could not be read; 130 interrupted.";
 
 const SERVICES_EXITS: &str = "\
 Exit codes: 0 the services enabled are the ones expected, or no expectation is given; 1 a service
-expected but not enabled, or enabled but not expected; 2 usage error; 3 AWS could not be read;
-130 interrupted.";
+expected but not enabled, or enabled but not expected, or a delegated administrator that differs
+from EXPECTED_DELEGATED_ADMINS; 2 usage error; 3 AWS could not be read; 130 interrupted.";
 
 const PLAN_EXITS: &str = "\
 Exit codes: 0 nothing to change; 1 a role to create or delete, or an account that could not be

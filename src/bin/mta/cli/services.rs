@@ -14,11 +14,13 @@ use super::session::{self, Ports};
 use super::table::Table;
 use super::{CliError, Exit};
 use marketplace_trusted_access::catalog;
-use marketplace_trusted_access::config::{self, Config};
+use marketplace_trusted_access::config::{self, Config, ExpectedAdmins};
+use marketplace_trusted_access::delegation;
 use marketplace_trusted_access::ports::{
-    AwsError, DelegatedAdmin, Directory, EnabledService, OrgIdentity,
+    AwsError, DelegatedAdmin, Directory, Drift, EnabledService, OrgIdentity,
 };
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Where the expected principals come from.
 pub const FLAG: &str = "--expected";
@@ -58,6 +60,19 @@ pub fn expectation(
     }
 }
 
+/// `EXPECTED_DELEGATED_ADMINS`, read as the function reads it (unset or blank: none); a bad value
+/// is an input error (exit 2).
+fn admin_intent() -> Result<Option<ExpectedAdmins>, CliError> {
+    let variable = std::env::var_os("EXPECTED_DELEGATED_ADMINS");
+    let value = variable.map(|v| v.to_string_lossy().trim().to_string());
+    match value.filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(value) => config::parse_expected_admins(&value)
+            .map(Some)
+            .map_err(|e| CliError::Input(e.to_string())),
+    }
+}
+
 /// The organization, as `DescribeOrganization` gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -81,6 +96,9 @@ pub enum ServiceState {
 pub struct AdminRef {
     pub account_id: String,
     pub name: String,
+    /// Whether `EXPECTED_DELEGATED_ADMINS` names it for the service; absent when it is not set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<bool>,
 }
 
 /// One service principal's row.
@@ -108,8 +126,15 @@ pub struct ServicesView {
     pub organization: Option<OrganizationRef>,
     /// The enabled principals, sorted; then the missing ones, in the order they were expected.
     pub services: Vec<ServiceRow>,
-    /// An expected principal not enabled, or an enabled one not expected.
+    /// An expected principal not enabled, or an enabled one not expected; or a delegated
+    /// administrator that differs from `EXPECTED_DELEGATED_ADMINS`.
     pub drift: bool,
+    /// `EXPECTED_DELEGATED_ADMINS`, when set: each principal and the accounts meant to administer it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_delegated_administrators: Option<ExpectedAdmins>,
+    /// The administrators that differ from it, by `principal=account`: `unexpected` or `missing`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delegated_administrator_drift: Option<BTreeMap<String, Drift>>,
     #[serde(skip)]
     pub expectation: Option<Expectation>,
 }
@@ -137,6 +162,7 @@ impl ServicesView {
                 .map(|a| AdminRef {
                     account_id: a.account_id.clone(),
                     name: a.name.clone(),
+                    expected: None,
                 })
                 .collect();
             of.sort_by(|a, b| a.account_id.cmp(&b.account_id));
@@ -188,8 +214,26 @@ impl ServicesView {
             }),
             services,
             drift,
+            expected_delegated_administrators: None,
+            delegated_administrator_drift: None,
             expectation,
         }
+    }
+
+    /// The view with its delegated administrators held to `intent` (`EXPECTED_DELEGATED_ADMINS`),
+    /// as the function's sweep compares them.
+    pub fn held_to(mut self, admins: &[DelegatedAdmin], intent: ExpectedAdmins) -> ServicesView {
+        for row in &mut self.services {
+            for admin in &mut row.delegated_administrators {
+                let meant = delegation::intended(&intent, &row.principal, &admin.account_id);
+                admin.expected = Some(meant);
+            }
+        }
+        let differing = delegation::compare(&intent, admins);
+        self.drift |= !differing.is_empty();
+        self.delegated_administrator_drift = Some(differing);
+        self.expected_delegated_administrators = Some(intent);
+        self
     }
 
     fn count(&self, which: impl Fn(&ServiceRow) -> bool) -> usize {
@@ -284,6 +328,19 @@ impl ServicesView {
             ]);
         }
         out.push_str(&table.render());
+        for (subject, drift) in self.delegated_administrator_drift.iter().flatten() {
+            let (principal, account) = delegation::parts(subject);
+            out.push_str(&match drift {
+                Drift::Unexpected => format!(
+                    "Delegated administrator {account} for {principal}: NOT EXPECTED \
+                     (EXPECTED_DELEGATED_ADMINS)\n"
+                ),
+                Drift::Missing => format!(
+                    "Delegated administrator {account} for {principal}: MISSING \
+                     (EXPECTED_DELEGATED_ADMINS)\n"
+                ),
+            });
+        }
         out.push('\n');
         out.push_str(&self.summary());
         out.push('\n');
@@ -388,7 +445,10 @@ pub async fn services(args: ServicesArgs) -> Result<Exit, CliError> {
             None
         }
     };
-    let view = ServicesView::new(organization, &enabled, &admins, expectation);
+    let mut view = ServicesView::new(organization, &enabled, &admins, expectation);
+    if let Some(intent) = admin_intent()? {
+        view = view.held_to(&admins, intent);
+    }
     super::emit(&match c.format() {
         Format::Json => format!("{}\n", view.to_json()),
         Format::Csv => view.csv(),
