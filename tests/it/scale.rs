@@ -80,8 +80,9 @@ async fn beyond_one_invocation_the_rest_is_handed_on() {
 }
 
 /// A scheduled sweep of `members` + 1 accounts at `latency`, with `expected` as EXPECTED_SERVICES
-/// and two other services enabled, one with a delegated administrator: its simulated time, and
-/// the principals its report says differ.
+/// (and, with it, AWS Config's administrator meant to be another account, as
+/// EXPECTED_DELEGATED_ADMINS) and two other services enabled, one with a delegated administrator:
+/// its simulated time, and the principals and administrators its report says differ.
 async fn timed_sweep(
     members: usize,
     latency: Duration,
@@ -103,8 +104,16 @@ async fn timed_sweep(
             principals: vec!["config.amazonaws.com".into()],
         }];
     }
+    let admins = expected.as_ref().map(|_| {
+        let intent = format!(
+            "config.amazonaws.com={}",
+            marketplace_trusted_access::fake::member_id(1)
+        );
+        marketplace_trusted_access::config::parse_expected_admins(&intent).expect("valid")
+    });
     let config = Config {
         expected_services: expected,
+        expected_delegated_admins: admins,
         ..Config::default()
     };
     let started = tokio::time::Instant::now();
@@ -115,7 +124,9 @@ async fn timed_sweep(
         )
         .await;
     assert_eq!(report.actions.len(), members + 1);
-    let differing = report.services.as_ref().map_or(0, |s| s.differing.len());
+    let differing = report.services.as_ref().map_or(0, |s| {
+        s.differing.len() + s.differing_delegated_administrators.len()
+    });
     (started.elapsed(), differing)
 }
 
@@ -130,10 +141,12 @@ async fn expected_services_add_calls_per_sweep_not_per_account() {
         "sso.amazonaws.com".to_string(),
     ];
     let (watched, differing) = timed_sweep(10_000, latency, Some(expected)).await;
-    assert_eq!(differing, 1, "config.amazonaws.com is not expected");
+    // AWS Config is not expected, and its administrator is the wrong account (one unexpected, one
+    // missing).
+    assert_eq!(differing, 3);
     println!(
-        "\n10001 accounts, {latency:?} per call, a sweep: {plain:?}; with EXPECTED_SERVICES: \
-         {watched:?} ({:+.2} %)",
+        "\n10001 accounts, {latency:?} per call, a sweep: {plain:?}; with EXPECTED_SERVICES and \
+         EXPECTED_DELEGATED_ADMINS: {watched:?} ({:+.2} %)",
         (watched.as_secs_f64() / plain.as_secs_f64() - 1.0) * 100.0
     );
     assert!(
