@@ -78,3 +78,44 @@ impl Invocation {
             .unwrap_or(self.deadline)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn needs(messages: usize, follow_ups: usize) -> Needs {
+        Needs {
+            messages,
+            follow_ups,
+        }
+    }
+
+    #[test]
+    fn the_reserve_is_a_publish_timeout_per_round_a_claim_s_wait_and_the_report_s_margin() {
+        let s = Duration::from_secs;
+        // No topic (a dry run): only the report's margin.
+        assert_eq!(reserve(needs(4, 3), 0, true), s(2));
+        // One round of copies, and the outbox: what RESERVE names.
+        assert_eq!(reserve(needs(4, 0), 2, true), RESERVE);
+        assert_eq!(RESERVE, s(22));
+        // Without the outbox no claim is waited for.
+        assert_eq!(reserve(needs(4, 0), 1, false), s(12));
+        // Nine messages on two topics are eighteen copies, three rounds of eight; five follow-ups
+        // are two rounds of four.
+        assert_eq!(reserve(needs(9, 5), 2, true), s(30 + 20 + 10 + 2));
+    }
+
+    #[test]
+    fn the_cutoff_keeps_the_reserve_and_the_effects_end_before_the_report_s_margin() {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let invocation = Invocation {
+            request_id: "r".into(),
+            deadline,
+        };
+        assert_eq!(
+            invocation.cutoff(Duration::from_secs(42)),
+            deadline - Duration::from_secs(42)
+        );
+        assert_eq!(invocation.effects_by(), deadline - REPORT_MARGIN);
+    }
+}
