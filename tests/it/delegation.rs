@@ -7,7 +7,7 @@
 
 use crate::as_aws_sends::{of, sample_with};
 use crate::cargo_lambda::{Function, invoke};
-use crate::common::{Emulator, MARKETPLACE_PRINCIPAL, shared};
+use crate::common::{Emulator, MARKETPLACE_PRINCIPAL, OrgFixture, Shared, shared};
 use crate::guardian::sweep;
 use crate::sns::{Received, Subscribers};
 use std::collections::BTreeMap;
@@ -57,26 +57,34 @@ fn one(event: &str, service: &str, severity: &str) -> (String, String, String) {
     (event.into(), service.into(), severity.into())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn each_difference_from_intent_is_told_once_reminded_never_early_and_its_end_once() {
-    // GIVEN GuardDuty's administrator meant to be the first member, and nothing registered yet
+/// An organization of two members, AWS Marketplace's trusted access and `enabled`'s on, the
+/// function running with the topic, the state table, and GuardDuty's administrator meant to be
+/// the first member.
+async fn stage(enabled: &[&str]) -> (Shared, OrgFixture, Subscribers, Function) {
     let emulator = shared().await;
     let org = emulator.seed_organization(2, 0).await;
-    let (first, second) = (&org.active[0], &org.active[1]);
     emulator
         .set_trusted_access(MARKETPLACE_PRINCIPAL, true)
         .await;
-    for principal in [GUARDDUTY, MACIE] {
+    for principal in enabled {
         emulator.set_trusted_access(principal, true).await;
     }
     let subscribers = Subscribers::new(&emulator).await;
-    let intent = format!("{GUARDDUTY}={first}");
+    let intent = format!("{GUARDDUTY}={}", org.active[0]);
     let function = Function::with_state(
         &emulator,
         &subscribers,
         &[("EXPECTED_DELEGATED_ADMINS", &intent)],
     )
     .await;
+    (emulator, org, subscribers, function)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_difference_from_intent_is_told_once_reminded_never_early_and_its_end_once() {
+    // GIVEN GuardDuty's administrator meant to be the first member, and nothing registered yet
+    let (emulator, org, subscribers, function) = stage(&[GUARDDUTY, MACIE]).await;
+    let (first, second) = (&org.active[0], &org.active[1]);
 
     // The administrator meant is missing: warned at the sweep, not again at the next.
     let report = invoke(function.port, &sweep(101), &function.log).await;
@@ -118,23 +126,10 @@ async fn each_difference_from_intent_is_told_once_reminded_never_early_and_its_e
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_registration_outside_intent_is_a_warning_and_the_next_sweep_does_not_repeat_it() {
-    // GIVEN GuardDuty's administrator meant to be the first member
-    let emulator = shared().await;
-    let org = emulator.seed_organization(2, 0).await;
+    // GIVEN GuardDuty's administrator meant to be the first member, and registered
+    let (emulator, org, subscribers, function) = stage(&[GUARDDUTY]).await;
     let (first, second) = (&org.active[0], &org.active[1]);
-    emulator
-        .set_trusted_access(MARKETPLACE_PRINCIPAL, true)
-        .await;
-    emulator.set_trusted_access(GUARDDUTY, true).await;
     register(&emulator, first, GUARDDUTY, true).await;
-    let subscribers = Subscribers::new(&emulator).await;
-    let intent = format!("{GUARDDUTY}={first}");
-    let function = Function::with_state(
-        &emulator,
-        &subscribers,
-        &[("EXPECTED_DELEGATED_ADMINS", &intent)],
-    )
-    .await;
 
     // WHEN the second member is registered too, and the event arrives
     register(&emulator, second, GUARDDUTY, true).await;

@@ -251,29 +251,12 @@ impl Emulator {
             "Event": event.to_string(),
         })
         .to_string();
-        let host = self
-            .endpoint
-            .strip_prefix("http://")
-            .expect("endpoint is http");
-        let mut stream = TcpStream::connect(host)
-            .await
-            .expect("connect to the emulator");
-        let request = format!(
-            "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-amz-json-1.1\r\n\
-             X-Amz-Target: AWSEvents.TestEventPattern\r\n\
-             Authorization: AWS4-HMAC-SHA256 Credential=AKIAEMULATORTESTING/20260101/{REGION}/events/aws4_request, SignedHeaders=host, Signature=0\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
+        let headers = format!(
+            "Content-Type: application/x-amz-json-1.1\r\nX-Amz-Target: AWSEvents.TestEventPattern\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=AKIAEMULATORTESTING/20260101/{REGION}/events/aws4_request, SignedHeaders=host, Signature=0\r\n"
         );
-        stream.write_all(request.as_bytes()).await.expect("send");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.expect("answer");
-        let (head, answer) = response.split_once("\r\n\r\n").expect("an HTTP answer");
-        assert!(
-            head.starts_with("HTTP/1.1 200"),
-            "TestEventPattern: {head}\n{answer}"
-        );
-        let answer: serde_json::Value = serde_json::from_str(answer).expect("a JSON answer");
+        let answer = self.request("POST", "/", &headers, &body).await;
+        let answer: serde_json::Value = serde_json::from_str(&answer).expect("a JSON answer");
         answer["Result"]
             .as_bool()
             .unwrap_or_else(|| panic!("no Result: {answer}"))
@@ -533,6 +516,12 @@ impl Emulator {
     /// One plain HTTP/1.1 request to the launcher's test-only endpoints or moto's own; returns the body
     /// of a 200 answer.
     pub async fn test_endpoint(&self, method: &str, path: &str, body: &str) -> String {
+        self.request(method, path, "", body).await
+    }
+
+    /// One plain HTTP/1.1 request with `headers` (each line ending in CRLF); the body of its 200
+    /// answer.
+    async fn request(&self, method: &str, path: &str, headers: &str, body: &str) -> String {
         let host = self
             .endpoint
             .strip_prefix("http://")
@@ -541,7 +530,7 @@ impl Emulator {
             .await
             .unwrap_or_else(|e| panic!("cannot connect to the emulator at {host}: {e}"));
         let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
         stream
@@ -559,7 +548,7 @@ impl Emulator {
         let status = head.lines().next().unwrap_or_default();
         assert!(
             status.starts_with("HTTP/1.") && status.contains(" 200 "),
-            "{method} {path}: {status}"
+            "{method} {path}: {status}\n{body}"
         );
         body.to_owned()
     }
