@@ -83,6 +83,8 @@ pub struct World {
     pub calls: Vec<(String, &'static str)>,
     /// Latency of every call, as AWS's would be.
     pub latency: Duration,
+    /// How long each publish takes besides, on either topic: a slow SNS.
+    pub publish_delay: Duration,
     /// The state table: outboxes by key, and the sweep's failure set.
     pub outboxes: BTreeMap<String, Vec<StoredMessage>>,
     /// Claims on stored messages' copies, by outbox key, index and format: the holder and when its
@@ -142,6 +144,7 @@ impl FakeCloud {
                 chat_published: Vec::new(),
                 calls: Vec::new(),
                 latency: Duration::ZERO,
+                publish_delay: Duration::ZERO,
                 outboxes: BTreeMap::new(),
                 claims: BTreeMap::new(),
                 failure_set: FailureSet::default(),

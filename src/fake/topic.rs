@@ -14,6 +14,8 @@ impl FakeCloud {
         message: &Message,
         chat: Option<&str>,
     ) -> Result<String, AwsError> {
+        let slow = self.world().publish_delay;
+        tokio::time::sleep(slow).await;
         self.call("", "sns:Publish").await?;
         let mut world = self.world();
         world.publish_attempts += 1;

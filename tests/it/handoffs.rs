@@ -559,3 +559,58 @@ async fn continuations_with_any_attempt_hand_on_within_the_chain_and_stop_after_
     }
     assert_eq!(runs, max);
 }
+
+#[tokio::test]
+async fn copies_that_do_not_fit_before_the_deadline_are_deferred_and_the_retry_publishes_them() {
+    // GIVEN a sweep with the chat topic and five services not expected: six messages (five drift
+    // warnings and the unreached accounts' warning), twelve copies, published eight at a time;
+    // each publish takes 39.7 s, and the deadline is the time the plan asks for (nine messages at
+    // most, eighteen copies: three rounds of 10 s, a claim's 10 s and the report's 2 s), so that
+    // no account starts and the effects must end by 40 s
+    let cloud = organization(true);
+    cloud.world().services = (1..=5)
+        .map(|n| format!("service{n}.amazonaws.com"))
+        .collect();
+    cloud.world().publish_delay = Duration::from_millis(39_700);
+    let config = Config {
+        expected_services: Some(vec![
+            marketplace_trusted_access::service::MARKETPLACE
+                .principal
+                .to_string(),
+        ]),
+        ..Config::default()
+    };
+    let ports = marketplace_trusted_access::handler::Ports {
+        chat: Some(cloud.chat()),
+        continuation: None,
+        ..cloud.ports()
+    };
+    let app = App::with_ports(config, ports);
+    tokio::time::pause();
+    let deadline = Instant::now() + Duration::from_secs(3 * 10 + 10 + 2);
+    let event = sample("scheduled.json");
+    let first = app.handle(&event, &Invocation::until(deadline)).await;
+
+    // THEN the first round is published by 39.7 s, the second deferred (it would start after the
+    // effects' deadline less the least time a publish is given), and the invocation fails so that
+    // Lambda retries it
+    let statuses = deliveries(&first);
+    let count = |status| statuses.iter().filter(|s| **s == status).count();
+    assert_eq!(count(DeliveryStatus::Published), 8, "{statuses:?}");
+    assert_eq!(count(DeliveryStatus::Deferred), 4, "{statuses:?}");
+    assert!(first.failure.is_some());
+    assert_ne!(first.outcome, ReportOutcome::Reconciled);
+    assert!(first.to_json_line().contains(r#""delivery":"deferred""#));
+
+    // WHEN Lambda retries it with time enough, THEN only the deferred copies are published
+    cloud.world().publish_delay = Duration::ZERO;
+    let before = published(&cloud).len() + cloud.world().chat_published.len();
+    let retry = app.handle(&event, &far()).await;
+    let after = published(&cloud).len() + cloud.world().chat_published.len();
+    assert_eq!(after - before, 4, "{:?}", deliveries(&retry));
+    let already = deliveries(&retry)
+        .iter()
+        .filter(|s| **s == DeliveryStatus::AlreadyPublished)
+        .count();
+    assert_eq!(already, 8, "{:?}", deliveries(&retry));
+}
