@@ -104,6 +104,7 @@ pub struct EnabledService {
     pub enabled_at: Option<String>,
 }
 
+#[cfg(test)]
 impl EnabledService {
     /// Each of `principals`, enabled at a time Organizations does not say.
     pub fn each(principals: &[&str]) -> Vec<EnabledService> {

@@ -270,19 +270,6 @@ impl Trigger {
             _ => None,
         }
     }
-
-    /// A change of trusted access for the service whose role the function keeps: whether it was
-    /// enabled, and who made it.
-    pub fn kept_role_access(&self) -> Option<(bool, &Origin)> {
-        match self {
-            Trigger::TrustedAccess {
-                principal,
-                enabled,
-                origin,
-            } if catalog::keeps_role(principal) => Some((*enabled, origin)),
-            _ => None,
-        }
-    }
 }
 
 /// Whether `s` is a 12-digit AWS account id.

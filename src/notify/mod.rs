@@ -84,6 +84,22 @@ pub fn thread(message: &Message, key: Option<&str>) -> String {
     }
 }
 
+/// Whether the time left before `deadline` is too little to start a publish.
+fn too_late(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|d| Instant::now() + LEAST_TIME_TO_PUBLISH > d)
+}
+
+/// A copy not published because the invocation's time is up.
+fn deferred(message: &Message, format: Format) -> Delivery {
+    warn!(
+        audience = message.audience.as_str(),
+        event = message.event.as_str(),
+        format = format.as_str(),
+        "notification deferred: the invocation's time is up"
+    );
+    Delivery::of(message, format, DeliveryStatus::Deferred)
+}
+
 /// Publishes one copy before `deadline`; a copy with too little time left is deferred, and one
 /// whose publish outlasts the deadline fails.
 async fn publish(
@@ -93,16 +109,10 @@ async fn publish(
     deadline: Option<Instant>,
 ) -> Delivery {
     let format = publisher.format();
+    if too_late(deadline) {
+        return deferred(message, format);
+    }
     let answer = match deadline {
-        Some(deadline) if Instant::now() + LEAST_TIME_TO_PUBLISH > deadline => {
-            warn!(
-                audience = message.audience.as_str(),
-                event = message.event.as_str(),
-                format = format.as_str(),
-                "notification deferred: the invocation's time is up"
-            );
-            return Delivery::of(message, format, DeliveryStatus::Deferred);
-        }
         Some(deadline) => tokio::time::timeout_at(deadline, publisher.publish(message, thread))
             .await
             .unwrap_or_else(|_| {
@@ -280,6 +290,19 @@ pub async fn send(
     key: Option<&str>,
     messages: &[Message],
 ) -> (Vec<Delivery>, Deduplication) {
+    if !channel.topics.is_empty() && too_late(channel.deadline) {
+        // Nothing is stored or claimed once the time is up: the retry delivers the messages,
+        // through the outbox when there is one.
+        let copies = messages.iter().flat_map(|m| {
+            let formats = channel.topics.each().map(|p| p.format());
+            formats.map(move |format| deferred(m, format))
+        });
+        let mode = match (channel.state, key) {
+            (Some(_), Some(_)) => Deduplication::On,
+            _ => Deduplication::Off,
+        };
+        return (copies.collect(), mode);
+    }
     match (channel.topics.is_empty(), channel.state, key) {
         (false, Some(state), Some(key)) => {
             outbox::deliver_once(channel, state, key, messages).await

@@ -3,7 +3,7 @@
 //! however many times the trigger is delivered.
 
 use super::{Channel, Deduplication, Delivery, DeliveryStatus, PUBLISH_CONCURRENCY, Topics};
-use super::{PUBLISH_TIMEOUT, publish, thread};
+use super::{PUBLISH_TIMEOUT, deferred, publish, thread, too_late};
 use crate::intake::{Intake, Trigger};
 use crate::message::{Format, Message};
 use crate::ports::{AwsError, Claim, Claimant, Publisher, StateStore, StoredMessage, epoch_millis};
@@ -92,6 +92,10 @@ async fn deliver_copy(
     if let Some(id) = kept.published.get(&format) {
         return (already(id.clone()), None);
     }
+    // No claim once the time is up: the copy waits for the retry, unclaimed.
+    if too_late(deadline) {
+        return (deferred(message, format), None);
+    }
     let mut trouble = None;
     match claim(state, claimant, deadline).await {
         Ok(Claim::Held) => {}
@@ -117,6 +121,7 @@ async fn deliver_copy(
         }
     }
     let delivery = publish(publisher, message, &thread(message, Some(key)), deadline).await;
+    // The claim's wait may have used the time up.
     if delivery.status == DeliveryStatus::Deferred {
         // Not published: give the claim up, so that a retry need not wait for its lease.
         if let Err(error) = state.release(claimant).await {

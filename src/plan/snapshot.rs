@@ -11,8 +11,8 @@ use crate::ports::{
 };
 use crate::report::{Store, Trouble};
 
-/// What was read for the plan. Empty without a state table (or in a dry run): then nothing is
-/// remembered, and nothing is followed.
+/// What was read for the plan. Without a state table (or in a dry run) nothing of the table is
+/// read: nothing is remembered, and nothing is followed.
 #[derive(Debug, Default)]
 pub struct Snapshot {
     /// The hand-off ledger's items; `None` without a table, or when it could not be read.
