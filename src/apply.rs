@@ -3,10 +3,11 @@
 //! through their outbox, saves the sweep's memory, then tells the ledger's follow-ups, and says
 //! what happened to each.
 
+use crate::findings::send::{Sent, send};
 use crate::invocation::FOLLOW_UP_CONCURRENCY;
 use crate::notify::{self, Channel, Deduplication, Delivery};
 use crate::plan::Plan;
-use crate::ports::DriftOf;
+use crate::ports::{DriftOf, SecurityHub, StateStore};
 use crate::report::{Store, Trouble};
 use futures::StreamExt;
 use tracing::warn;
@@ -20,12 +21,33 @@ pub struct Applied {
     pub deduplication: Deduplication,
     /// The parts of the state table that failed.
     pub troubles: Vec<Trouble>,
+    /// What became of the findings, when they are on.
+    pub findings: Option<Sent>,
 }
 
-/// Carries `plan` out through `channel`, publishing nothing past its deadline. The follow-ups
-/// wait for a retry when a message of the trigger could not be published: the invocation then
-/// fails, and its retry tells them.
-pub async fn apply(plan: &Plan, channel: &Channel<'_>) -> Applied {
+/// Where findings go (`SECURITY_HUB_FINDINGS`, not in a dry run): Security Hub, and the state
+/// table that remembers the open ones.
+#[derive(Clone, Copy)]
+pub struct Evidence<'a> {
+    pub hub: &'a dyn SecurityHub,
+    pub state: &'a dyn StateStore,
+}
+
+/// Carries `plan` out through `channel`, publishing nothing past its deadline, then imports its
+/// findings through `evidence`. The follow-ups wait for a retry when a message of the trigger could
+/// not be published: the invocation then fails, and its retry tells them.
+pub async fn apply(plan: &Plan, channel: &Channel<'_>, evidence: Option<Evidence<'_>>) -> Applied {
+    let mut applied = deliver(plan, channel).await;
+    if let (Some(evidence), Some(findings)) = (evidence, &plan.findings) {
+        let deadline = channel.deadline;
+        let sent = send(findings, evidence.hub, evidence.state, deadline).await;
+        applied.findings = Some(sent);
+    }
+    applied
+}
+
+/// The plan's messages, state and follow-ups.
+async fn deliver(plan: &Plan, channel: &Channel<'_>) -> Applied {
     let mut troubles = Vec::new();
     let mut trouble = |store, e: &crate::ports::AwsError| troubles.push(Trouble::new(store, e));
     if let (Some(state), Some((account_id, joined))) = (channel.state, &plan.joined)
@@ -70,6 +92,7 @@ pub async fn apply(plan: &Plan, channel: &Channel<'_>) -> Applied {
             deliveries,
             deduplication,
             troubles,
+            findings: None,
         };
     }
     let told: Vec<_> = futures::stream::iter(&plan.follow_ups)
@@ -97,5 +120,6 @@ pub async fn apply(plan: &Plan, channel: &Channel<'_>) -> Applied {
         deliveries,
         deduplication,
         troubles,
+        findings: None,
     }
 }

@@ -1,7 +1,7 @@
 //! One invocation, end to end: intake, truth, reconciliation, hand-offs, report
 //! (docs/design.md, "Architecture").
 
-use crate::apply::{Applied, apply};
+use crate::apply::{Applied, Evidence, apply};
 use crate::aws::accounts::AccountAccess;
 use crate::config::Config;
 use crate::continuation::{self, HandoverStatus};
@@ -10,6 +10,7 @@ use crate::drift::Intent;
 use crate::guardian;
 use crate::intake::{self, Intake, Kind, Trigger};
 use crate::notify::Channel;
+use crate::plan::evidence::Place;
 use crate::plan::snapshot::Reading;
 use crate::plan::{self, Found, Input, Plan, Settings, Snapshot};
 use crate::ports::ContinuationRequest;
@@ -31,6 +32,8 @@ pub use crate::invocation::{Invocation, RESERVE};
 pub struct App {
     pub config: Config,
     ports: Ports,
+    /// The region the function runs in: where its findings go.
+    region: String,
 }
 
 impl App {
@@ -41,12 +44,21 @@ impl App {
             &config,
             AccountAccess::new(sdk, &config.member_role_name),
         );
-        App::with_ports(config, ports)
+        let region = sdk.region().map(ToString::to_string);
+        App {
+            region: region.unwrap_or_else(|| crate::aws::DEFAULT_REGION.to_string()),
+            ..App::with_ports(config, ports)
+        }
     }
 
     /// Any adapters behind the ports: the AWS ones, or in-memory fakes in tests.
     pub fn with_ports(config: Config, ports: Ports) -> App {
-        App { config, ports }
+        let region = crate::aws::DEFAULT_REGION.to_string();
+        App {
+            config,
+            ports,
+            region,
+        }
     }
 
     /// Handles one invocation and returns its report, logged. The report says, through
@@ -124,6 +136,18 @@ impl App {
                 admins: self.config.expected_delegated_admins.as_ref(),
             },
             remind_after: self.config.remind_after,
+            findings: self.ports.security_hub.as_ref().map(|_| Place {
+                region: &self.region,
+                partition: crate::findings::asff::partition_of(&self.region),
+            }),
+        };
+        // Findings, with their memory, unless it is a dry run.
+        let evidence = match (&self.ports.security_hub, &self.ports.state, dry_run) {
+            (Some(hub), Some(state), false) => Some(Evidence {
+                hub: hub.as_ref(),
+                state: state.as_ref(),
+            }),
+            _ => None,
         };
         let made = |found, snapshot: &Snapshot, organization: &OrgIdentity| {
             plan::plan(Input {
@@ -143,10 +167,11 @@ impl App {
                     trigger,
                     intent: settings.intent,
                     joined_now: None,
+                    findings: evidence.map(|e| e.state),
                 };
                 let snapshot = Snapshot::read(channel.state, directory, reading).await;
                 let plan = made(Found::Observed(&observation), &snapshot, &organization);
-                let applied = apply(&plan, &channel).await;
+                let applied = apply(&plan, &channel, evidence).await;
                 let effects = effects(snapshot, plan, &applied);
                 let ending = Ending::Observed {
                     observation: &observation,
@@ -174,6 +199,7 @@ impl App {
             trigger,
             intent: settings.intent,
             joined_now: channel.state.and(joined_now(trigger, &truth)),
+            findings: evidence.map(|e| e.state),
         };
         let snapshot = Snapshot::read(channel.state, directory, reading).await;
         let needs = plan::needs::needs(trigger, &snapshot, settings, self.ports.clock.now());
@@ -218,7 +244,7 @@ impl App {
             continuing,
         };
         let plan = made(found, &snapshot, &truth.organization);
-        let applied = apply(&plan, &channel).await;
+        let applied = apply(&plan, &channel, evidence).await;
         let effects = effects(snapshot, plan, &applied);
         let ending = Ending::Ran {
             outcome: &outcome,
@@ -245,6 +271,7 @@ fn effects<'a>(snapshot: Snapshot, plan: Plan, applied: &'a Applied) -> Effects<
         deduplication: &applied.deduplication,
         troubles: troubles.chain(applied.troubles.iter().cloned()).collect(),
         services: plan.services,
+        findings: applied.findings.clone(),
     }
 }
 

@@ -13,8 +13,9 @@ pub const FOLLOW_UP_CONCURRENCY: usize = PUBLISH_CONCURRENCY / 2;
 
 /// The time an invocation keeps back from its deadline for its effects and its report: one
 /// [`PUBLISH_TIMEOUT`] for each round of copies published at once, the follow-ups' rounds, one wait
-/// for another invocation's claim when the outbox is used, and [`REPORT_MARGIN`]. `topics`: how
-/// many topics each message goes to (0 in a dry run or without a topic).
+/// for another invocation's claim when the outbox is used, one round of imports when findings are
+/// on (more findings than a round holds wait for the next run), and [`REPORT_MARGIN`]. `topics`:
+/// how many topics each message goes to (0 in a dry run or without a topic).
 pub fn reserve(needs: Needs, topics: usize, outbox: bool) -> Duration {
     let copies = needs.messages * topics;
     let rounds = copies.div_ceil(PUBLISH_CONCURRENCY)
@@ -23,8 +24,15 @@ pub fn reserve(needs: Needs, topics: usize, outbox: bool) -> Duration {
         true => WAIT_FOR_CLAIM,
         false => Duration::ZERO,
     };
-    PUBLISH_TIMEOUT * u32::try_from(rounds).unwrap_or(u32::MAX) + claim + REPORT_MARGIN
+    let imports = match needs.findings {
+        true => IMPORT_TIMEOUT,
+        false => Duration::ZERO,
+    };
+    PUBLISH_TIMEOUT * u32::try_from(rounds).unwrap_or(u32::MAX) + claim + imports + REPORT_MARGIN
 }
+
+/// One round of `BatchImportFindings` calls: the SDK clients' bound on one attempt.
+pub const IMPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The reserve of a run whose messages fit one round, with the outbox: what a trigger with one
 /// or two topics and nothing else to tell keeps back.
@@ -87,6 +95,7 @@ mod tests {
         Needs {
             messages,
             follow_ups,
+            findings: false,
         }
     }
 
@@ -103,6 +112,12 @@ mod tests {
         // Nine messages on two topics are eighteen copies, three rounds of eight; five follow-ups
         // are two rounds of four.
         assert_eq!(reserve(needs(9, 5), 2, true), s(30 + 20 + 10 + 2));
+        // Findings keep one round of imports.
+        let findings = Needs {
+            findings: true,
+            ..needs(4, 0)
+        };
+        assert_eq!(reserve(findings, 2, true), RESERVE + IMPORT_TIMEOUT);
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! - [`handoff`], [`ledger`]: hand-offs followed until a person says they are done;
 //! - [`message`], [`messages`], [`notify`]: a message as it is published (a leaf), the wording of
 //!   every hand-off, and its delivery through the outbox;
-//! - [`report`], [`metrics`]: the report every invocation returns, and its figures;
+//! - [`report`], [`metrics`]: the report every invocation returns, and its figures; [`findings`]:
+//!   the standing conditions as Security Hub findings;
 //! - [`handler`]: one invocation, end to end; [`invocation`]: its deadline;
 //! - [`catalog`], [`service`]: every service as data, and AWS Marketplace's entry;
 //! - [`ports`], [`error`]: the seams to AWS and the shared errors; [`aws`]: the adapters, the only
@@ -32,6 +33,7 @@ pub mod drift;
 pub mod error;
 #[cfg(feature = "test-util")]
 pub mod fake;
+pub mod findings;
 pub mod guardian;
 pub mod handler;
 pub mod handoff;

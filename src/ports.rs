@@ -239,6 +239,32 @@ pub struct DriftSet {
     pub version: u64,
 }
 
+/// The findings open in Security Hub, by check and subject, each with its `CreatedAt` (seconds
+/// since the Unix epoch); versioned like the failure set.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindingsSet {
+    pub open: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+    #[serde(default)]
+    pub version: u64,
+}
+
+/// A finding Security Hub refused (`FailedFindings`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Refusal {
+    pub id: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// Security Hub CSPM, where findings are imported (`BatchImportFindings`).
+#[async_trait]
+pub trait SecurityHub: Send + Sync {
+    /// Imports at most 100 findings in one call; returns those refused.
+    async fn import(&self, findings: &[serde_json::Value]) -> Result<Vec<Refusal>, AwsError>;
+}
+
 /// Which intent a drift set compares with: each is an item of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum DriftOf {
@@ -310,6 +336,10 @@ pub trait StateStore: Send + Sync {
     async fn drift(&self, of: DriftOf) -> Result<DriftSet, AwsError>;
     /// Saves them over the version read, as [`StateStore::save_failures`] does.
     async fn save_drift(&self, of: DriftOf, set: &DriftSet) -> Result<(), AwsError>;
+    /// The findings open in Security Hub.
+    async fn findings(&self) -> Result<FindingsSet, AwsError>;
+    /// Saves them over the version read, as [`StateStore::save_failures`] does.
+    async fn save_findings(&self, set: &FindingsSet) -> Result<(), AwsError>;
     /// When the account last joined, as remembered at its join (`None`: never seen joining).
     async fn joined(&self, account_id: &str) -> Result<Option<u64>, AwsError>;
     /// Remembers when the account joined, for its departure to name the episode it ends.
@@ -403,6 +433,8 @@ pub struct Ports {
     pub continuation: Option<Arc<dyn Continuation>>,
     /// When reminders are due.
     pub clock: Arc<dyn Clock>,
+    /// `SECURITY_HUB_FINDINGS`: `None`, no findings.
+    pub security_hub: Option<Arc<dyn SecurityHub>>,
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod organization;
 mod outbox;
 pub mod queue;
 pub mod role;
+pub mod security_hub;
 pub mod state;
 pub mod topic;
 
@@ -157,6 +158,14 @@ impl Ports {
             state,
             continuation,
             clock: Arc::new(crate::ports::SystemClock),
+            security_hub: config
+                .security_hub_findings
+                .then(|| security_hub::Hub::new(sdk))
+                .and_then(|hub| {
+                    hub.inspect_err(|e| tracing::error!(error = %e, "Security Hub unreachable"))
+                        .ok()
+                })
+                .map(|hub| Arc::new(hub) as Arc<dyn crate::ports::SecurityHub>),
         }
     }
 }

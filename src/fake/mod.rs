@@ -9,8 +9,8 @@ use crate::handoff::Handoff;
 use crate::message::{Format, Message};
 use crate::ports::{
     AccountRole, AccountState, AwsError, Caller, Continuation, ContinuationRequest, DelegatedAdmin,
-    Deletion, Directory, DriftSet, EnabledService, FailureSet, MemberAccount, OrgIdentity,
-    RoleStore, StoredMessage,
+    Deletion, Directory, DriftSet, EnabledService, FailureSet, FindingsSet, MemberAccount,
+    OrgIdentity, RoleStore, StoredMessage,
 };
 use crate::service::MARKETPLACE;
 use async_trait::async_trait;
@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+mod security_hub;
 mod state;
 mod topic;
 
@@ -111,6 +112,12 @@ pub struct World {
     /// Services other than Marketplace whose trusted access is enabled.
     pub services: BTreeSet<String>,
     pub delegated_admins: Vec<DelegatedAdmin>,
+    /// The findings open in Security Hub, as the state table remembers them.
+    pub findings_set: FindingsSet,
+    /// Every `BatchImportFindings` call Security Hub accepted, in order.
+    pub imported: Vec<Vec<serde_json::Value>>,
+    /// Security Hub answers every import with this (not enabled, access denied).
+    pub security_hub_down: Option<AwsError>,
 }
 
 /// An organization, its accounts and its topic, in memory. Clones share the same world.
@@ -158,6 +165,9 @@ impl FakeCloud {
                 handed_on: Vec::new(),
                 caller_account: MANAGEMENT.into(),
                 services: BTreeSet::new(),
+                findings_set: FindingsSet::default(),
+                imported: Vec::new(),
+                security_hub_down: None,
                 delegated_admins: Vec::new(),
             })),
         }
@@ -455,6 +465,8 @@ impl FakeCloud {
             state: Some(c.clone()),
             continuation: Some(c.clone()),
             clock: c,
+            // Findings are opt in, as `SECURITY_HUB_FINDINGS` is: a test sets this port.
+            security_hub: None,
         }
     }
 }

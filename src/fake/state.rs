@@ -4,8 +4,8 @@ use super::FakeCloud;
 use crate::handoff::Handoff;
 use crate::message::Format;
 use crate::ports::{
-    AwsError, Claim, Claimant, DriftOf, DriftSet, FailureSet, StateStore, StoredMessage,
-    epoch_millis,
+    AwsError, Claim, Claimant, DriftOf, DriftSet, FailureSet, FindingsSet, StateStore,
+    StoredMessage, epoch_millis,
 };
 use async_trait::async_trait;
 
@@ -96,6 +96,24 @@ impl StateStore for FakeCloud {
     async fn failures(&self) -> Result<FailureSet, AwsError> {
         self.call("", "dynamodb:GetItem").await?;
         Ok(self.world().failure_set.clone())
+    }
+
+    async fn findings(&self) -> Result<FindingsSet, AwsError> {
+        self.call("", "dynamodb:GetItem").await?;
+        Ok(self.world().findings_set.clone())
+    }
+
+    async fn save_findings(&self, set: &FindingsSet) -> Result<(), AwsError> {
+        self.call("", "dynamodb:PutItem").await?;
+        let mut world = self.world();
+        if world.findings_set.version != set.version {
+            return Err(conflict());
+        }
+        world.findings_set = FindingsSet {
+            version: set.version + 1,
+            ..set.clone()
+        };
+        Ok(())
     }
 
     async fn joined(&self, account_id: &str) -> Result<Option<u64>, AwsError> {

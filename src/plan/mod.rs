@@ -4,6 +4,7 @@
 //! the messages, the ledger's changes, the memory to save, the follow-ups. It takes no port and
 //! reads no clock; [`crate::apply`] carries it out, and the report is built once from both.
 
+pub mod evidence;
 pub mod needs;
 pub mod snapshot;
 #[cfg(test)]
@@ -12,6 +13,7 @@ mod tests;
 use crate::config::ExpectedAdmins;
 use crate::decision::Policy;
 use crate::drift::{self, Intent, ServicesSeen};
+use crate::findings::Findings;
 use crate::guardian::Observation;
 use crate::handoff::Handoff;
 use crate::intake::{Intake, Trigger};
@@ -45,6 +47,8 @@ pub struct Settings<'a> {
     /// `EXPECTED_SERVICES` and `EXPECTED_DELEGATED_ADMINS`, each if set.
     pub intent: Intent<'a>,
     pub remind_after: Duration,
+    /// `SECURITY_HUB_FINDINGS`: where findings go; `None`, no findings.
+    pub findings: Option<evidence::Place<'a>>,
 }
 
 /// Everything the plan is made from.
@@ -82,6 +86,8 @@ pub struct Plan {
     pub follow_ups: Vec<FollowUp>,
     /// What a sweep saw of the organization's services, for the report.
     pub services: Option<ServicesSeen>,
+    /// The findings to import, after the messages.
+    pub findings: Option<Findings>,
 }
 
 impl Plan {
@@ -164,6 +170,16 @@ pub fn plan(input: Input<'_>) -> Plan {
         let enabled = snapshot.enabled.as_deref();
         let organization = &organization.organization_id;
         plan.follow_ups = ledger::follow_ups(items, organization, enabled, remind, now);
+    }
+    if let (Some(place), Some(before)) = (settings.findings, &snapshot.findings) {
+        let sources = evidence::Sources {
+            trigger,
+            found,
+            snapshot,
+            organization,
+            now,
+        };
+        plan.findings = Some(evidence::findings(&plan, sources, before, place));
     }
     plan
 }

@@ -18,6 +18,8 @@ pub struct Needs {
     pub messages: usize,
     /// Each through an outbox of its own, after them.
     pub follow_ups: usize,
+    /// Whether findings are imported after them.
+    pub findings: bool,
 }
 
 /// Counts what the plan of `trigger` will send at most, from what was read before reconciling.
@@ -52,5 +54,6 @@ pub fn needs(trigger: &Trigger, snapshot: &Snapshot, settings: Settings<'_>, now
     Needs {
         messages: TRIGGER_MESSAGES + drift,
         follow_ups,
+        findings: settings.findings.is_some() && snapshot.findings.is_some(),
     }
 }

@@ -7,7 +7,7 @@ use crate::handoff::Handoff;
 use crate::intake::Trigger;
 use crate::ledger;
 use crate::ports::{
-    AwsError, Directory, DriftOf, DriftSet, EnabledService, FailureSet, StateStore,
+    AwsError, Directory, DriftOf, DriftSet, EnabledService, FailureSet, FindingsSet, StateStore,
 };
 use crate::report::{Store, Trouble};
 
@@ -29,6 +29,9 @@ pub struct Snapshot {
     pub enabled: Option<Vec<EnabledService>>,
     /// When the account of a join or a departure joined, naming its membership episode.
     pub joined: Option<u64>,
+    /// The findings open in Security Hub (`SECURITY_HUB_FINDINGS`); `None` when findings are off
+    /// or the memory could not be read (then no finding is sent).
+    pub findings: Option<FindingsSet>,
     /// The parts of the table that could not be read.
     pub troubles: Vec<Trouble>,
 }
@@ -40,6 +43,8 @@ pub struct Reading<'a> {
     pub intent: Intent<'a>,
     /// For a join: when Organizations says the account joined.
     pub joined_now: Option<u64>,
+    /// With findings on, the state table that remembers the open ones (none in a dry run).
+    pub findings: Option<&'a dyn StateStore>,
 }
 
 impl Snapshot {
@@ -61,6 +66,15 @@ impl Snapshot {
                 tracing::warn!(error = %e, "the organization's services could not be compared");
             }
             snapshot.services = Some(read);
+        }
+        if let Some(table) = reading.findings {
+            match table.findings().await {
+                Ok(set) => snapshot.findings = Some(set),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the open findings could not be read");
+                    snapshot.troubles.push(Trouble::new(Store::Findings, &e));
+                }
+            }
         }
         let Some(state) = state else {
             return snapshot;

@@ -470,6 +470,7 @@ fn each_trigger_plans_what_it_found_calls_for() {
                     admins: admins.as_ref(),
                 },
                 remind_after: DAY,
+                findings: None,
             },
             now: NOW,
         });

@@ -8,6 +8,7 @@ pub mod log;
 pub use crate::continuation::{Handover, HandoverStatus};
 use crate::drift::ServicesSeen;
 use crate::error::InvocationError;
+use crate::findings::send::Sent;
 use crate::guardian::Observation;
 use crate::intake::Intake;
 use crate::message::{Audience, Event, Format};
@@ -48,6 +49,8 @@ pub enum Store {
     Drift,
     /// When an account joined, which names its membership episode.
     Membership,
+    /// The findings open in Security Hub (`SECURITY_HUB_FINDINGS`).
+    Findings,
 }
 
 /// A part of the state table that failed, and how: told per store, so that an operator is not
@@ -168,6 +171,9 @@ pub struct Report {
     /// delegated administrators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub services: Option<ServicesSeen>,
+    /// `SECURITY_HUB_FINDINGS`: what became of the findings (docs/design.md, "Findings").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Sent>,
     /// Why the invocation must fail (Lambda then retries it), if it must.
     #[serde(skip)]
     pub failure: Option<InvocationError>,
@@ -208,6 +214,8 @@ pub struct Effects<'a> {
     pub troubles: Vec<Trouble>,
     /// What a sweep saw of the organization's services.
     pub services: Option<ServicesSeen>,
+    /// What became of the findings, when they are on.
+    pub findings: Option<Sent>,
 }
 
 impl Report {
@@ -230,6 +238,7 @@ impl Report {
             continuation: None,
             troubles: Vec::new(),
             services: None,
+            findings: None,
             failure: None,
         };
         match ending {
@@ -283,9 +292,11 @@ impl Report {
             deduplication,
             troubles,
             services,
+            findings,
         } = effects;
         self.troubles = troubles;
         self.services = services;
+        self.findings = findings;
         self.deduplication = Some(deduplication.mode());
         if let Deduplication::Unavailable(e) = deduplication {
             self.deduplication_error = Some(e.to_string());
@@ -342,6 +353,7 @@ impl Report {
             continuation: self.continuation.clone(),
             troubles: self.troubles.clone(),
             services: self.services.clone(),
+            findings: self.findings.clone(),
             failure: self.failure.clone(),
         }
     }

@@ -37,6 +37,7 @@ from werkzeug.serving import make_server
 
 from moto.core.exceptions import AccessDeniedError, InvalidClientTokenIdError, SignatureDoesNotMatchError
 from moto.core.responses import ActionResult, BaseResponse
+from moto.core.utils import get_service_model
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.access_control import IAMPolicy, IAMRequestBase
 from moto.iam.exceptions import InvalidInput, NotFoundException
@@ -232,7 +233,9 @@ def catalog_delegated_admin_principals():
 #   when it exists. (moto has no ARN for a missing role. How AWS builds one is not documented; AWS's own
 #   managed policies scope existence checks, iam:GetRole, to service-linked role ARNs with their path.)
 # - sns:Publish: the topic; organizations:DescribeAccount: account/<organization id>/<account id>;
-# - dynamodb:GetItem, PutItem, UpdateItem: the table the request names.
+# - dynamodb:GetItem, PutItem, UpdateItem: the table the request names;
+# - securityhub:BatchImportFindings: the product each finding names in ProductArn, every one of them (the
+#   caller's default product when no finding names one); see (o).
 def role_arn(partition, account_id, path_and_name):
     return f"arn:{partition}:iam::{account_id}:role/{path_and_name}"
 
@@ -280,6 +283,25 @@ def organizations_resource(self):
     return "*"
 
 
+def securityhub_resource(self):
+    if self._get_action() == "BatchImportFindings":
+        return import_product_arns(self.body, self.partition, self.region, self.current_account)[0]
+    return "*"
+
+
+def import_product_arns(body, partition, region, account_id):
+    """The distinct ProductArns of a BatchImportFindings body, or the caller's default product if none."""
+    try:
+        findings = json.loads(body or "{}").get("Findings")
+    except (ValueError, AttributeError):
+        findings = None
+    if not isinstance(findings, list):
+        findings = []
+    arns = dict.fromkeys(f.get("ProductArn") for f in findings if isinstance(f, dict))
+    arns = [arn for arn in arns if isinstance(arn, str) and arn]
+    return arns or [default_product_arn(partition, region, account_id)]
+
+
 # (h) moto evaluates the Condition of an identity policy without any request context: a condition key the
 # request does not supply counts as satisfied, so `iam:AWSServiceName` is never checked. Here
 # CreateServiceLinkedRole supplies `iam:AWSServiceName` (the request's AWSServiceName), sts:AssumeRole
@@ -324,6 +346,10 @@ def check_transaction_permitted(self):
 def check_action_permitted(self, resource):
     if self._action == "dynamodb:TransactWriteItems":
         return check_transaction_permitted(self)
+    resources = [resource]
+    if self._action == "securityhub:BatchImportFindings":
+        partition = "aws-cn" if self._region.startswith("cn-") else "aws"
+        resources = import_product_arns(self._body, partition, self._region, self.account_id)
     context = {}
     if self._action == "iam:CreateServiceLinkedRole":
         context["iam:AWSServiceName"] = (self._data.get("AWSServiceName") or [""])[0]
@@ -335,7 +361,8 @@ def check_action_permitted(self, resource):
             context["aws:ResourceOrgID"] = org_id
     request_context.values = context
     try:
-        return moto_check_action_permitted(self, resource)
+        for resource in resources:
+            moto_check_action_permitted(self, resource)
     finally:
         request_context.values = None
 
@@ -354,9 +381,11 @@ def verify_condition(self, actual_values):
 
 # (i) moto refuses a request in one XML shape for every service, <ErrorResponse><Errors><Error>, which SDKs
 # cannot read as an error code: query-protocol services (IAM, STS, SNS) answer <ErrorResponse><Error>, and
-# JSON-protocol ones (Organizations) a JSON body with "__type". The codes are AWS's: AccessDenied (IAM,
-# STS), AuthorizationError (SNS), AccessDeniedException (JSON services). moto's message is kept: it names
-# the caller and the action, as AWS's do (Organizations words its own differently).
+# JSON-protocol ones (Organizations) a JSON body with "__type", and REST-JSON ones (Security Hub) 403 with
+# the code both in the x-amzn-ErrorType header and in the body's "__type" (SDKs read it from either), the
+# body shaped as Security Hub's errors are ("__type", "Code", "Message"). The codes are AWS's: AccessDenied
+# (IAM, STS), AuthorizationError (SNS), AccessDeniedException (JSON and REST-JSON services). moto's message
+# is kept: it names the caller and the action, as AWS's do (Organizations words its own differently).
 class Refused(HTTPException):
     def __init__(self, status, body):
         super().__init__(description=body)
@@ -372,6 +401,12 @@ def authenticate_and_authorize(self, resource="*"):
             if code == "AccessDenied":
                 code = "AccessDeniedException"
             raise Refused(400, json.dumps({"__type": code, "message": message})) from None
+        if get_service_model(self.boto3_service_name).protocol == "rest-json":
+            if code == "AccessDenied":
+                code = "AccessDeniedException"
+            # call_action answers a refusal with these headers, the refusal's status and its description.
+            self.response_headers.update({"x-amzn-ErrorType": code, "Content-Type": "application/json"})
+            raise Refused(403, json.dumps({"__type": code, "Code": code, "Message": message})) from None
         if code == "AccessDenied" and self.service_name == "sns":
             code = "AuthorizationError"
         raise Refused(
@@ -456,6 +491,101 @@ def test_event_pattern(self):
     return json.dumps({"Result": pattern.matches_event(event)})
 
 
+# (o) Security Hub CSPM's BatchImportFindings (API Reference, and "BatchImportFindings for finding
+# providers" and "Required top-level ASFF attributes", User Guide). moto imports whatever it is sent, even
+# into an account that has not enabled Security Hub, and merges a finding sent again into the stored one.
+# - An account that has not enabled Security Hub is refused: 401 InvalidAccessException, the API's error
+#   for an account not subscribed, in moto's own Security Hub error shape (x-amzn-ErrorType; "__type",
+#   "Code", "Message").
+# - A batch is at most 100 findings (at least one): any other is refused whole, 400 InvalidInputException.
+# - Each finding is judged on its own; one refused is listed in FailedFindings, the others are imported:
+#   - without one of the required top-level attributes (Severity and Types may come in
+#     FindingProviderFields instead): InvalidInput, the code AWS gives a finding that breaks the format;
+#   - over 240 KB (240 * 1024 bytes as compact JSON): InvalidInput;
+#   - for a product other than the caller's default one, arn:<partition>:securityhub:<region>:<account>:
+#     product/<account>/default (moto knows no product integrations to enable), or, with it, for an
+#     AwsAccountId other than the caller's: AccessDeniedException.
+#   AWS documents no code for these last two cases; InvalidInput and AccessDeniedException are the emulator's.
+# - A finding sent again (same Id) replaces the stored one whole, except Note, UserDefinedFields,
+#   VerificationState and Workflow, which BatchImportFindings cannot change once the finding exists.
+# Findings stay per account and Region, as moto keeps them; GetFindings returns them.
+from moto.securityhub.exceptions import SecurityHubClientError
+from moto.securityhub.models import Finding, SecurityHubBackend
+from moto.securityhub.responses import SecurityHubResponse
+
+MAX_IMPORTED_FINDINGS = 100
+MAX_FINDING_BYTES = 240 * 1024
+REQUIRED_FINDING_ATTRIBUTES = (
+    "AwsAccountId", "CreatedAt", "Description", "GeneratorId", "Id", "ProductArn", "Resources",
+    "SchemaVersion", "Severity", "Title", "Types", "UpdatedAt",
+)
+FROM_PROVIDER_FIELDS = ("Severity", "Types")
+KEPT_ON_UPDATE = ("Note", "UserDefinedFields", "VerificationState", "Workflow")
+findings_lock = threading.Lock()
+
+
+def default_product_arn(partition, region, account_id):
+    return f"arn:{partition}:securityhub:{region}:{account_id}:product/{account_id}/default"
+
+
+def import_refusal(backend, finding):
+    """Why `finding` cannot be imported into `backend`'s account: (ErrorCode, ErrorMessage), or None."""
+    if not isinstance(finding, dict):
+        return "InvalidInput", "A finding must be a JSON object in the AWS Security Finding Format."
+    provided = finding.get("FindingProviderFields")
+    provided = provided if isinstance(provided, dict) else {}
+    for name in REQUIRED_FINDING_ATTRIBUTES:
+        missing = finding.get(name) in (None, "", [], {})
+        if missing and not (name in FROM_PROVIDER_FIELDS and provided.get(name)):
+            return "InvalidInput", f"The finding lacks {name}, which the Security Finding Format requires."
+    size = len(json.dumps(finding, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_FINDING_BYTES:
+        return "InvalidInput", f"The finding takes {size} bytes, over the {MAX_FINDING_BYTES} allowed."
+    account = backend.account_id
+    product = default_product_arn(backend.partition, backend.region_name, account)
+    if finding["ProductArn"] != product:
+        return "AccessDeniedException", (
+            f"Account {account} cannot import findings for product {finding['ProductArn']}; "
+            f"the one product it can import for is {product}."
+        )
+    if finding["AwsAccountId"] != account:
+        return "AccessDeniedException", (
+            f"Account {account} cannot import findings for account {finding['AwsAccountId']} "
+            "with its default product."
+        )
+    return None
+
+
+def batch_import_findings(self, findings):
+    if not self.enabled:
+        raise SecurityHubClientError(
+            "InvalidAccessException", f"Account {self.account_id} is not subscribed to AWS Security Hub"
+        )
+    if not isinstance(findings, list) or not 1 <= len(findings) <= MAX_IMPORTED_FINDINGS:
+        count = len(findings) if isinstance(findings, list) else 0
+        raise SecurityHubClientError(
+            "InvalidInputException",
+            f"A request imports from 1 to {MAX_IMPORTED_FINDINGS} findings; this one has {count}.",
+        )
+    failed = []
+    with findings_lock:
+        for finding in findings:
+            refusal = import_refusal(self, finding)
+            if refusal:
+                finding_id = finding.get("Id") if isinstance(finding, dict) else None
+                failed.append({"Id": finding_id if isinstance(finding_id, str) else "",
+                               "ErrorCode": refusal[0], "ErrorMessage": refusal[1]})
+                continue
+            stored = next((f for f in self.findings if f.id == finding["Id"]), None)
+            if stored is None:
+                self.findings.append(Finding(finding["Id"], finding))
+            else:
+                kept = {name: stored.data[name] for name in KEPT_ON_UPDATE if name in stored.data}
+                stored.data = {name: value for name, value in finding.items() if name not in KEPT_ON_UPDATE}
+                stored.data.update(kept)
+    return len(failed), len(findings) - len(failed), failed
+
+
 # Test-only request recording: which (service, action) each AWS request asked for, before it runs.
 # (moto's own /moto-api/recorder works in server mode too, but writes whole raw requests, bodies in
 # base64, to a file; the tests only need the actions.)
@@ -510,11 +640,13 @@ def main():
         set(FakeDelegatedAdministrator.SUPPORTED_SERVICES) | set(catalog_delegated_admin_principals())
     )
     OrganizationsBackend.create_account = create_account
+    SecurityHubBackend.batch_import_findings = batch_import_findings
     BaseResponse.call_action = call_action
     IamResponse._determine_resource = iam_resource
     SNSResponse._determine_resource = sns_resource
     OrganizationsResponse._determine_resource = organizations_resource
     DynamoHandler._determine_resource = dynamodb_resource
+    SecurityHubResponse._determine_resource = securityhub_resource
     IAMRequestBase.check_action_permitted = check_action_permitted
     IAMPolicy.is_action_permitted = is_action_permitted
     TrustCondition.verify_condition = verify_condition

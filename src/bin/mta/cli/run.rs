@@ -188,6 +188,7 @@ pub async fn reconcile_and_report(
                 policy,
                 intent: Default::default(),
                 remind_after: Duration::ZERO,
+                findings: None,
             },
             now: 0,
         }),
@@ -201,6 +202,7 @@ pub async fn reconcile_and_report(
         deduplication: &Deduplication::Off,
         troubles: Vec::new(),
         services: None,
+        findings: None,
     };
     let ending = Ending::Ran {
         outcome: &outcome,

@@ -1,0 +1,125 @@
+//! The findings' import (docs/design.md, "Findings"): at most 100 a call, a few calls at once,
+//! none started past the invocation's deadline; then the memory of open findings saved for those
+//! Security Hub accepted. A failure is reported, never raised: it costs no hand-off.
+
+use super::{Findings, Planned};
+use crate::ports::{Refusal, SecurityHub, StateStore};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use tokio::time::Instant;
+
+/// Findings in one `BatchImportFindings` call: AWS accepts at most 100.
+pub const BATCH: usize = 100;
+/// Calls in flight at once, well within the call's documented rate (10 a second, bursts of 30).
+pub const IMPORT_CONCURRENCY: usize = 4;
+/// Refusals the report names one by one; the rest are counted.
+const REFUSALS_NAMED: usize = 20;
+
+/// What became of a plan's findings, for the report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Sent {
+    /// Findings Security Hub accepted.
+    pub imported: usize,
+    /// Findings it refused, each (the first few) with its code.
+    pub refused: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<Refusal>,
+    /// Findings not sent: a call failed, or the invocation's time was up. The next run sends
+    /// them again.
+    pub unsent: usize,
+    /// `BatchImportFindings` calls made.
+    pub calls: usize,
+    /// Why findings were not sent or not remembered, when they were not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Imports `findings` through `hub` and remembers the open ones in `state`.
+pub async fn send(
+    findings: &Findings,
+    hub: &dyn SecurityHub,
+    state: &dyn StateStore,
+    deadline: Option<Instant>,
+) -> Sent {
+    let mut sent = Sent::default();
+    if findings.planned.is_empty() {
+        return sent;
+    }
+    let batches: Vec<&[Planned]> = findings.planned.chunks(BATCH).collect();
+    let answers: Vec<_> = futures::stream::iter(batches)
+        .map(|batch| async move {
+            if deadline.is_some_and(|d| Instant::now() + std::time::Duration::from_secs(1) > d) {
+                return (batch, None);
+            }
+            let documents: Vec<_> = batch.iter().map(|p| p.document.clone()).collect();
+            let call = hub.import(&documents);
+            let answer = match deadline {
+                Some(d) => tokio::time::timeout_at(d, call).await.ok(),
+                None => Some(call.await),
+            };
+            (batch, answer)
+        })
+        .buffered(IMPORT_CONCURRENCY)
+        .collect()
+        .await;
+    let mut accepted = BTreeSet::new();
+    for (batch, answer) in answers {
+        match answer {
+            None => {
+                sent.unsent += batch.len();
+                sent.error.get_or_insert_with(|| {
+                    "the invocation's time was up: the next run sends the rest".into()
+                });
+            }
+            Some(Err(e)) => {
+                sent.calls += 1;
+                sent.unsent += batch.len();
+                sent.error
+                    .get_or_insert_with(|| why(&e.code, &e.to_string()));
+            }
+            Some(Ok(refusals)) => {
+                sent.calls += 1;
+                let refused: BTreeSet<&str> = refusals.iter().map(|r| r.id.as_str()).collect();
+                for planned in batch.iter().filter(|p| !refused.contains(p.id())) {
+                    accepted.insert(planned.id().to_string());
+                }
+                sent.imported += batch.len() - refused.len().min(batch.len());
+                sent.refused += refusals.len();
+                if let Some(r) = refusals
+                    .iter()
+                    .find(|r| r.code.starts_with("InvalidAccess"))
+                {
+                    sent.error.get_or_insert_with(|| why(&r.code, &r.message));
+                }
+                let room = REFUSALS_NAMED.saturating_sub(sent.refusals.len());
+                sent.refusals.extend(refusals.into_iter().take(room));
+            }
+        }
+    }
+    if let Some(after) = findings.remembered(|p| accepted.contains(p.id()))
+        && let Err(e) = state.save_findings(&after).await
+    {
+        tracing::warn!(error = %e, "the open findings could not be remembered");
+        sent.error = Some(format!(
+            "the open findings could not be remembered in the state table: {e}"
+        ));
+    }
+    sent
+}
+
+/// Why Security Hub took no finding, in the operator's words.
+fn why(code: &str, error: &str) -> String {
+    match code {
+        c if c.starts_with("InvalidAccess") => format!(
+            "Security Hub CSPM refused the findings ({error}): is it enabled in this account and \
+             region?"
+        ),
+        "AccessDeniedException" | "AccessDenied" => format!(
+            "the function may not import findings ({error}): see securityhub:BatchImportFindings \
+             in the template"
+        ),
+        _ => format!("Security Hub CSPM could not be reached: {error}"),
+    }
+}
