@@ -31,6 +31,7 @@ mod deadline;
 mod delegation;
 mod emulator;
 mod events;
+mod findings;
 mod guardian;
 mod handoffs;
 mod layout;

@@ -262,6 +262,43 @@ impl Emulator {
             .unwrap_or_else(|| panic!("no Result: {answer}"))
     }
 
+    /// One Security Hub request as the management account (REST-JSON, routed by its credential
+    /// scope; the emulator checks no signature unless IAM is enforced): its status and body.
+    async fn security_hub(&self, path: &str, body: &serde_json::Value) -> String {
+        let headers = format!(
+            "Content-Type: application/json\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=AKIAEMULATORTESTING/20260101/{REGION}/securityhub/aws4_request, SignedHeaders=host, Signature=0\r\n"
+        );
+        self.request("POST", path, &headers, &body.to_string())
+            .await
+    }
+
+    /// Enables Security Hub CSPM in the management account (EnableSecurityHub), without its
+    /// default standards.
+    pub async fn enable_security_hub(&self) {
+        let body = serde_json::json!({"EnableDefaultStandards": false});
+        self.security_hub("/accounts", &body).await;
+    }
+
+    /// Every finding the management account holds (GetFindings, every page), by `Id`.
+    pub async fn findings(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
+        let mut findings = std::collections::BTreeMap::new();
+        let mut token = serde_json::Value::Null;
+        loop {
+            let body = serde_json::json!({"MaxResults": 100, "NextToken": token});
+            let page: serde_json::Value =
+                serde_json::from_str(&self.security_hub("/findings", &body).await)
+                    .expect("a JSON answer");
+            for finding in page["Findings"].as_array().expect("Findings") {
+                findings.insert(finding["Id"].as_str().unwrap().to_string(), finding.clone());
+            }
+            token = page["NextToken"].clone();
+            if !token.is_string() {
+                return findings;
+            }
+        }
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
