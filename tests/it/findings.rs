@@ -5,7 +5,9 @@
 //! account that has not enabled Security Hub. The lifecycle itself is tested in
 //! `src/findings/tests.rs`.
 
+use crate::as_aws_sends::TABLE;
 use crate::cargo_lambda::{Function, invoke, root};
+use crate::cli::{finish, mta_command};
 use crate::common::{Emulator, MARKETPLACE_PRINCIPAL, Shared, shared};
 use crate::guardian::sweep;
 use crate::ledger_e2e::mta_handoffs;
@@ -272,4 +274,53 @@ async fn two_hundred_fifty_unreachable_accounts_are_imported_a_hundred_at_most_p
     let found = of_check(&emulator, "marketplace-role").await;
     assert_eq!(found.len(), 250);
     assert!(found.values().all(|f| status(f) == ("FAILED", "ACTIVE")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mta_findings_prints_the_documents_the_function_then_imports() {
+    // GIVEN IAM Identity Center expected but off, and a member without its member role
+    let expected = format!("{MARKETPLACE_PRINCIPAL},{SSO}");
+    let env = [("EXPECTED_SERVICES", expected.as_str())];
+    let (emulator, members, _subscribers, function) = stage(2, true, &env).await;
+    emulator.delete_member_role(&members[1]).await;
+
+    // WHEN `mta findings --json` runs on the stack's table, THEN it imports nothing and names
+    // both conditions, exiting 1
+    let mut command = mta_command(emulator.endpoint(), true);
+    command.env("EXPECTED_SERVICES", &expected).args([
+        "findings",
+        "--json",
+        "--quiet",
+        "--state-table",
+        TABLE,
+    ]);
+    let run = finish(command).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(emulator.findings().await.is_empty());
+    let printed = run.json();
+    let printed: BTreeMap<String, Value> = printed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["Id"].as_str().unwrap().to_string(), d.clone()))
+        .collect();
+    assert_eq!(printed.len(), 2, "{printed:#?}");
+
+    // AND the function's sweep imports the same documents (but for their times)
+    invoke(function.port, &sweep(361), &function.log).await;
+    let imported = emulator.findings().await;
+    let timeless = |d: &Value| {
+        let mut d = d.clone();
+        for time in ["CreatedAt", "UpdatedAt"] {
+            d.as_object_mut().unwrap().remove(time);
+        }
+        d
+    };
+    assert_eq!(
+        printed.keys().collect::<Vec<_>>(),
+        imported.keys().collect::<Vec<_>>()
+    );
+    for (id, document) in &printed {
+        assert_eq!(timeless(document), timeless(&imported[id]), "{id}");
+    }
 }

@@ -100,6 +100,7 @@ impl Stage {
             .to_owned();
 
         emulator.create_state_table(TABLE).await;
+        emulator.enable_security_hub().await;
         let queue_url = aws_sdk_sqs::Client::new(&management)
             .create_queue()
             .queue_name(QUEUE)
@@ -112,6 +113,7 @@ impl Stage {
         let member_role_name = policies::member_role_name();
         let vars = BTreeMap::from([
             ("AWS::Partition", "aws".to_owned()),
+            ("AWS::Region", REGION.to_owned()),
             ("AWS::AccountId", org.management.clone()),
             ("MemberRoleName", member_role_name.clone()),
             ("NotificationTopic", topic_arn.clone()),
@@ -186,6 +188,8 @@ impl Stage {
                 on_departure: Removal::Delete,
                 state_table: Some(TABLE.into()),
                 continuation_queue_url: Some(stage.queue_url.clone()),
+                // Findings on whenever the template grants them.
+                security_hub_findings: parameters.contains(&("SecurityHubFindings", "true")),
                 ..Config::default()
             },
         );

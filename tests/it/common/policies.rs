@@ -33,10 +33,11 @@ pub fn authorized_as(action: &str) -> &str {
 
 /// The parameters under which the templates grant every call the code can make: deletion enabled
 /// on disable and on departure, with the member role kept in accounts that leave.
-pub const DELETING: [(&str, &str); 3] = [
+pub const DELETING: [(&str, &str); 4] = [
     ("OnDisable", "delete"),
     ("OnDeparture", "delete"),
     ("RetainMemberRoleOnDeparture", "true"),
+    ("SecurityHubFindings", "true"),
 ];
 
 /// The policy document of the function's execution role for the calls its code makes (the first

@@ -5,11 +5,13 @@
 //! - [`args`]: the command line, checked with the library's own validation;
 //! - [`session`]: the SDK's configuration chain, the credentials, the organization read once;
 //! - [`status`], [`render`], [`explain`]: what each command prints; [`handoffs`]: the ledger;
+//!   [`findings`]: the Security Hub findings a sweep would import;
 //! - [`progress`]: the progress bar and Ctrl-C; [`confirm`]: `apply`'s question.
 
 pub mod args;
 pub mod confirm;
 pub mod explain;
+pub mod findings;
 pub mod handoffs;
 pub mod progress;
 pub mod render;
@@ -171,6 +173,7 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Apply(a) => apply(a).await,
         Command::Explain(a) => explain(a),
         Command::Handoffs(a) => handoffs::handoffs(a).await,
+        Command::Findings(a) => findings::findings(a).await,
     };
     result.unwrap_or_else(|e| {
         say(&format!("mta: {e}\n"));
@@ -359,7 +362,7 @@ async fn apply(args: ApplyArgs) -> Result<Exit, CliError> {
 
 /// Writes to standard output. A reader that went away (`mta status | head`) is not an error of
 /// mta's: what it did not read is dropped, and the exit code still tells the result.
-fn emit(text: &str) {
+pub(crate) fn emit(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
