@@ -15,6 +15,9 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use std::time::{Duration, SystemTime};
 
+/// The one operation, as IAM authorizes it (service prefix and action): the signing name, and what
+/// the template grants (`tests/it/template_actions.rs` reads this line).
+const OPERATION: (&str, &str) = ("securityhub", "BatchImportFindings");
 /// One attempt's bound, as the SDK clients' (`aws::sdk_loader`).
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Attempts of a call that failed transiently (throttled, 5xx, not sent), as the SDK's standard
@@ -109,7 +112,7 @@ fn sign(
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(identity)
         .region(region)
-        .name("securityhub")
+        .name(OPERATION.0)
         .time(SystemTime::now())
         .settings(SigningSettings::default())
         .build()

@@ -254,7 +254,7 @@ fn words(context: &Context<'_>, fact: &Fact) -> Words {
                     ),
                     format!(
                         "Find out who disabled it (CloudTrail: DisableAWSServiceAccess). Enable \
-                         it again, or remove it from EXPECTED_SERVICES. {}",
+                         it again, or remove it from EXPECTED_SERVICES. Once it is on: {}",
                         entry.map_or("", |e| e.after_enable.organizations_admin)
                     ),
                 ),
@@ -267,7 +267,10 @@ fn words(context: &Context<'_>, fact: &Fact) -> Words {
                     format!(
                         "Find out who enabled it (CloudTrail: EnableAWSServiceAccess). Add it to \
                          EXPECTED_SERVICES if it was meant; otherwise disable it. {}",
-                        entry.map_or("", |e| e.after_disable.organizations_admin)
+                        entry.map_or(String::new(), |e| format!(
+                            "What a disable stops: {}",
+                            e.what_a_disable_breaks()
+                        ))
                     ),
                 ),
             };

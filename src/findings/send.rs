@@ -123,3 +123,124 @@ fn why(code: &str, error: &str) -> String {
         _ => format!("Security Hub CSPM could not be reached: {error}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake::FakeCloud;
+    use crate::findings::{Check, Conditions, asff};
+    use crate::ports::{AwsError, Drift, FindingsSet, OrgIdentity};
+    use async_trait::async_trait;
+    use std::sync::Mutex;
+
+    /// A Security Hub that refuses the findings whose `Id` ends with one of `refuse`, each with
+    /// `code`, or fails every call with `error`, and counts the findings of each call.
+    #[derive(Default)]
+    struct Hub {
+        refuse: Vec<String>,
+        code: String,
+        error: Option<AwsError>,
+        calls: Mutex<Vec<usize>>,
+    }
+
+    #[async_trait]
+    impl SecurityHub for Hub {
+        async fn import(&self, findings: &[serde_json::Value]) -> Result<Vec<Refusal>, AwsError> {
+            self.calls.lock().unwrap().push(findings.len());
+            if let Some(e) = &self.error {
+                return Err(e.clone());
+            }
+            let id = |f: &serde_json::Value| f["Id"].as_str().unwrap_or_default().to_string();
+            let refused = findings
+                .iter()
+                .map(id)
+                .filter(|i| self.refuse.iter().any(|r| i.ends_with(r.as_str())));
+            Ok(refused
+                .map(|id| Refusal {
+                    id,
+                    code: self.code.clone(),
+                    message: "refused".into(),
+                })
+                .collect())
+        }
+    }
+
+    /// `n` services differing from intent, as a sweep finds them.
+    fn findings(n: usize) -> Findings {
+        let org = OrgIdentity {
+            organization_id: "o-exampleorgid".into(),
+            management_account_id: "111111111111".into(),
+        };
+        let mut found = Conditions::default();
+        let differing = (0..n).map(|i| (format!("s{i:03}.amazonaws.com"), Drift::Missing));
+        found.services(&differing.collect());
+        let context = asff::Context {
+            organization: &org,
+            region: "us-east-1",
+            partition: "aws",
+            now: 1_800_000_000,
+        };
+        crate::findings::plan(&found, &FindingsSet::default(), true, &context)
+    }
+
+    #[tokio::test]
+    async fn findings_go_a_hundred_at_most_a_call_and_only_those_accepted_are_remembered() {
+        let cloud = FakeCloud::organization(0);
+        let hub = Hub {
+            refuse: vec!["s007.amazonaws.com".into()],
+            code: "InvalidInput".into(),
+            ..Hub::default()
+        };
+        let sent = send(&findings(250), &hub, &cloud, None).await;
+        assert_eq!(*hub.calls.lock().unwrap(), [100, 100, 50]);
+        assert_eq!((sent.imported, sent.refused, sent.calls), (249, 1, 3));
+        assert_eq!(sent.refusals[0].code, "InvalidInput");
+        assert_eq!(sent.error, None);
+        let open = cloud.world().findings_set.clone();
+        let check = &open.open[Check::TrustedAccessIntent.id()];
+        assert_eq!(check.len(), 249);
+        assert!(!check.contains_key("s007.amazonaws.com"));
+    }
+
+    #[tokio::test]
+    async fn security_hub_not_enabled_is_said_either_way_aws_answers_it() {
+        let cloud = FakeCloud::organization(0);
+        // Every finding refused with InvalidAccess (the User Guide's answer).
+        let refusing = Hub {
+            refuse: vec![String::new()],
+            code: "InvalidAccess".into(),
+            ..Hub::default()
+        };
+        let sent = send(&findings(2), &refusing, &cloud, None).await;
+        assert_eq!((sent.imported, sent.refused), (0, 2));
+        assert!(
+            sent.error.as_deref().unwrap().contains("is it enabled"),
+            "{sent:?}"
+        );
+        // The call refused with InvalidAccessException (the API Reference's).
+        let failing = Hub {
+            error: Some(AwsError::new("InvalidAccessException", "not subscribed")),
+            ..Hub::default()
+        };
+        let sent = send(&findings(2), &failing, &cloud, None).await;
+        assert_eq!((sent.imported, sent.unsent), (0, 2));
+        assert!(
+            sent.error.as_deref().unwrap().contains("is it enabled"),
+            "{sent:?}"
+        );
+        assert!(
+            cloud.world().findings_set.open.is_empty(),
+            "nothing remembered"
+        );
+    }
+
+    #[tokio::test]
+    async fn no_call_starts_once_the_time_is_up() {
+        let cloud = FakeCloud::organization(0);
+        let hub = Hub::default();
+        let sent = send(&findings(3), &hub, &cloud, Some(Instant::now())).await;
+        assert!(hub.calls.lock().unwrap().is_empty());
+        assert_eq!((sent.unsent, sent.calls), (3, 0));
+        assert!(sent.error.as_deref().unwrap().contains("time was up"));
+    }
+}

@@ -494,9 +494,10 @@ def test_event_pattern(self):
 # (o) Security Hub CSPM's BatchImportFindings (API Reference, and "BatchImportFindings for finding
 # providers" and "Required top-level ASFF attributes", User Guide). moto imports whatever it is sent, even
 # into an account that has not enabled Security Hub, and merges a finding sent again into the stored one.
-# - An account that has not enabled Security Hub is refused: 401 InvalidAccessException, the API's error
-#   for an account not subscribed, in moto's own Security Hub error shape (x-amzn-ErrorType; "__type",
-#   "Code", "Message").
+# - An account that has not enabled Security Hub is refused: 401 InvalidAccessException, which the API
+#   Reference lists among the call's errors, in moto's own Security Hub error shape (x-amzn-ErrorType;
+#   "__type", "Code", "Message"). The User Guide also describes the findings of such an account coming back
+#   in FailedFindings with InvalidAccess; the function reads both answers the same way.
 # - A batch is at most 100 findings (at least one): any other is refused whole, 400 InvalidInputException.
 # - Each finding is judged on its own; one refused is listed in FailedFindings, the others are imported:
 #   - without one of the required top-level attributes (Severity and Types may come in

@@ -10,7 +10,9 @@
 //! - checked: the action of every request against the identity policies of the caller (an assumed-role
 //!   session here: the role's inline and attached policies), including `Deny`; the `Resource` of each
 //!   statement against the ARN AWS authorizes the request on; the `iam:AWSServiceName` condition of
-//!   `iam:CreateServiceLinkedRole` (StringEquals, and a key missing from the request fails it).
+//!   `iam:CreateServiceLinkedRole` (StringEquals, and a key missing from the request fails it);
+//!   `securityhub:BatchImportFindings` on the product ARN of every finding imported (the runs have
+//!   findings on, `SecurityHubFindings=true`, with Security Hub enabled).
 //! - assumed: for `iam:GetRole` on a role that does not exist, the ARN the role would have (AWS does
 //!   not document which ARN it authorizes a missing role on).
 //! - not checked: condition operators other than StringEquals (moto ignores them) and condition keys

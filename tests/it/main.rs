@@ -32,6 +32,7 @@ mod delegation;
 mod emulator;
 mod events;
 mod findings;
+mod findings_doc;
 mod guardian;
 mod handoffs;
 mod layout;

@@ -4,7 +4,9 @@
 //! fluent call on a client field (`self.iam.get_role()…send()`), with the field's service taken from
 //! its type (`aws_sdk_iam::Client`). The snake_case operation is compared with the IAM action name
 //! case-insensitively (`list_aws_service_access_for_organization` ↔
-//! `ListAWSServiceAccessForOrganization`). tests/least_privilege.rs proves the same against the
+//! `ListAWSServiceAccessForOrganization`). A request signed by hand (Security Hub's, sent without its
+//! SDK crate) declares its operation in a `const OPERATION` line, read too.
+//! tests/least_privilege.rs proves the same against the
 //! emulator with IAM enforcement on, from the requests the function really sends.
 
 use crate::layout::rust_files;
@@ -154,10 +156,45 @@ fn sdk_calls() -> Vec<Call> {
     calls
 }
 
+/// Every request the adapters sign themselves: `const OPERATION: (&str, &str) = ("prefix",
+/// "Action");`, in a file that signs with `aws_sigv4`.
+fn signed_calls() -> Vec<Call> {
+    let mut calls = Vec::new();
+    for path in rust_files(&src().join("aws")) {
+        let code = production_code(&path);
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let declared = code.lines().find_map(|line| {
+            let value = line
+                .trim()
+                .strip_prefix("const OPERATION: (&str, &str) = (")?;
+            let (service, action) = value.strip_suffix(");")?.split_once(", ")?;
+            Some((
+                service.trim_matches('"').to_owned(),
+                action.trim_matches('"').to_owned(),
+            ))
+        });
+        let signs = code.contains("aws_sigv4::");
+        assert_eq!(
+            signs,
+            declared.is_some(),
+            "{file}: a signed request declares its OPERATION"
+        );
+        if let Some((service, operation)) = declared {
+            calls.push(Call {
+                service,
+                operation,
+                file,
+            });
+        }
+    }
+    calls
+}
+
 /// The operations the code calls, as lookup keys, without the one that needs no permission.
 fn needed() -> BTreeMap<String, Call> {
     sdk_calls()
         .into_iter()
+        .chain(signed_calls())
         .map(|mut c| {
             // As IAM authorizes it: a transaction as its puts.
             let operation = c.operation.replace('_', "");
@@ -201,6 +238,7 @@ fn missing_and_extra(
 fn vars(account: &str) -> BTreeMap<&'static str, String> {
     BTreeMap::from([
         ("AWS::Partition", "aws".to_owned()),
+        ("AWS::Region", "us-east-1".to_owned()),
         ("AWS::AccountId", account.to_owned()),
         ("MemberRoleName", policies::member_role_name()),
         (
@@ -563,4 +601,29 @@ fn the_responders_policy_answers_hand_offs_in_the_ledger_only_and_is_attached_to
             }
         }
     }
+}
+
+#[test]
+fn findings_are_granted_only_when_on_and_only_on_the_accounts_default_product() {
+    let import = |parameters: &[(&str, &str)]| -> Vec<Vec<String>> {
+        let documents: Vec<Value> = policies::function_policies(parameters)
+            .iter()
+            .map(|p| policies::resolve(p, &vars(MANAGEMENT)))
+            .collect();
+        documents
+            .iter()
+            .flat_map(statements)
+            .filter(|s| {
+                strings(s, "Action")
+                    .iter()
+                    .any(|a| a.starts_with("securityhub:"))
+            })
+            .map(|s| strings(s, "Resource"))
+            .collect()
+    };
+    let product =
+        format!("arn:aws:securityhub:us-east-1:{MANAGEMENT}:product/{MANAGEMENT}/default");
+    assert_eq!(import(&[("SecurityHubFindings", "true")]), [[product]]);
+    assert!(import(&[("SecurityHubFindings", "false")]).is_empty());
+    assert!(import(&[]).is_empty(), "off by default");
 }
