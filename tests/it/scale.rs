@@ -154,3 +154,70 @@ async fn expected_services_add_calls_per_sweep_not_per_account() {
         "{watched:?} against {plain:?}"
     );
 }
+
+/// A scheduled sweep of 10,000 members and the management account at 100 ms per call, 1,000 of the
+/// members refusing `AssumeRole`, with the state table, and with findings on or off: its simulated
+/// time, and what became of the findings.
+async fn sweep_with_unreachable(findings: bool) -> (Duration, Option<serde_json::Value>, usize) {
+    let cloud = FakeCloud::organization(10_000);
+    cloud.set_trusted_access(true);
+    {
+        let mut world = cloud.world();
+        world.latency = Duration::from_millis(100);
+        for n in 0..1_000 {
+            let account = world
+                .accounts
+                .get_mut(&marketplace_trusted_access::fake::member_id(n))
+                .expect("a member");
+            let denied = marketplace_trusted_access::ports::AwsError::new("AccessDenied", "denied");
+            account.errors.insert("sts:AssumeRole", denied);
+        }
+    }
+    let mut ports = cloud.ports();
+    if findings {
+        ports.security_hub = Some(std::sync::Arc::new(cloud.clone()));
+    }
+    let config = Config {
+        state_table: Some("state".into()),
+        security_hub_findings: findings,
+        ..Config::default()
+    };
+    let started = tokio::time::Instant::now();
+    let report = App::with_ports(config, ports)
+        .handle(
+            &sample("scheduled.json"),
+            &Invocation::until(Instant::now() + Duration::from_secs(900)),
+        )
+        .await;
+    assert_eq!(report.accounts.failed, 1_000);
+    let sent = report
+        .findings
+        .as_ref()
+        .map(|f| serde_json::to_value(f).unwrap());
+    let imported: usize = cloud.world().imported.iter().map(Vec::len).sum();
+    (started.elapsed(), sent, imported)
+}
+
+#[tokio::test(start_paused = true)]
+async fn findings_for_a_thousand_unreachable_accounts_cost_a_sweep_of_ten_thousand_little() {
+    let (plain, none, _) = sweep_with_unreachable(false).await;
+    assert_eq!(none, None);
+    let (with, sent, imported) = sweep_with_unreachable(true).await;
+    let sent = sent.expect("findings reported");
+    assert_eq!(
+        (sent["imported"].as_u64(), imported),
+        (Some(1_000), 1_000),
+        "{sent}"
+    );
+    assert!(sent["calls"].as_u64() >= Some(10), "{sent}");
+    println!(
+        "\n10001 accounts, 1000 unreachable, 100 ms per call, a sweep: {plain:?}; with findings: \
+         {with:?} ({:+.2} %, {} import calls)",
+        (with.as_secs_f64() / plain.as_secs_f64() - 1.0) * 100.0,
+        sent["calls"]
+    );
+    assert!(
+        with.as_secs_f64() <= plain.as_secs_f64() * 1.05,
+        "{with:?} against {plain:?}"
+    );
+}
