@@ -8,6 +8,22 @@ use crate::handoff::rfc3339;
 use crate::ports::{Drift, OrgIdentity};
 use serde_json::{Value, json};
 
+/// The top-level attributes AWS requires of every finding a provider imports (ASFF, "Required
+/// attributes").
+pub const REQUIRED: [&str; 12] = [
+    "AwsAccountId",
+    "CreatedAt",
+    "Description",
+    "GeneratorId",
+    "Id",
+    "ProductArn",
+    "Resources",
+    "SchemaVersion",
+    "Severity",
+    "Title",
+    "Types",
+    "UpdatedAt",
+];
 /// `Title`: at most 256 characters (ASFF, "Required attributes").
 pub const TITLE_MAX: usize = 256;
 /// `Description`: at most 1,024 characters.

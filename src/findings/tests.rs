@@ -78,20 +78,7 @@ fn a_missing_service_is_failed_refreshed_by_each_sweep_and_passed_once_enabled()
     let (first, memory) = step(&found, &FindingsSet::default(), true, T0);
     assert_eq!(states(&first), [("sso.amazonaws.com", State::Failed)]);
     let document = &first.planned[0].document;
-    for attribute in [
-        "AwsAccountId",
-        "CreatedAt",
-        "Description",
-        "GeneratorId",
-        "Id",
-        "ProductArn",
-        "Resources",
-        "SchemaVersion",
-        "Severity",
-        "Title",
-        "Types",
-        "UpdatedAt",
-    ] {
+    for attribute in asff::REQUIRED {
         assert!(!document[attribute].is_null(), "{attribute} missing");
     }
     assert_eq!(document["SchemaVersion"], "2018-10-08");
