@@ -101,6 +101,26 @@ pub enum Status {
     Failed,
 }
 
+#[cfg(test)]
+impl AccountResult {
+    /// An ACTIVE member's create, for a test: `result`, and when it failed, AssumeRole refused.
+    pub fn example(id: &str, result: ActionResult) -> AccountResult {
+        AccountResult {
+            account_id: id.into(),
+            membership: Membership::Active,
+            state: Some(AccountState::Active),
+            role: RoleState::Unknown,
+            action: Action::Create,
+            result,
+            kept_on_recheck: false,
+            failure: (result == ActionResult::Failed).then(|| Failure {
+                step: Step::AssumeRole,
+                error: AwsError::new("AccessDenied", "denied"),
+            }),
+        }
+    }
+}
+
 /// The result of one reconciliation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {

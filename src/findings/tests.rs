@@ -1,8 +1,7 @@
 use super::asff::{Context, DESCRIPTION_MAX, TITLE_MAX};
 use super::*;
-use crate::decision::{Action, Membership, RoleState};
-use crate::outcome::{AccountResult, ActionResult, Failure, Step};
-use crate::ports::{AccountState, AwsError, OrgIdentity};
+use crate::outcome::{AccountResult, ActionResult};
+use crate::ports::OrgIdentity;
 
 const DAY: u64 = 86_400;
 const T0: u64 = 1_800_000_000;
@@ -24,23 +23,11 @@ fn context(organization: &OrgIdentity, now: u64) -> Context<'_> {
 }
 
 fn account(id: &str, failed: bool) -> AccountResult {
-    AccountResult {
-        account_id: id.into(),
-        membership: Membership::Active,
-        state: Some(AccountState::Active),
-        role: RoleState::Unknown,
-        action: Action::Create,
-        result: if failed {
-            ActionResult::Failed
-        } else {
-            ActionResult::Done
-        },
-        kept_on_recheck: false,
-        failure: failed.then(|| Failure {
-            step: Step::AssumeRole,
-            error: AwsError::new("AccessDenied", "denied"),
-        }),
-    }
+    let result = match failed {
+        true => ActionResult::Failed,
+        false => ActionResult::Done,
+    };
+    AccountResult::example(id, result)
 }
 
 fn outcome(accounts: Vec<AccountResult>, unreached: &[&str]) -> Outcome {

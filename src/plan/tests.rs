@@ -3,12 +3,12 @@
 
 use super::*;
 use crate::config::{Removal, parse_expected_admins};
-use crate::decision::{Action, Membership, RoleState};
+use crate::decision::{Action, Membership};
 use crate::drift::ServicesRead;
 use crate::handoff::{Situation, Status};
 use crate::intake::Kind;
-use crate::outcome::{AccountResult, ActionResult, Failure, Step};
-use crate::ports::{AccountState, AwsError, EnabledService};
+use crate::outcome::{AccountResult, ActionResult};
+use crate::ports::EnabledService;
 use crate::ports::{DelegatedAdmin, DriftSet};
 use crate::service::MARKETPLACE;
 use serde_json::Value;
@@ -29,19 +29,7 @@ fn organization() -> OrgIdentity {
 }
 
 fn account(id: &str, result: ActionResult) -> AccountResult {
-    AccountResult {
-        account_id: id.into(),
-        membership: Membership::Active,
-        state: Some(AccountState::Active),
-        role: RoleState::Unknown,
-        action: Action::Create,
-        result,
-        kept_on_recheck: false,
-        failure: (result == ActionResult::Failed).then(|| Failure {
-            step: Step::AssumeRole,
-            error: AwsError::new("AccessDenied", "denied"),
-        }),
-    }
+    AccountResult::example(id, result)
 }
 
 fn outcome(trusted_access: bool, accounts: &[(&str, ActionResult)]) -> Outcome {
