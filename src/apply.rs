@@ -41,6 +41,12 @@ pub async fn apply(plan: &Plan, channel: &Channel<'_>, evidence: Option<Evidence
     if let (Some(evidence), Some(findings)) = (evidence, &plan.findings) {
         let deadline = channel.deadline;
         let sent = send(findings, evidence.hub, evidence.state, deadline).await;
+        // Why findings were not sent (or not remembered) is one of the run's troubles too.
+        if let Some(error) = &sent.error {
+            let store = Store::Findings;
+            let error = error.clone();
+            applied.troubles.push(Trouble { store, error });
+        }
         applied.findings = Some(sent);
     }
     applied

@@ -1,6 +1,7 @@
 //! One invocation's context, and the time it keeps back from its deadline for the plan's effects
 //! and the report (docs/design.md, "One plan, then its effects").
 
+use crate::findings::send::IMPORT_TIMEOUT;
 use crate::notify::{PUBLISH_CONCURRENCY, PUBLISH_TIMEOUT, WAIT_FOR_CLAIM};
 use crate::plan::needs::Needs;
 use std::time::{Duration, Instant};
@@ -30,9 +31,6 @@ pub fn reserve(needs: Needs, topics: usize, outbox: bool) -> Duration {
     };
     PUBLISH_TIMEOUT * u32::try_from(rounds).unwrap_or(u32::MAX) + claim + imports + REPORT_MARGIN
 }
-
-/// One round of `BatchImportFindings` calls: the SDK clients' bound on one attempt.
-pub const IMPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The reserve of a run whose messages fit one round, with the outbox: what a trigger with one
 /// or two topics and nothing else to tell keeps back.

@@ -158,14 +158,9 @@ impl Ports {
             state,
             continuation,
             clock: Arc::new(crate::ports::SystemClock),
-            security_hub: config
-                .security_hub_findings
-                .then(|| security_hub::Hub::new(sdk))
-                .and_then(|hub| {
-                    hub.inspect_err(|e| tracing::error!(error = %e, "Security Hub unreachable"))
-                        .ok()
-                })
-                .map(|hub| Arc::new(hub) as Arc<dyn crate::ports::SecurityHub>),
+            security_hub: config.security_hub_findings.then(|| {
+                Arc::new(security_hub::Hub::new(sdk)) as Arc<dyn crate::ports::SecurityHub>
+            }),
         }
     }
 }

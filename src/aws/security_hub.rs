@@ -3,6 +3,7 @@
 //! hyper and rustls, the HTTP stack the SDK clients use. `aws-sdk-securityhub` would add the whole
 //! finding format's types to the binary for one call.
 
+use crate::findings::send::IMPORT_TIMEOUT;
 use crate::ports::{AwsError, ErrorKind, Refusal, SecurityHub};
 use async_trait::async_trait;
 use aws_config::SdkConfig;
@@ -14,21 +15,22 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use std::time::{Duration, SystemTime};
+use tokio::sync::OnceCell;
 
 /// The one operation, as IAM authorizes it (service prefix and action): the signing name, and what
 /// the template grants (`tests/it/template_actions.rs` reads this line).
 const OPERATION: (&str, &str) = ("securityhub", "BatchImportFindings");
-/// One attempt's bound, as the SDK clients' (`aws::sdk_loader`).
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Attempts of a call that failed transiently (throttled, 5xx, not sent), as the SDK's standard
-/// retry mode allows, with its exponential backoff from 100 ms.
+/// Attempts of a call that failed transiently (throttled, 5xx, not sent or timed out), waiting
+/// 200 ms, then 400 ms, between them; each attempt is bounded by [`IMPORT_TIMEOUT`].
 const ATTEMPTS: u32 = 3;
 
 type Https = hyper_rustls::HttpsConnector<HttpConnector>;
 
 /// Security Hub CSPM in the function's own account and region.
 pub struct Hub {
-    client: Client<Https, Full<Bytes>>,
+    /// Made at the first import, as the SDK makes its connector at its first call: the system's
+    /// certificates are not read at start-up.
+    client: OnceCell<Client<Https, Full<Bytes>>>,
     credentials: Option<SharedCredentialsProvider>,
     region: String,
     endpoint: String,
@@ -37,28 +39,42 @@ pub struct Hub {
 impl Hub {
     /// The endpoint is `AWS_ENDPOINT_URL_SECURITYHUB`, else the SDK's `AWS_ENDPOINT_URL`, else the
     /// region's.
-    pub fn new(sdk: &SdkConfig) -> Result<Hub, AwsError> {
+    pub fn new(sdk: &SdkConfig) -> Hub {
         let region = sdk.region().map_or("us-east-1", |r| r.as_ref()).to_string();
         let endpoint = std::env::var("AWS_ENDPOINT_URL_SECURITYHUB")
             .ok()
             .filter(|e| !e.is_empty())
             .or_else(|| sdk.endpoint_url().map(str::to_string))
             .unwrap_or_else(|| format!("https://securityhub.{region}.{}", dns_suffix(&region)));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
-            .map_err(|e| AwsError::new("TlsSetupFailed", e.to_string()))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Ok(Hub {
-            client: Client::builder(TokioExecutor::new()).build(https),
+        Hub {
+            client: OnceCell::new(),
             credentials: sdk.credentials_provider(),
             region,
             endpoint: endpoint.trim_end_matches('/').to_string(),
-        })
+        }
     }
 
-    async fn send(&self, body: &Bytes) -> Result<(http::StatusCode, Bytes), AwsError> {
+    /// The HTTP client: rustls on ring with the system's certificates, as `aws::http_client`.
+    async fn client(&self) -> Result<&Client<Https, Full<Bytes>>, AwsError> {
+        self.client
+            .get_or_try_init(|| async {
+                let https = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
+                    .map_err(|e| AwsError::new("TlsSetupFailed", e.to_string()))?
+                    .https_or_http()
+                    .enable_http1()
+                    .build();
+                Ok(Client::builder(TokioExecutor::new()).build(https))
+            })
+            .await
+    }
+
+    /// One attempt: the answer's status, its `x-amzn-ErrorType` header and its body.
+    async fn send(
+        &self,
+        body: &Bytes,
+    ) -> Result<(http::StatusCode, Option<String>, Bytes), AwsError> {
+        let client = self.client().await?;
         let provider = self
             .credentials
             .as_ref()
@@ -74,15 +90,20 @@ impl Hub {
             .body(Full::new(body.clone()))
             .map_err(|e| AwsError::new("ConstructionFailure", e.to_string()))?;
         sign(&mut request, body, &credentials.into(), &self.region)?;
-        let answer = tokio::time::timeout(ATTEMPT_TIMEOUT, async {
-            let response = self.client.request(request).await.map_err(|e| {
+        let answer = tokio::time::timeout(IMPORT_TIMEOUT, async {
+            let response = client.request(request).await.map_err(|e| {
                 AwsError::new("DispatchFailure", e.to_string()).of_kind(ErrorKind::Transient)
             })?;
             let status = response.status();
+            let error_type = response
+                .headers()
+                .get("x-amzn-errortype")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
             let bytes = response.into_body().collect().await.map_err(|e| {
                 AwsError::new("ResponseError", e.to_string()).of_kind(ErrorKind::Transient)
             })?;
-            Ok::<_, AwsError>((status, bytes.to_bytes()))
+            Ok::<_, AwsError>((status, error_type, bytes.to_bytes()))
         })
         .await;
         answer.unwrap_or_else(|_| {
@@ -141,7 +162,7 @@ impl SecurityHub for Hub {
         let mut attempt = 1;
         loop {
             let answer = match self.send(&body).await {
-                Ok((status, bytes)) => answered(status, &bytes),
+                Ok((status, error_type, bytes)) => answered(status, error_type.as_deref(), &bytes),
                 Err(e) => Err(e),
             };
             match answer {
@@ -156,9 +177,13 @@ impl SecurityHub for Hub {
 }
 
 /// Security Hub's answer: the findings refused, or the error of a refused call, its code from the
-/// `x-amzn-ErrorType` header's place in the body (`__type`, `code`) as the REST-JSON protocol
-/// gives it. A throttled call (429) or a server error (5xx) is transient.
-pub fn answered(status: http::StatusCode, body: &[u8]) -> Result<Vec<Refusal>, AwsError> {
+/// `x-amzn-ErrorType` header (`error_type`), else from the body (`__type`, `code`, `Code`), as the
+/// REST-JSON protocol gives it. A throttled call (429) or a server error (5xx) is transient.
+pub fn answered(
+    status: http::StatusCode,
+    error_type: Option<&str>,
+    body: &[u8],
+) -> Result<Vec<Refusal>, AwsError> {
     let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let text = |v: &Value, keys: &[&str]| {
         keys.iter()
@@ -180,7 +205,9 @@ pub fn answered(status: http::StatusCode, body: &[u8]) -> Result<Vec<Refusal>, A
             })
             .collect());
     }
-    let code = text(&json, &["__type", "code", "Code"]);
+    let code = error_type
+        .map(str::to_string)
+        .unwrap_or_else(|| text(&json, &["__type", "code", "Code"]));
     let code = code.rsplit('#').next().unwrap_or_default();
     let code = code.split(':').next().unwrap_or_default();
     let code = match code.is_empty() {
@@ -202,7 +229,7 @@ mod tests {
     #[test]
     fn refused_findings_are_read_and_a_refused_call_keeps_its_code_and_kind() {
         let ok = br#"{"FailedCount":1,"SuccessCount":1,"FailedFindings":[{"Id":"a","ErrorCode":"InvalidInput","ErrorMessage":"Title is required"}]}"#;
-        let refused = answered(http::StatusCode::OK, ok).unwrap();
+        let refused = answered(http::StatusCode::OK, None, ok).unwrap();
         assert_eq!(
             refused,
             [Refusal {
@@ -212,19 +239,27 @@ mod tests {
             }]
         );
         let denied = br#"{"__type":"InvalidAccessException","Message":"not subscribed"}"#;
-        let e = answered(http::StatusCode::UNAUTHORIZED, denied).unwrap_err();
+        let e = answered(http::StatusCode::UNAUTHORIZED, None, denied).unwrap_err();
         assert_eq!(
             (e.code.as_str(), e.kind),
             ("InvalidAccessException", ErrorKind::Permanent)
         );
         assert_eq!(e.message, "not subscribed");
         let throttled = br#"{"code":"LimitExceededException","message":"slow down"}"#;
-        let e = answered(http::StatusCode::TOO_MANY_REQUESTS, throttled).unwrap_err();
+        let e = answered(http::StatusCode::TOO_MANY_REQUESTS, None, throttled).unwrap_err();
         assert_eq!(
             (e.code.as_str(), e.kind),
             ("LimitExceededException", ErrorKind::Transient)
         );
-        let e = answered(http::StatusCode::BAD_GATEWAY, b"<html>").unwrap_err();
+        let e = answered(http::StatusCode::BAD_GATEWAY, None, b"<html>").unwrap_err();
         assert_eq!((e.code.as_str(), e.kind), ("HTTP502", ErrorKind::Transient));
+        // The header names the code when the body does not, with its namespace and extra after `:`.
+        let header = Some("InvalidAccessException:http://internal.amazon.com/coral/");
+        let e = answered(
+            http::StatusCode::UNAUTHORIZED,
+            header,
+            br#"{"Message":"m"}"#,
+        );
+        assert_eq!(e.unwrap_err().code, "InvalidAccessException");
     }
 }

@@ -302,34 +302,27 @@ fn words(context: &Context<'_>, fact: &Fact) -> Words {
         }
         Fact::Account {
             account_id,
-            name,
             failure,
-        } => {
-            let named = name
-                .as_deref()
-                .map_or_else(String::new, |n| format!(" ({n})"));
-            Words {
-                title: format!(
-                    "AWS Marketplace's service-linked role is not confirmed in account {account_id}"
-                ),
-                description: format!(
-                    "Trusted access for AWS Marketplace is enabled in organization {org}, and \
-                     ACTIVE account {account_id}{named} must have the role {}. The last sweep \
+        } => Words {
+            title: format!(
+                "AWS Marketplace's service-linked role is not confirmed in account {account_id}"
+            ),
+            description: format!(
+                "Trusted access for AWS Marketplace is enabled in organization {org}, and \
+                     ACTIVE account {account_id} must have the role {}. The last sweep \
                      could not confirm or create it: {failure}.",
-                    crate::service::MARKETPLACE_ROLE.name
-                ),
-                recommendation:
-                    "Check that the member role the function assumes (MEMBER_ROLE_NAME) \
+                crate::service::MARKETPLACE_ROLE.name
+            ),
+            recommendation: "Check that the member role the function assumes (MEMBER_ROLE_NAME) \
                      exists in the account and trusts the management account; the next sweep \
                      then creates the service-linked role."
-                        .to_string(),
-                url: source(crate::service::MARKETPLACE.principal),
-                fields: vec![
-                    ("mta/AccountId", account_id.clone()),
-                    ("mta/LastError", failure.clone()),
-                ],
-            }
-        }
+                .to_string(),
+            url: source(crate::service::MARKETPLACE.principal),
+            fields: vec![
+                ("mta/AccountId", account_id.clone()),
+                ("mta/LastError", failure.clone()),
+            ],
+        },
         Fact::Handoff(item) => {
             let name = catalog::name_of(&item.service);
             Words {

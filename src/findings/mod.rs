@@ -63,7 +63,6 @@ pub enum Fact {
     /// An ACTIVE account whose role could not be confirmed: the step and the error code.
     Account {
         account_id: String,
-        name: Option<String>,
         failure: String,
     },
     Handoff(Box<Handoff>),
@@ -146,14 +145,8 @@ impl Conditions {
 
     /// The accounts a reconciliation of the whole organization reached (a sweep): an ACTIVE one
     /// that failed while trusted access is on stands; an account neither reached nor left for
-    /// later is no longer in the organization. `names`: an account's name, when known.
-    pub fn accounts(
-        &mut self,
-        outcome: &Outcome,
-        continuing: bool,
-        remembered: &FindingsSet,
-        name: impl Fn(&str) -> Option<String>,
-    ) {
+    /// later is no longer in the organization.
+    pub fn accounts(&mut self, outcome: &Outcome, continuing: bool, remembered: &FindingsSet) {
         let reached: BTreeSet<String> = outcome
             .accounts
             .iter()
@@ -166,7 +159,6 @@ impl Conditions {
                 };
                 let fact = Fact::Account {
                     account_id: account.account_id.clone(),
-                    name: name(&account.account_id),
                     failure: format!("{}: {}", failure.step, failure.error.code),
                 };
                 let key = (Check::MarketplaceRole, account.account_id.clone());

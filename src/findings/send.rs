@@ -13,6 +13,9 @@ use tokio::time::Instant;
 pub const BATCH: usize = 100;
 /// Calls in flight at once, well within the call's documented rate (10 a second, bursts of 30).
 pub const IMPORT_CONCURRENCY: usize = 4;
+/// One attempt of one `BatchImportFindings` call, as the SDK clients bound theirs
+/// (`aws::sdk_loader`); the invocation keeps one such round for the imports.
+pub const IMPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Refusals the report names one by one; the rest are counted.
 const REFUSALS_NAMED: usize = 20;
 
@@ -84,8 +87,8 @@ pub async fn send(
                 let refused: BTreeSet<&str> = refusals.iter().map(|r| r.id.as_str()).collect();
                 for planned in batch.iter().filter(|p| !refused.contains(p.id())) {
                     accepted.insert(planned.id().to_string());
+                    sent.imported += 1;
                 }
-                sent.imported += batch.len() - refused.len().min(batch.len());
                 sent.refused += refusals.len();
                 if let Some(r) = refusals
                     .iter()

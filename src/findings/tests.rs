@@ -116,7 +116,7 @@ fn a_failing_account_is_its_resource_passed_when_reached_again_and_archived_when
         vec![account("222222222222", true), account("333333333333", true)],
         &[],
     );
-    found.accounts(&failing, false, &FindingsSet::default(), |_| None);
+    found.accounts(&failing, false, &FindingsSet::default());
     let (first, memory) = step(&found, &FindingsSet::default(), true, T0);
     assert_eq!(
         states(&first),
@@ -134,7 +134,7 @@ fn a_failing_account_is_its_resource_passed_when_reached_again_and_archived_when
     // 222… has its role again; 333… left the organization (neither reached nor left for later).
     let mut found = Conditions::default();
     let next = outcome(vec![account("222222222222", false)], &[]);
-    found.accounts(&next, false, &memory, |_| None);
+    found.accounts(&next, false, &memory);
     let (second, memory) = step(&found, &memory, true, T0 + DAY);
     assert_eq!(
         states(&second),
@@ -155,12 +155,12 @@ fn a_failing_account_is_its_resource_passed_when_reached_again_and_archived_when
 fn an_account_not_reached_keeps_its_finding_as_it_is() {
     let mut found = Conditions::default();
     let failing = outcome(vec![account("222222222222", true)], &[]);
-    found.accounts(&failing, false, &FindingsSet::default(), |_| None);
+    found.accounts(&failing, false, &FindingsSet::default());
     let (_, memory) = step(&found, &FindingsSet::default(), true, T0);
     // The next run is cut short before it: neither passed nor archived.
     let mut found = Conditions::default();
     let cut = outcome(Vec::new(), &["222222222222"]);
-    found.accounts(&cut, true, &memory, |_| None);
+    found.accounts(&cut, true, &memory);
     let (next, after) = step(&found, &memory, true, T0 + DAY);
     assert!(next.planned.is_empty());
     assert_eq!(after, memory);

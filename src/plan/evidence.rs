@@ -1,11 +1,11 @@
 //! The findings of a plan (docs/design.md, "Findings"): the standing conditions of what the
 //! invocation read and decided, given the findings open before.
 
-use super::{Found, Plan, Snapshot};
+use super::{Found, Input, Plan};
 use crate::findings::{self, Conditions, Findings, asff};
 use crate::intake::Trigger;
 use crate::ledger;
-use crate::ports::{FindingsSet, OrgIdentity};
+use crate::ports::FindingsSet;
 
 /// Where findings are imported: the function's region and partition.
 #[derive(Debug, Clone, Copy)]
@@ -14,19 +14,10 @@ pub struct Place<'a> {
     pub partition: &'a str,
 }
 
-/// What the findings are made from.
-pub struct Sources<'a> {
-    pub trigger: &'a Trigger,
-    pub found: Found<'a>,
-    pub snapshot: &'a Snapshot,
-    pub organization: &'a OrgIdentity,
-    pub now: u64,
-}
-
-/// The findings of `plan`, made from `sources`, given those open before.
+/// The findings of `plan`, made from what it was made from (`sources`), given those open before.
 pub fn findings(
     plan: &Plan,
-    sources: Sources<'_>,
+    sources: Input<'_>,
     before: &FindingsSet,
     place: Place<'_>,
 ) -> Findings {
@@ -51,7 +42,7 @@ pub fn findings(
             },
             Trigger::Sweep,
         ) => {
-            conditions.accounts(outcome, continuing, before, |_| None);
+            conditions.accounts(outcome, continuing, before);
         }
         (Found::Reconciled { outcome, .. }, Trigger::AccountDeparted { account_id, .. }) => {
             // Only a departure Organizations confirms: the account is no longer listed.

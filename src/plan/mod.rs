@@ -172,14 +172,7 @@ pub fn plan(input: Input<'_>) -> Plan {
         plan.follow_ups = ledger::follow_ups(items, organization, enabled, remind, now);
     }
     if let (Some(place), Some(before)) = (settings.findings, &snapshot.findings) {
-        let sources = evidence::Sources {
-            trigger,
-            found,
-            snapshot,
-            organization,
-            now,
-        };
-        plan.findings = Some(evidence::findings(&plan, sources, before, place));
+        plan.findings = Some(evidence::findings(&plan, input, before, place));
     }
     plan
 }

@@ -49,7 +49,7 @@ pub enum Store {
     Drift,
     /// When an account joined, which names its membership episode.
     Membership,
-    /// The findings open in Security Hub (`SECURITY_HUB_FINDINGS`).
+    /// Security Hub's findings (`SECURITY_HUB_FINDINGS`): their import, or the memory of those open.
     Findings,
 }
 

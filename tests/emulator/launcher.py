@@ -501,12 +501,13 @@ def test_event_pattern(self):
 # - A batch is at most 100 findings (at least one): any other is refused whole, 400 InvalidInputException.
 # - Each finding is judged on its own; one refused is listed in FailedFindings, the others are imported:
 #   - without one of the required top-level attributes (Severity and Types may come in
-#     FindingProviderFields instead): InvalidInput, the code AWS gives a finding that breaks the format;
+#     FindingProviderFields instead): InvalidInput;
 #   - over 240 KB (240 * 1024 bytes as compact JSON): InvalidInput;
 #   - for a product other than the caller's default one, arn:<partition>:securityhub:<region>:<account>:
 #     product/<account>/default (moto knows no product integrations to enable), or, with it, for an
 #     AwsAccountId other than the caller's: AccessDeniedException.
-#   AWS documents no code for these last two cases; InvalidInput and AccessDeniedException are the emulator's.
+#   AWS documents the refusals but not their ErrorCode: InvalidInput and AccessDeniedException are the
+#   emulator's choice, and the function reports whatever code it is given.
 # - A finding sent again (same Id) replaces the stored one whole, except Note, UserDefinedFields,
 #   VerificationState and Workflow, which BatchImportFindings cannot change once the finding exists.
 # Findings stay per account and Region, as moto keeps them; GetFindings returns them.

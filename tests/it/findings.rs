@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 
 const SSO: &str = "sso.amazonaws.com";
 
-/// The attributes AWS requires of every finding a provider imports.
+/// The attributes AWS requires of every finding a provider imports: written here again, not taken
+/// from the library's `asff::REQUIRED`, so that a name missing there is caught here.
 const REQUIRED: [&str; 12] = [
     "AwsAccountId",
     "CreatedAt",
@@ -224,6 +225,11 @@ async fn without_security_hub_the_hand_offs_go_out_and_the_report_says_why_no_fi
     assert!(error.contains("InvalidAccessException"), "{report}");
     assert!(error.contains("enabled"), "{report}");
     assert_eq!(report["findings"]["imported"], 0);
+    let troubles = report["troubles"].as_array().cloned().unwrap_or_default();
+    assert!(
+        troubles.iter().any(|t| t["store"] == "findings"),
+        "{report}"
+    );
     emulator.enable_security_hub().await;
     assert!(emulator.findings().await.is_empty());
 }

@@ -66,7 +66,7 @@ fn conditions() -> Conditions {
         }],
         unreached: Vec::new(),
     };
-    found.accounts(&failing, false, &FindingsSet::default(), |_| None);
+    found.accounts(&failing, false, &FindingsSet::default());
     found
 }
 
@@ -98,7 +98,8 @@ fn render() -> String {
         "# Security Hub findings\n\n\
          Generated from the code by `UPDATE_DOCS=1 cargo test --test it findings_doc`; do not edit.\n\n\
          With `SECURITY_HUB_FINDINGS=true`, each condition below is one finding in AWS Security Hub \
-         CSPM, in the function's own account and region, under the product `Default`. It is sent \
+         CSPM, in the function's own account and region, under its default product \
+         (`product/<account>/default`). It is sent \
          `FAILED` while the condition stands (again by every sweep, with a new `UpdatedAt`), and \
          once more `PASSED` when it ends; an account that left the organization is also archived. \
          docs/design.md, \"Findings\", says how and why; `mta findings --json` prints what a sweep \
@@ -123,7 +124,7 @@ fn render() -> String {
         accounts: Vec::new(),
         unreached: Vec::new(),
     };
-    gone.accounts(&left, false, &open, |_| None);
+    gone.accounts(&left, false, &open);
     let ended = plan(&gone, &open, true, &context(T0 + DAY));
     let archived = ended
         .planned

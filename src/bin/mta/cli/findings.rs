@@ -135,10 +135,11 @@ pub async fn findings(args: FindingsArgs) -> Result<Exit, CliError> {
         Format::Table => rows(&planned).render(),
     });
     let failed = planned.iter().any(|p| p.state == State::Failed);
-    Ok(if failed {
-        Exit::OutOfPlace
-    } else {
-        Exit::InPlace
+    Ok(match (interrupt.interrupted(), failed) {
+        // Cut short, the accounts not reached have no finding: what is printed is partial.
+        (true, _) => Exit::Interrupted,
+        (false, true) => Exit::OutOfPlace,
+        (false, false) => Exit::InPlace,
     })
 }
 
