@@ -50,7 +50,7 @@ REQUIRED = {
 }
 # The configurations scanned: the defaults, a dry run, and everything switched on (deletion,
 # departed accounts, a customer managed key, a permissions boundary, every e-mail subscription, the
-# chat topic).
+# chat topic, the Security Hub findings, the guardrail with a break-glass role).
 CONFIGURATIONS = {
     "defaults": {},
     "dry-run": {"DryRun": "true"},
@@ -65,6 +65,9 @@ CONFIGURATIONS = {
         "AccountAdminEmail": "account-admins@example.com",
         "AlarmEmail": "oncall@example.com",
         "ChatNotifications": "enabled",
+        "SecurityHubFindings": "true",
+        "ProtectedServices": "cloudtrail.amazonaws.com,sso.amazonaws.com",
+        "BreakGlassPrincipalArns": f"arn:aws:iam::{ACCOUNT}:role/BreakGlass",
     },
 }
 

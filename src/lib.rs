@@ -6,6 +6,7 @@
 //! - [`intake`]: events and commands parsed into triggers (and who made a change), or ignored with
 //!   a reason; [`principal`]: service principals, normalised and compared one way;
 //! - [`truth`]: what Organizations says, read once; [`guardian`]: other services, observed;
+//!   [`guardrail`]: the identity policy that prevents what the guardian detects;
 //! - [`decision`], [`reconcile`], [`outcome`]: the per-account decision, acted on, as typed values;
 //! - [`continuation`], [`sweep_memory`], [`drift`], [`memory`]: the rest of a run, and what a sweep
 //!   remembers of the conditions it found;
@@ -35,6 +36,7 @@ pub mod error;
 pub mod fake;
 pub mod findings;
 pub mod guardian;
+pub mod guardrail;
 pub mod handler;
 pub mod handoff;
 pub mod intake;

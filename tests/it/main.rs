@@ -9,6 +9,7 @@
 //! - `cargo_lambda`: every sample event through the real Lambda runtime;
 //! - `deadline`: a sweep with slow SNS, hung accounts and drift answers before Lambda's deadline;
 //! - `delegation`: delegated administrators held to `EXPECTED_DELEGATED_ADMINS`, through the function;
+//! - `guardrail`: the policy `mta guardrail` prints, evaluated, and the template's copy of it;
 //! - `events`, `notifications_doc`, `template_actions`: the samples, the rendered messages and the
 //!   template, checked offline;
 //! - `sns`: hand-offs through the emulator's SNS to per-audience subscriptions;
@@ -34,6 +35,7 @@ mod events;
 mod findings;
 mod findings_doc;
 mod guardian;
+mod guardrail;
 mod handoffs;
 mod layout;
 mod least_privilege;

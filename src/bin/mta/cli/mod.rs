@@ -5,13 +5,15 @@
 //! - [`args`]: the command line, checked with the library's own validation;
 //! - [`session`]: the SDK's configuration chain, the credentials, the organization read once;
 //! - [`status`], [`render`], [`explain`]: what each command prints; [`handoffs`]: the ledger;
-//!   [`findings`]: the Security Hub findings a sweep would import;
+//!   [`findings`]: the Security Hub findings a sweep would import; [`guardrail`]: the policy that
+//!   prevents;
 //! - [`progress`]: the progress bar and Ctrl-C; [`confirm`]: `apply`'s question.
 
 pub mod args;
 pub mod confirm;
 pub mod explain;
 pub mod findings;
+pub mod guardrail;
 pub mod handoffs;
 pub mod progress;
 pub mod render;
@@ -174,6 +176,7 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Explain(a) => explain(a),
         Command::Handoffs(a) => handoffs::handoffs(a).await,
         Command::Findings(a) => findings::findings(a).await,
+        Command::Guardrail(a) => guardrail::guardrail(a),
     };
     result.unwrap_or_else(|e| {
         say(&format!("mta: {e}\n"));

@@ -55,6 +55,9 @@ table unreadable; 3 AWS could not be read; 130 interrupted.";
 const EXPLAIN_EXITS: &str = "\
 Exit codes: 0 the function would handle the event; 1 it would ignore it; 2 unreadable or invalid file.";
 
+const GUARDRAIL_EXITS: &str = "\
+Exit codes: 0 the policy printed; 2 an unknown service, a malformed ARN, or nothing to protect.";
+
 const HANDOFFS_EXITS: &str = "\
 Exit codes: 0 the ledger listed, or the item recorded or already ended; 1 the item changed by someone
 else meanwhile; 2 usage error, no state table, or a hand-off id the ledger does not hold; 3 AWS could
@@ -93,6 +96,24 @@ pub enum Command {
     /// is imported.
     #[command(after_help = FINDINGS_EXITS)]
     Findings(FindingsArgs),
+    /// Offline, no AWS call: prints the identity policy (JSON) that denies enabling or disabling
+    /// trusted access and registering or deregistering a delegated administrator for the protected
+    /// services, except to the break-glass principals; for the management account's administrator
+    /// roles (docs/deploy.md, "The guardrail").
+    #[command(after_help = GUARDRAIL_EXITS)]
+    Guardrail(GuardrailArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GuardrailArgs {
+    /// The services to protect: service principals or catalog ids (sso, cloudtrail; docs/catalog.md),
+    /// separated by commas (default: EXPECTED_SERVICES).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub protect: Option<Vec<String>>,
+    /// An IAM role or user ARN (aws:PrincipalArn, * allowed) still allowed the calls; repeat the flag
+    /// or separate with commas.
+    #[arg(long = "break-glass", value_name = "ARN", value_delimiter = ',', value_parser = break_glass)]
+    pub break_glass: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -327,6 +348,10 @@ fn account_id(value: &str) -> Result<String, String> {
     } else {
         Err("expected a 12-digit AWS account id".into())
     }
+}
+
+fn break_glass(value: &str) -> Result<String, String> {
+    marketplace_trusted_access::guardrail::check_break_glass(value).map_err(|e| e.to_string())
 }
 
 /// A hand-off id, lowercase.

@@ -1,0 +1,44 @@
+//! `mta guardrail`: the identity policy that denies turning trusted access on or off and
+//! registering or deregistering a delegated administrator for the protected services, except to the
+//! break-glass principals (`marketplace_trusted_access::guardrail`). Offline: no AWS call.
+
+use super::args::GuardrailArgs;
+use super::{CliError, Exit};
+use marketplace_trusted_access::config;
+use marketplace_trusted_access::guardrail::{self, GuardrailError};
+
+/// The variable read when `--protect` is not given.
+const VARIABLE: &str = "EXPECTED_SERVICES";
+
+/// Prints the policy on standard output, and what it protects on standard error.
+pub fn guardrail(args: GuardrailArgs) -> Result<Exit, CliError> {
+    let words = match args.protect {
+        Some(words) => words,
+        None => match std::env::var(VARIABLE) {
+            Ok(value) if !value.trim().is_empty() => config::parse_expected_services(&value)
+                .map_err(|e| CliError::Input(e.to_string()))?,
+            _ => Vec::new(),
+        },
+    };
+    let principals = guardrail::protected(&words).map_err(input)?;
+    let policy = guardrail::policy(&principals, &args.break_glass);
+    super::emit(&format!(
+        "{}\n",
+        serde_json::to_string_pretty(&policy).expect("a policy is JSON")
+    ));
+    let exception = match args.break_glass.is_empty() {
+        true => "no one is excepted (no --break-glass)".to_string(),
+        false => format!("except {}", args.break_glass.join(", ")),
+    };
+    super::say(&format!(
+        "mta: denies {} for {}, {exception}. Attach it to the management account's administrator \
+         roles and check it with `aws iam simulate-custom-policy` (docs/deploy.md, \"The guardrail\").\n",
+        guardrail::ACTIONS.join(", "),
+        guardrail::names(&principals).join(", "),
+    ));
+    Ok(Exit::InPlace)
+}
+
+fn input(e: GuardrailError) -> CliError {
+    CliError::Input(e.to_string())
+}
