@@ -52,7 +52,19 @@ struct Entry {
     checked_against: Option<Copy>,
     /// AWS pages other than `source` that a sentence of the entry rests on.
     other_sources: Vec<String>,
+    /// The service's own call that names its delegated administrator, where a page gives one.
+    own_admin_call: Option<OwnCall>,
     roles: Vec<Role>,
+}
+
+/// `own_admin_call`: an action (`guardduty:EnableOrganizationAdminAccount`), its page and the copy
+/// of the page.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct OwnCall {
+    action: String,
+    source: String,
+    checked_against: Copy,
 }
 
 /// A stored copy of an AWS page: a repository, a commit and a path.
@@ -198,16 +210,31 @@ fn validate(entries: &[Entry]) {
                 entry.checked
             ));
         }
-        match &entry.checked_against {
-            Some(copy)
-                if !copy.repo.trim().is_empty()
-                    && copy.commit.len() == 40
-                    && copy.commit.bytes().all(|b| b.is_ascii_hexdigit())
-                    && copy.path.ends_with(".md") => {}
-            _ => fail(
+        if !entry.checked_against.as_ref().is_some_and(names_a_copy) {
+            fail(
                 "`checked_against` must name the copy: { repo, commit (40 hex digits), path (.md) }"
                     .into(),
-            ),
+            );
+        }
+        if let Some(call) = &entry.own_admin_call {
+            let (prefix, name) = call.action.split_once(':').unwrap_or_default();
+            let well_formed = !prefix.is_empty()
+                && prefix
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && name.starts_with(|c: char| c.is_ascii_uppercase())
+                && name.bytes().all(|b| b.is_ascii_alphanumeric());
+            if entry.delegated_admin != Some(true)
+                || !well_formed
+                || !call.source.starts_with(DOCS)
+                || !names_a_copy(&call.checked_against)
+            {
+                fail(
+                    "`own_admin_call` needs `delegated_admin = true`, an action `prefix:Name`, a \
+                     source under https://docs.aws.amazon.com/ and its `checked_against` copy"
+                        .into(),
+                );
+            }
         }
         if let Some(page) = entry.other_sources.iter().find(|p| !p.starts_with(DOCS)) {
             fail(format!(
@@ -242,6 +269,14 @@ fn validate(entries: &[Entry]) {
             }
         }
     }
+}
+
+/// Whether a copy names a repository, a commit (40 hex digits) and a Markdown page.
+fn names_a_copy(copy: &Copy) -> bool {
+    !copy.repo.trim().is_empty()
+        && copy.commit.len() == 40
+        && copy.commit.bytes().all(|b| b.is_ascii_hexdigit())
+        && copy.path.ends_with(".md")
 }
 
 /// A step or an effect that names a service stands in its own entry only (`sentences.rs`).
@@ -313,7 +348,7 @@ fn render(entries: &[Entry]) -> String {
              after_disable: Steps {{ organizations_admin: {do_:?}, service_admin: {ds:?} }},\n    \
              disable_breaks: {breaks:?},\n    note: {note:?},\n    \
              checked: Checked {{ on: {checked:?}, repo: {repo:?}, commit: {commit:?}, path: {path:?} }},\n    \
-             other_sources: &{others:?},\n}};\n",
+             other_sources: &{others:?},\n    own_admin_call: {own},\n}};\n",
             constant = constant(&e.id),
             id = e.id,
             name = e.name,
@@ -335,6 +370,19 @@ fn render(entries: &[Entry]) -> String {
             commit = copy.commit,
             path = copy.path,
             others = e.other_sources,
+            own = match &e.own_admin_call {
+                Some(c) => format!(
+                    "Some(OwnCall {{ action: {:?}, source: {:?}, checked: Checked {{ on: {:?}, \
+                     repo: {:?}, commit: {:?}, path: {:?} }} }})",
+                    c.action,
+                    c.source,
+                    e.checked,
+                    c.checked_against.repo,
+                    c.checked_against.commit,
+                    c.checked_against.path
+                ),
+                None => "None".into(),
+            },
         );
     }
     let all: Vec<String> = entries.iter().map(|e| constant(&e.id)).collect();

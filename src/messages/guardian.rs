@@ -56,6 +56,20 @@ impl Named<'_> {
         }
     }
 
+    /// The calls that name its delegated administrator, for a person searching CloudTrail:
+    /// Organizations' `RegisterDelegatedAdministrator`, and the service's own where the catalog
+    /// names one.
+    fn registering_calls(&self) -> String {
+        match self.entry.and_then(|e| e.own_admin_call) {
+            Some(call) => format!(
+                "RegisterDelegatedAdministrator, or {}'s own {}",
+                self.name(),
+                call.action
+            ),
+            None => "RegisterDelegatedAdministrator, or the service's own call".to_string(),
+        }
+    }
+
     /// The paragraph that says where the facts come from, or that the catalog does not know it.
     fn source(&self) -> String {
         match self.entry {
@@ -235,6 +249,15 @@ fn delegated_admin(
                 o.organization.organization_id
             ));
             b.who(origin);
+            if let Some(call) = service.entry.and_then(|e| e.own_admin_call) {
+                b.para(&format!(
+                    "{} also names its delegated administrator with its own call, {} ({}); \
+                     either way AWS Organizations lists it, and the sweep reads that list.",
+                    service.name(),
+                    call.action,
+                    call.source
+                ));
+            }
             if registered && o.outside_intent {
                 b.para(&format!(
                     "EXPECTED_DELEGATED_ADMINS does not name that account for {}: the \
@@ -373,10 +396,11 @@ pub fn admin_drift_message(o: About<'_>, subject: &str, drift: Option<Drift>) ->
                 service.full()
             ));
             b.todo(&[
-                "Find out who registered it (CloudTrail: RegisterDelegatedAdministrator, or the \
-                 service's own call) and whether it was meant; `mta services` lists every \
-                 delegated administrator."
-                    .into(),
+                format!(
+                    "Find out who registered it (CloudTrail: {}) and whether it was meant; `mta \
+                     services` lists every delegated administrator.",
+                    service.registering_calls()
+                ),
                 "Add it to EXPECTED_DELEGATED_ADMINS if it was, or deregister it from the \
                  service's console if it was not."
                     .into(),

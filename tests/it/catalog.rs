@@ -247,6 +247,14 @@ fn section(out: &mut String, s: &Service) {
     for page in s.other_sources {
         let _ = writeln!(out, "- Also from: <{page}>");
     }
+    if let Some(call) = s.own_admin_call {
+        let _ = writeln!(
+            out,
+            "- Its own call that names the delegated administrator: `{}` (<{}>; checked against \
+             `{}` at `{}`, `{}`)",
+            call.action, call.source, call.checked.repo, call.checked.commit, call.checked.path
+        );
+    }
     out.push_str("\n### Service-linked roles\n\n");
     if s.roles.is_empty() {
         out.push_str("The page names no service-linked role.\n");
@@ -435,5 +443,37 @@ fn every_entry_says_when_and_against_which_copy_it_was_checked() {
                 s.id
             );
         }
+    }
+}
+
+#[test]
+fn a_services_own_delegation_call_is_named_where_a_page_gives_one() {
+    let own: Vec<(&str, &str)> = SERVICES
+        .iter()
+        .filter_map(|s| s.own_admin_call.map(|c| (s.id, c.action)))
+        .collect();
+    // The ones the issue names, as their API references spell them.
+    for (id, action) in [
+        ("guardduty", "guardduty:EnableOrganizationAdminAccount"),
+        (
+            "cloudtrail",
+            "cloudtrail:RegisterOrganizationDelegatedAdmin",
+        ),
+    ] {
+        assert!(own.contains(&(id, action)), "{id}: {own:?}");
+    }
+    // Services whose pages give only Organizations' call or the console have none.
+    for id in ["sso", "config", "account"] {
+        assert!(own.iter().all(|(i, _)| *i != id), "{id}: {own:?}");
+    }
+    for s in SERVICES.iter().filter(|s| s.own_admin_call.is_some()) {
+        let call = s.own_admin_call.unwrap();
+        assert!(s.delegated_admin, "{}", s.id);
+        assert!(
+            call.source.starts_with("https://docs.aws.amazon.com/"),
+            "{}",
+            s.id
+        );
+        assert_eq!(call.checked.commit.len(), 40, "{}", s.id);
     }
 }
