@@ -201,9 +201,9 @@ impl Trigger {
             } => Scope::Listed(ids.clone()),
             Trigger::Continuation(request) => Scope::Listed(request.accounts.clone()),
             // Services other than Marketplace are observed: no account to reconcile.
-            Trigger::TrustedAccess { .. } | Trigger::DelegatedAdmin { .. } => {
-                Scope::Listed(Vec::new())
-            }
+            Trigger::TrustedAccess { .. }
+            | Trigger::DelegatedAdmin { .. }
+            | Trigger::DelegationPolicy { .. } => Scope::Listed(Vec::new()),
             Trigger::AccountDeparted { account_id, .. } => Scope::Named {
                 account_id: account_id.clone(),
                 departed: true,

@@ -1,9 +1,11 @@
 //! The guardian (docs/design.md, "The guardian"): a change of trusted access or of a delegated
-//! administrator for a service other than AWS Marketplace, observed and told, never acted on.
+//! administrator for a service other than AWS Marketplace, or of the organization's delegation
+//! policy, observed and told, never acted on.
 //! Level-triggered like every run: Organizations says what is true, and an event it contradicts
 //! calls for no hand-off. This reads what Organizations says; the plan ([`crate::plan`]) says what
 //! it calls for.
 
+use crate::delegation_policy::DelegationPolicy;
 use crate::error::InvocationError;
 use crate::intake::Trigger;
 use crate::ports::Directory;
@@ -17,6 +19,9 @@ pub struct Observation {
     pub trusted_access: Option<bool>,
     /// Whether Organizations agrees with the event.
     pub holds: bool,
+    /// The delegation policy in force, read statement by statement, for a change of it (`None`
+    /// when there is none, or for another trigger).
+    pub policy: Option<DelegationPolicy>,
 }
 
 impl Observation {
@@ -54,6 +59,7 @@ pub async fn check(
                 principal: principal.to_string(),
                 trusted_access: Some(now),
                 holds: now == *enabled,
+                policy: None,
             })
         }
         Trigger::DelegatedAdmin {
@@ -70,6 +76,18 @@ pub async fn check(
                 principal: principal.to_string(),
                 trusted_access: None,
                 holds: now == *registered,
+                policy: None,
+            })
+        }
+        Trigger::DelegationPolicy {
+            principal, deleted, ..
+        } => {
+            let document = directory.delegation_policy().await.map_err(unreadable)?;
+            Some(Observation {
+                principal: principal.to_string(),
+                trusted_access: None,
+                holds: document.is_none() == *deleted,
+                policy: document.as_ref().map(DelegationPolicy::read),
             })
         }
         _ => None,

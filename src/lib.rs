@@ -6,6 +6,7 @@
 //! - [`intake`]: events and commands parsed into triggers (and who made a change), or ignored with
 //!   a reason; [`principal`]: service principals, normalised and compared one way;
 //! - [`truth`]: what Organizations says, read once; [`guardian`]: other services, observed;
+//!   [`delegation_policy`]: the Organizations delegation policy, read statement by statement;
 //!   [`guardrail`]: the identity policy that prevents what the guardian detects;
 //! - [`decision`], [`reconcile`], [`outcome`]: the per-account decision, acted on, as typed values;
 //! - [`continuation`], [`sweep_memory`], [`drift`], [`memory`]: the rest of a run, and what a sweep
@@ -30,6 +31,7 @@ pub mod config;
 pub mod continuation;
 pub mod decision;
 pub mod delegation;
+pub mod delegation_policy;
 pub mod drift;
 pub mod error;
 #[cfg(feature = "test-util")]

@@ -2,6 +2,7 @@
 //! (docs/design.md, "Architecture"). `aws/` implements them with the AWS SDK; `fake` implements them in
 //! memory for tests and benchmarks.
 
+pub use crate::delegation_policy::PolicyDocument;
 pub use crate::error::{AwsError, ErrorKind};
 use crate::handoff::Handoff;
 use crate::message::{Format, Message};
@@ -147,6 +148,9 @@ pub trait Directory: Send + Sync {
     async fn accounts(&self) -> Result<Vec<MemberAccount>, AwsError>;
     /// One account, or `None` when it is not in the organization.
     async fn account(&self, account_id: &str) -> Result<Option<MemberAccount>, AwsError>;
+    /// The organization's resource-based delegation policy (`DescribeResourcePolicy`), or `None`
+    /// when there is none (`ResourcePolicyNotFoundException`).
+    async fn delegation_policy(&self) -> Result<Option<PolicyDocument>, AwsError>;
 }
 
 /// The service-linked role in each account of the organization.

@@ -3,6 +3,7 @@
 use super::AwsError;
 use crate::ports::{
     AccountState, DelegatedAdmin, Directory, EnabledService, MemberAccount, OrgIdentity,
+    PolicyDocument,
 };
 use async_trait::async_trait;
 use aws_sdk_organizations::Client;
@@ -135,6 +136,26 @@ impl Directory for Organization {
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|e| e.is_account_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn delegation_policy(&self) -> Result<Option<PolicyDocument>, AwsError> {
+        match self.client.describe_resource_policy().send().await {
+            Ok(out) => Ok(out.resource_policy.map(|policy| {
+                let summary = policy.resource_policy_summary;
+                PolicyDocument {
+                    id: summary.as_ref().and_then(|s| s.id.clone()),
+                    arn: summary.and_then(|s| s.arn),
+                    content: policy.content.unwrap_or_default(),
+                }
+            })),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_policy_not_found_exception()) =>
             {
                 Ok(None)
             }

@@ -10,7 +10,7 @@ use crate::message::{Format, Message};
 use crate::ports::{
     AccountRole, AccountState, AwsError, Caller, Continuation, ContinuationRequest, DelegatedAdmin,
     Deletion, Directory, DriftSet, EnabledService, FailureSet, FindingsSet, MemberAccount,
-    OrgIdentity, RoleStore, StoredMessage,
+    OrgIdentity, PolicyDocument, RoleStore, StoredMessage,
 };
 use crate::service::MARKETPLACE;
 use async_trait::async_trait;
@@ -112,6 +112,8 @@ pub struct World {
     /// Services other than Marketplace whose trusted access is enabled.
     pub services: BTreeSet<String>,
     pub delegated_admins: Vec<DelegatedAdmin>,
+    /// The organization's resource-based delegation policy, if one is in force.
+    pub delegation_policy: Option<PolicyDocument>,
     /// The findings open in Security Hub, as the state table remembers them.
     pub findings_set: FindingsSet,
     /// Every `BatchImportFindings` call Security Hub accepted, in order.
@@ -169,6 +171,7 @@ impl FakeCloud {
                 imported: Vec::new(),
                 security_hub_down: None,
                 delegated_admins: Vec::new(),
+                delegation_policy: None,
             })),
         }
     }
@@ -317,6 +320,12 @@ impl Directory for FakeCloud {
             .iter()
             .filter_map(|id| listed(id, &world.accounts[id]))
             .collect())
+    }
+
+    async fn delegation_policy(&self) -> Result<Option<PolicyDocument>, AwsError> {
+        self.call("", "organizations:DescribeResourcePolicy")
+            .await?;
+        Ok(self.world().delegation_policy.clone())
     }
 
     async fn account(&self, account_id: &str) -> Result<Option<MemberAccount>, AwsError> {

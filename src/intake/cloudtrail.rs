@@ -64,6 +64,9 @@ where
     Ok(serde_json::from_value(Value::deserialize(deserializer)?).ok())
 }
 
+/// Organizations' own service principal: the service a delegation policy delegates.
+pub const ORGANIZATIONS: &str = "organizations.amazonaws.com";
+
 pub(super) fn parse_cloudtrail(detail: &Value, resources: &[String], intake: &mut Intake) {
     let record = CloudTrailRecord::deserialize(detail).unwrap_or_default();
     let name = record.event_name.clone().unwrap_or_default();
@@ -114,6 +117,11 @@ pub(super) fn parse_cloudtrail(detail: &Value, resources: &[String], intake: &mu
                 ),
             }
         }
+        "PutResourcePolicy" | "DeleteResourcePolicy" => Kind::Handle(Trigger::DelegationPolicy {
+            principal: Principal::new(ORGANIZATIONS),
+            deleted: name == "DeleteResourcePolicy",
+            origin,
+        }),
         "RemoveAccountFromOrganization" => match text(&["requestParameters", "accountId"]) {
             Some(id) if is_account_id(&id) => Kind::Handle(Trigger::AccountDeparted {
                 account_id: id,

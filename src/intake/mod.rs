@@ -61,6 +61,14 @@ pub enum Trigger {
         registered: bool,
         origin: Origin,
     },
+    /// The organization's resource-based delegation policy was put (`deleted` false) or deleted.
+    /// `principal` is Organizations' own, the service the policy delegates; what the policy says
+    /// is read from `DescribeResourcePolicy`, never from the event.
+    DelegationPolicy {
+        principal: Principal,
+        deleted: bool,
+        origin: Origin,
+    },
     /// An account was removed or left.
     AccountDeparted {
         account_id: String,
@@ -266,7 +274,8 @@ impl Trigger {
             Trigger::TrustedAccess { principal, .. } if !catalog::keeps_role(principal) => {
                 Some(principal)
             }
-            Trigger::DelegatedAdmin { principal, .. } => Some(principal),
+            Trigger::DelegatedAdmin { principal, .. }
+            | Trigger::DelegationPolicy { principal, .. } => Some(principal),
             _ => None,
         }
     }

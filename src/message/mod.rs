@@ -49,6 +49,8 @@ pub enum Event {
     DelegatedAdminDrift,
     /// The delegated administrators match `EXPECTED_DELEGATED_ADMINS` again.
     DelegatedAdminRestored,
+    /// The organization's resource-based delegation policy was put or deleted.
+    DelegationPolicyChanged,
     /// A hand-off still open after `REMIND_AFTER`.
     HandoffReminder,
     /// A person said a hand-off is done.
@@ -98,6 +100,7 @@ impl Event {
             Event::TrustedAccessRestored => "trusted-access-restored",
             Event::DelegatedAdminDrift => "delegated-admin-drift",
             Event::DelegatedAdminRestored => "delegated-admin-restored",
+            Event::DelegationPolicyChanged => "delegation-policy-changed",
             Event::HandoffReminder => "handoff-reminder",
             Event::HandoffDone => "handoff-done",
             Event::HandoffClosed => "handoff-closed",

@@ -4,28 +4,11 @@
 //! `EXPECTED_SERVICES`. The steps each audience takes and what a disable breaks come from the
 //! service's catalog entry.
 
+use super::observed::{ServiceFacts, facts, observed_message};
 use super::*;
 use crate::catalog::{self, Steps};
+use crate::guardian::Observation;
 use crate::ports::Drift;
-
-/// The facts block of these messages.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ServiceFacts<'a> {
-    event: Event,
-    audience: Audience,
-    organization: &'a str,
-    management_account: &'a str,
-    trigger: &'a str,
-    event_id: Option<&'a str>,
-    service: &'a str,
-    service_name: Option<&'a str>,
-    actor: Option<&'a str>,
-    initiated_by: Option<&'a str>,
-    event_time: Option<&'a str>,
-    account_id: Option<&'a str>,
-    drift: Option<Drift>,
-}
 
 /// A service as the messages name it: its catalog entry's name, or its principal.
 struct Named<'a> {
@@ -98,7 +81,7 @@ fn steps_for(steps: Option<&Steps>, audience: Audience, generic: &str) -> String
 }
 
 /// The hand-offs an observed change calls for, routed as docs/design.md, "The guardian", says.
-pub fn compose_observed(o: About<'_>) -> Vec<Message> {
+pub fn compose_observed(o: About<'_>, observation: &Observation) -> Vec<Message> {
     match o.trigger {
         Trigger::TrustedAccess {
             principal,
@@ -111,6 +94,14 @@ pub fn compose_observed(o: About<'_>) -> Vec<Message> {
             registered,
             origin,
         } => delegated_admin(o, &Named::of(principal), account_id, *registered, origin),
+        Trigger::DelegationPolicy {
+            principal, origin, ..
+        } => vec![super::delegation_policy::delegation_policy_changed(
+            o,
+            principal,
+            origin,
+            observation.policy.as_ref(),
+        )],
         _ => Vec::new(),
     }
 }
@@ -457,47 +448,4 @@ pub fn admin_drift_message(o: About<'_>, subject: &str, drift: Option<Drift>) ->
         b,
         &facts,
     )
-}
-
-fn facts<'a>(
-    o: About<'a>,
-    event: Event,
-    audience: Audience,
-    principal: &'a str,
-) -> ServiceFacts<'a> {
-    ServiceFacts {
-        event,
-        audience,
-        organization: &o.organization.organization_id,
-        management_account: &o.organization.management_account_id,
-        trigger: o.trigger_name,
-        event_id: o.event_id,
-        service: principal,
-        service_name: catalog::find(principal).map(|e| e.name),
-        actor: None,
-        initiated_by: None,
-        event_time: None,
-        account_id: None,
-        drift: None,
-    }
-}
-
-fn observed_message(
-    o: About<'_>,
-    (audience, event, severity): (Audience, Event, Severity),
-    subject: &str,
-    mut body: Writer,
-    facts: &ServiceFacts<'_>,
-) -> Message {
-    body.facts(facts);
-    Message {
-        audience,
-        event,
-        severity,
-        organization: o.organization.organization_id.clone(),
-        service: facts.service.to_string(),
-        subject: fit_subject(subject),
-        body: body.body,
-        handoff: None,
-    }
 }

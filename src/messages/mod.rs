@@ -13,9 +13,11 @@ use crate::outcome::{AccountResult, ActionResult, Counts, Outcome, TrustedAccess
 use crate::ports::{ErrorKind, OrgIdentity};
 use crate::service::{MARKETPLACE, MARKETPLACE_ROLE};
 mod body;
+pub mod delegation_policy;
 pub mod guardian;
 pub mod handoffs;
 mod membership;
+mod observed;
 mod sweep;
 mod trusted_access;
 
@@ -189,7 +191,7 @@ pub fn compose(cx: Context<'_>) -> Vec<Message> {
             reason.as_deref(),
         )],
         Trigger::Sweep | Trigger::Command { .. } => sweep(cx),
-        Trigger::DelegatedAdmin { .. } => Vec::new(),
+        Trigger::DelegatedAdmin { .. } | Trigger::DelegationPolicy { .. } => Vec::new(),
         // The chain's first run told the trigger's hand-off; the rest tells only what still fails.
         Trigger::Continuation(_) => Vec::new(),
     };

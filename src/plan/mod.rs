@@ -144,7 +144,7 @@ pub fn plan(input: Input<'_>) -> Plan {
             plan.failures = memory.save;
             messages
         }
-        Found::Observed(_) if holds => compose_observed(about),
+        Found::Observed(observation) if holds => compose_observed(about, observation),
         Found::Observed(_) => Vec::new(),
     };
     if let (Some(read), true) = (&snapshot.services, sweep && settings.intent.is_set()) {

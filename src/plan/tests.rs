@@ -433,6 +433,7 @@ fn each_trigger_plans_what_it_found_calls_for() {
                         .unwrap_or_default(),
                     trusted_access: Some(*holds),
                     holds: *holds,
+                    policy: None,
                 };
                 Found::Observed(&observation)
             }

@@ -491,6 +491,106 @@ def test_event_pattern(self):
     return json.dumps({"Result": pattern.matches_event(event)})
 
 
+# (p) moto has no resource-based delegation policy: PutResourcePolicy, DescribeResourcePolicy and
+# DeleteResourcePolicy answer nothing. The AWS Organizations API Reference documents them:
+# - PutResourcePolicy takes `Content` (1 to 40,000 characters, policy JSON) and creates or replaces the
+#   organization's one policy; DescribeResourcePolicy returns it; DeleteResourcePolicy removes it. Each
+#   answers {"ResourcePolicy": {"Content", "ResourcePolicySummary": {"Id", "Arn"}}}, except the delete,
+#   whose answer is empty. The Arn follows the reference's pattern,
+#   arn:<partition>:organizations::<management account>:resourcepolicy/<org id>/rp-<id>.
+# - Describe and Delete with no policy answer 400 ResourcePolicyNotFoundException, with the message the
+#   reference gives; Content that is not JSON is refused with InvalidInputException (the reference says
+#   it must be well-formed JSON; the reason code is the emulator's choice), and Content over 40,000
+#   characters with ConstraintViolationException (reason POLICY_CONTENT_LIMIT_EXCEEDED).
+# - Only the management account may put or delete it (a member gets AccessDeniedException); a member
+#   may describe it (the reference allows a delegated administrator to; the emulator does not check
+#   which member); an account outside any organization gets AWSOrganizationsNotInUseException.
+# The policy lives on the management account's backend, so /moto-api/reset forgets it.
+from moto.organizations.exceptions import (
+    AWSOrganizationsNotInUseException,
+    ConstraintViolationException,
+    InvalidInputException,
+    OrganizationsClientError,
+)
+
+MAX_RESOURCE_POLICY_CHARACTERS = 40_000
+
+
+class ResourcePolicyNotFoundException(OrganizationsClientError):
+    def __init__(self):
+        super().__init__(
+            "ResourcePolicyNotFoundException",
+            "We can't find a resource policy request with the parameter that you specified.",
+        )
+
+
+class OrganizationsAccessDenied(OrganizationsClientError):
+    def __init__(self):
+        super().__init__(
+            "AccessDeniedException", "You don't have permissions to perform the requested operation."
+        )
+
+
+def delegation_policy_backend(self, management_only):
+    """The management account's backend and organization, for the caller's organization."""
+    backend = self.organizations_backend
+    if backend.org is None and self.current_account in organizations_backends.master_accounts:
+        management, partition = organizations_backends.master_accounts[self.current_account]
+        backend = organizations_backends[management][partition]
+    org = backend.org
+    if org is None:
+        raise AWSOrganizationsNotInUseException()
+    if management_only and self.current_account != org.master_account_id:
+        raise OrganizationsAccessDenied()
+    return backend, org
+
+
+def resource_policy_answer(policy):
+    return json.dumps({"ResourcePolicy": policy})
+
+
+def put_resource_policy(self):
+    backend, org = delegation_policy_backend(self, management_only=True)
+    content = self._get_param("Content")
+    if not isinstance(content, str) or not content:
+        raise InvalidInputException("You provided a value that does not match the required pattern.")
+    if len(content) > MAX_RESOURCE_POLICY_CHARACTERS:
+        raise ConstraintViolationException(
+            "You attempted to create a policy that is larger than the maximum size. "
+            "(POLICY_CONTENT_LIMIT_EXCEEDED)"
+        )
+    try:
+        json.loads(content)
+    except ValueError:
+        raise InvalidInputException("The provided policy document does not meet the requirements.")
+    existing = getattr(backend, "delegation_policy", None)
+    policy_id = existing["ResourcePolicySummary"]["Id"] if existing else "rp-" + uuid.uuid4().hex[:8]
+    backend.delegation_policy = {
+        "Content": content,
+        "ResourcePolicySummary": {
+            "Id": policy_id,
+            "Arn": f"arn:{self.partition}:organizations::{org.master_account_id}:resourcepolicy/{org.id}/{policy_id}",
+        },
+    }
+    return resource_policy_answer(backend.delegation_policy)
+
+
+def describe_resource_policy(self):
+    backend, _ = delegation_policy_backend(self, management_only=False)
+    policy = getattr(backend, "delegation_policy", None)
+    if policy is None:
+        raise ResourcePolicyNotFoundException()
+    return resource_policy_answer(policy)
+
+
+def delete_resource_policy(self):
+    backend, _ = delegation_policy_backend(self, management_only=True)
+    if getattr(backend, "delegation_policy", None) is None:
+        raise ResourcePolicyNotFoundException()
+    backend.delegation_policy = None
+    return "{}"
+
+
 # (o) Security Hub CSPM's BatchImportFindings (API Reference, and "BatchImportFindings for finding
 # providers" and "Required top-level ASFF attributes", User Guide). moto imports whatever it is sent, even
 # into an account that has not enabled Security Hub, and merges a finding sent again into the stored one.
@@ -642,6 +742,9 @@ def main():
         set(FakeDelegatedAdministrator.SUPPORTED_SERVICES) | set(catalog_delegated_admin_principals())
     )
     OrganizationsBackend.create_account = create_account
+    OrganizationsResponse.put_resource_policy = put_resource_policy
+    OrganizationsResponse.describe_resource_policy = describe_resource_policy
+    OrganizationsResponse.delete_resource_policy = delete_resource_policy
     SecurityHubBackend.batch_import_findings = batch_import_findings
     BaseResponse.call_action = call_action
     IamResponse._determine_resource = iam_resource

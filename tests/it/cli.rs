@@ -151,7 +151,9 @@ async fn explain_reads_every_sample_as_the_function_does() {
                     trigger if trigger.observed().is_some() => {
                         json!({"kind": "listed", "accounts": []})
                     }
-                    Trigger::DelegatedAdmin { .. } => unreachable!("observed"),
+                    Trigger::DelegatedAdmin { .. } | Trigger::DelegationPolicy { .. } => {
+                        unreachable!("observed")
+                    }
                     Trigger::TrustedAccess { .. }
                     | Trigger::Sweep
                     | Trigger::Command { accounts: None, .. } => json!({"kind": "organization"}),

@@ -442,3 +442,90 @@ async fn a_delegated_administrator_is_accepted_for_every_service_that_supports_o
     let (status, code, _) = error_answer(register(none.principal).await);
     assert_eq!((status, code.as_str()), (400, "InvalidInputException"));
 }
+
+#[tokio::test]
+async fn the_delegation_policy_is_put_described_and_deleted_as_aws_documents() {
+    // Correction (p): moto has no PutResourcePolicy, DescribeResourcePolicy nor DeleteResourcePolicy.
+    use marketplace_trusted_access::aws::organization::Organization;
+    use marketplace_trusted_access::ports::Directory;
+    let emulator = shared().await;
+    let org = emulator.seed_organization(1, 0).await;
+    let config = emulator.management_config();
+    let client = aws_sdk_organizations::Client::new(&config);
+    let not_found = (
+        400,
+        "ResourcePolicyNotFoundException".to_string(),
+        "We can't find a resource policy request with the parameter that you specified."
+            .to_string(),
+    );
+    assert_eq!(
+        error_answer(client.describe_resource_policy().send().await),
+        not_found
+    );
+    assert_eq!(
+        error_answer(client.delete_resource_policy().send().await),
+        not_found
+    );
+    // The adapter reads "none" from that answer.
+    let directory = Organization::new(client.clone());
+    assert_eq!(directory.delegation_policy().await.expect("read"), None);
+
+    let (status, code, _) = error_answer(
+        client
+            .put_resource_policy()
+            .content("not json")
+            .send()
+            .await,
+    );
+    assert_eq!((status, code.as_str()), (400, "InvalidInputException"));
+    let huge = format!("{{\"Statement\": \"{}\"}}", "x".repeat(40_000));
+    let (status, code, _) = error_answer(client.put_resource_policy().content(huge).send().await);
+    assert_eq!(
+        (status, code.as_str()),
+        (400, "ConstraintViolationException")
+    );
+
+    let content = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"organizations:DescribePolicy","Resource":"*"}]}"#;
+    let put = client
+        .put_resource_policy()
+        .content(content)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{}", DisplayErrorContext(&e)));
+    let summary = put
+        .resource_policy()
+        .and_then(|p| p.resource_policy_summary())
+        .expect("summary");
+    let id = summary.id().expect("id").to_string();
+    assert!(id.starts_with("rp-"), "{id}");
+    assert_eq!(
+        summary.arn(),
+        Some(
+            format!(
+                "arn:aws:organizations::{}:resourcepolicy/{}/{id}",
+                org.management, org.org_id
+            )
+            .as_str()
+        )
+    );
+    let read = directory
+        .delegation_policy()
+        .await
+        .expect("read")
+        .expect("a policy");
+    assert_eq!(
+        (read.id.as_deref(), read.content.as_str()),
+        (Some(id.as_str()), content)
+    );
+    // Only the management account may put it.
+    let member = aws_sdk_organizations::Client::new(&emulator.account_config(&org.active[0]).await);
+    let (_, code, _) = error_answer(member.put_resource_policy().content(content).send().await);
+    assert_eq!(code, "AccessDeniedException");
+
+    client
+        .delete_resource_policy()
+        .send()
+        .await
+        .expect("deleted");
+    assert_eq!(directory.delegation_policy().await.expect("read"), None);
+}

@@ -212,6 +212,18 @@ fn expectations() -> Vec<(&'static str, &'static str, Expect)> {
             ),
         ),
         (
+            "guardian-put-delegation-policy.json",
+            "PutResourcePolicy",
+            Handle(
+                |t| matches!(t, Trigger::DelegationPolicy { principal, deleted: false, .. } if principal == "organizations.amazonaws.com"),
+            ),
+        ),
+        (
+            "guardian-delete-delegation-policy.json",
+            "DeleteResourcePolicy",
+            Handle(|t| matches!(t, Trigger::DelegationPolicy { deleted: true, .. })),
+        ),
+        (
             "ignored-unhandled-event.json",
             "CreateOrganizationalUnit",
             Ignore("is not handled"),

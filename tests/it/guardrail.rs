@@ -34,7 +34,10 @@ async fn guardrail(args: &[&str], vars: &[(&str, &str)]) -> Run {
 /// Each case with the evaluator's decision: whether an administrator (Allow * on *) who also holds
 /// `policy` may make the call.
 fn evaluate(policy: &Value, cases: &[Value]) -> Vec<bool> {
-    let dir = crate::cli::scratch("guardrail");
+    // A directory per evaluation: the tests run at once.
+    static EVALUATIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = EVALUATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = crate::cli::scratch(&format!("guardrail-{n}"));
     let (policy_file, cases_file) = (dir.join("policy.json"), dir.join("cases.json"));
     std::fs::write(&policy_file, policy.to_string()).unwrap();
     std::fs::write(&cases_file, Value::from(cases.to_vec()).to_string()).unwrap();

@@ -370,6 +370,18 @@ impl Stage {
 
     /// Registers [`Stage::delegated_admin`] for GuardDuty, once: the function then reads its
     /// services with ListDelegatedServicesForAccount.
+    /// A delegation policy in force (PutResourcePolicy, correction (p) of the emulator).
+    pub(crate) async fn put_delegation_policy(&self) {
+        let org = aws_sdk_organizations::Client::new(&self.emulator.management_config());
+        org.put_resource_policy()
+            .content(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"organizations:DescribePolicy","Resource":"*"}]}"#,
+            )
+            .send()
+            .await
+            .or_fail("PutResourcePolicy");
+    }
+
     pub(crate) async fn register_delegated_admin(&self) {
         let org = aws_sdk_organizations::Client::new(&self.emulator.management_config());
         let admins = org
@@ -416,6 +428,7 @@ impl Stage {
             Run::Departure => self.create_marketplace_role(&departed_account()).await,
             Run::CutShort => {}
             Run::Guardian => self.register_delegated_admin().await,
+            Run::DelegationPolicy => self.put_delegation_policy().await,
         }
     }
 }
@@ -434,6 +447,8 @@ pub(crate) enum Run {
     /// A delegated administrator registered for another service: read every delegated
     /// administrator and its services, and tell.
     Guardian,
+    /// The delegation policy put: read it with DescribeResourcePolicy, and tell.
+    DelegationPolicy,
 }
 
 impl Run {
@@ -452,6 +467,7 @@ impl Run {
             Run::Departure => "remove-account.json",
             Run::CutShort => "scheduled.json",
             Run::Guardian => "guardian-register-delegated-admin-guardduty.json",
+            Run::DelegationPolicy => "guardian-put-delegation-policy.json",
         })
     }
 }
@@ -618,6 +634,20 @@ async fn the_templates_grant_enough_for_every_run_and_the_run_uses_every_grant()
             .all(|n| n.message_id.is_some()),
         "{}",
         observed.to_json_line()
+    );
+
+    // WHEN the delegation policy is put
+    stage.prepare(Run::DelegationPolicy).await;
+    let (answer, actions) = stage.invoke(Run::DelegationPolicy).await;
+    called.extend(actions);
+
+    // THEN the policy in force is read and told
+    let told = report(answer);
+    assert_eq!(told.outcome, Outcome::Observed, "{}", told.to_json_line());
+    assert!(
+        told.notifications.iter().any(|n| n.message_id.is_some()),
+        "{}",
+        told.to_json_line()
     );
 
     // AND the runs called exactly the actions the execution role is granted: none is missing (they

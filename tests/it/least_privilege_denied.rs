@@ -35,6 +35,7 @@ async fn each_grant_taken_away_makes_the_run_fail_with_access_denied() {
         "sqs:SendMessage" | "dynamodb:GetItem" => Run::CutShort,
         "organizations:ListDelegatedAdministrators"
         | "organizations:ListDelegatedServicesForAccount" => Run::Guardian,
+        "organizations:DescribeResourcePolicy" => Run::DelegationPolicy,
         _ => Run::Enable,
     };
     let mut cases: Vec<(Holder, String)> = policies::actions(&stage.function_policies)

@@ -5,6 +5,8 @@
 use crate::common::MARKETPLACE_PRINCIPAL;
 use marketplace_trusted_access::config::Removal;
 use marketplace_trusted_access::decision::{Action, Membership, Policy, RoleState};
+use marketplace_trusted_access::delegation_policy::{DelegationPolicy, PolicyDocument};
+use marketplace_trusted_access::guardian::Observation;
 use marketplace_trusted_access::handoff::{Handoff, Situation, Status, id_for};
 use marketplace_trusted_access::intake::{
     DepartureMethod, Intake, JoinedMethod, Kind, Origin, Trigger,
@@ -619,10 +621,29 @@ fn guardian_cases(out: &mut String, organization: &OrgIdentity) {
             origin: person(),
         },
     );
-    let changes = changes
-        .iter()
-        .map(|change| (change, false))
-        .chain([(&outside, true)]);
+    let put = (
+        "The delegation policy put",
+        "PutResourcePolicy",
+        Trigger::DelegationPolicy {
+            principal: "organizations.amazonaws.com".into(),
+            deleted: false,
+            origin: person(),
+        },
+    );
+    let deleted = (
+        "The delegation policy deleted",
+        "DeleteResourcePolicy",
+        Trigger::DelegationPolicy {
+            principal: "organizations.amazonaws.com".into(),
+            deleted: true,
+            origin: person(),
+        },
+    );
+    let changes = changes.iter().map(|change| (change, false)).chain([
+        (&outside, true),
+        (&put, false),
+        (&deleted, false),
+    ]);
     for ((title, name, trigger), outside_intent) in changes {
         let _ = write!(out, "\n## {title}\n");
         let observed = About {
@@ -633,7 +654,19 @@ fn guardian_cases(out: &mut String, organization: &OrgIdentity) {
             agreed: None,
             outside_intent,
         };
-        let messages = compose_observed(observed);
+        // The policy in force after a put, as DescribeResourcePolicy would give it.
+        let policy = matches!(trigger, Trigger::DelegationPolicy { deleted: false, .. })
+            .then(|| DelegationPolicy::read(&example_delegation_policy()));
+        let observation = Observation {
+            principal: trigger
+                .observed()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            trusted_access: None,
+            holds: true,
+            policy,
+        };
+        let messages = compose_observed(observed, &observation);
         for m in &messages {
             write_message(out, m);
         }
@@ -725,5 +758,34 @@ fn every_situation_shows_one_chat_copy_a_custom_notification() {
     assert_eq!(rendered.matches("\n### Chat copy").count(), situations);
     for payload in chat {
         crate::chat::custom_notification(payload);
+    }
+}
+
+/// A delegation policy of two statements: AWS's example of delegating the policy reads to one
+/// account, and a wider one with a wildcard and a `NotResource`.
+fn example_delegation_policy() -> PolicyDocument {
+    let content = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DelegatingNecessaryDescribeListActions",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                "Action": ["organizations:DescribeOrganization", "organizations:ListRoots"],
+                "Resource": "*"
+            },
+            {
+                "Sid": "DelegatingPolicyManagement",
+                "Effect": "Allow",
+                "Principal": {"AWS": ["444455556666"]},
+                "Action": "organizations:*Policy",
+                "NotResource": "arn:aws:organizations::123456789012:policy/o-exampleorgid/service_control_policy/p-FullAWSAccess"
+            }
+        ]
+    });
+    PolicyDocument {
+        id: Some("rp-example1".into()),
+        arn: None,
+        content: content.to_string(),
     }
 }

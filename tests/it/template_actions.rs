@@ -24,8 +24,9 @@ const SERVICES: [&str; 6] = ["organizations", "iam", "sts", "sns", "dynamodb", "
 const NEEDS_NO_PERMISSION: &str = "sts:GetCallerIdentity";
 
 /// Actions with no resource type in the Service Authorization Reference: only `"*"` can grant them.
-const NO_RESOURCE_TYPE: [&str; 4] = [
+const NO_RESOURCE_TYPE: [&str; 5] = [
     "organizations:DescribeOrganization",
+    "organizations:DescribeResourcePolicy",
     "organizations:ListAWSServiceAccessForOrganization",
     "organizations:ListAccounts",
     "organizations:ListDelegatedAdministrators",

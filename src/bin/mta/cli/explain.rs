@@ -165,6 +165,20 @@ pub fn explain(payload: &Value, management_account: Option<&str>) -> Explanation
                     .into(),
             );
         }
+        Trigger::DelegationPolicy {
+            deleted, origin: o, ..
+        } => {
+            origin(&mut e, o);
+            e.what = Some(format!(
+                "the organization's resource-based delegation policy was {}",
+                if *deleted { "deleted" } else { "put" }
+            ));
+            e.at_run_time.push(
+                "the policy in force now (DescribeResourcePolicy), statement by statement; the \
+                 event's copy of the content is not read"
+                    .into(),
+            );
+        }
         Trigger::AccountDeparted {
             account_id,
             method,
