@@ -198,3 +198,93 @@ async fn mta_services_holds_the_administrators_to_the_same_intent() {
     );
     assert_eq!(row["delegatedAdministrators"][0]["expected"], false);
 }
+
+/// The delegation policy's change, through the function and `mta services`: told from what
+/// DescribeResourcePolicy says (correction (p) of the emulator), never from the event's content.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_put_delegation_policy_is_told_from_what_organizations_holds_and_mta_services_shows_it() {
+    // GIVEN a delegation policy put for both members: one may read, the other manage policies
+    let (emulator, org, subscribers, function) = stage(&[]).await;
+    let (first, second) = (&org.active[0], &org.active[1]);
+    let content = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Read", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{first}:root")},
+             "Action": ["organizations:DescribeOrganization", "organizations:ListAccounts"], "Resource": "*"},
+            {"Sid": "ManagePolicies", "Effect": "Allow", "Principal": {"AWS": second},
+             "NotAction": "organizations:DeletePolicy", "Resource": "*"}
+        ]
+    });
+    let client = aws_sdk_organizations::Client::new(&emulator.management_config());
+    client
+        .put_resource_policy()
+        .content(content.to_string())
+        .send()
+        .await
+        .expect("PutResourcePolicy");
+
+    // WHEN its event arrives (whose own copy of the content names account 999999999999)
+    let event = sample_with("guardian-put-delegation-policy.json", &[]);
+    let report = invoke(function.port, &event, &function.log).await;
+
+    // THEN the Organizations administrator is warned with the accounts and actions in force
+    assert_eq!(report["outcome"], "observed", "{report}");
+    let received = subscribers.drain().await;
+    let messages = of(&received, "organizations-admin");
+    let [message] = messages.as_slice() else {
+        panic!("one message: {messages:?}")
+    };
+    assert_eq!(message.attributes["event"], "delegation-policy-changed");
+    assert_eq!(message.attributes["severity"], "warning");
+    assert_eq!(message.attributes["service"], "organizations.amazonaws.com");
+    for said in [
+        format!(
+            "AWS account {first} may call organizations:DescribeOrganization and organizations:ListAccounts"
+        ),
+        format!(
+            "AWS account {second} may call every action except organizations:DeletePolicy (NotAction)"
+        ),
+        "diego.ramirez".to_string(),
+    ] {
+        assert!(message.body.contains(&said), "{said:?} in {}", message.body);
+    }
+    assert!(!message.body.contains("999999999999"), "{}", message.body);
+    assert!(of(&received, "service-admin").is_empty());
+
+    // AND `mta services --json` shows the policy in force
+    let services = |emulator: &Emulator| {
+        let mut command = crate::cli::mta_command(emulator.endpoint(), true);
+        command.args(["services", "--json"]);
+        crate::cli::finish(command)
+    };
+    let view = services(&emulator).await.json();
+    let policy = &view["delegationPolicy"];
+    assert_eq!(policy["state"], "in-force", "{view}");
+    let mut accounts = vec![first.clone(), second.clone()];
+    accounts.sort();
+    assert_eq!(policy["accounts"], serde_json::json!(accounts));
+    assert_eq!(policy["statements"][1]["notAction"], true, "{policy}");
+
+    // WHEN it is deleted, and that event arrives
+    client
+        .delete_resource_policy()
+        .send()
+        .await
+        .expect("DeleteResourcePolicy");
+    let event = sample_with("guardian-delete-delegation-policy.json", &[]);
+    invoke(function.port, &event, &function.log).await;
+
+    // THEN the delete is told, and `mta services` shows none
+    let received = subscribers.drain().await;
+    let messages = of(&received, "organizations-admin");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].body.contains("was deleted"),
+        "{}",
+        messages[0].body
+    );
+    assert_eq!(
+        services(&emulator).await.json()["delegationPolicy"]["state"],
+        "none"
+    );
+}

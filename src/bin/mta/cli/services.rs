@@ -5,8 +5,13 @@
 //! else `EXPECTED_SERVICES`, read as the function reads it), whether each is expected, with the
 //! expected ones that are not enabled listed as missing. Read-only.
 //!
+//! It also shows the organization's resource-based delegation policy in force
+//! (`DescribeResourcePolicy`), statement by statement ([`policy`]).
+//!
 //! There is *drift* when, with an expectation, an expected principal is not enabled or an enabled
 //! one is not expected: `mta services` then exits 1. Without an expectation nothing is compared.
+
+mod policy;
 
 use super::args::{Expected, Format, ServicesArgs};
 use super::progress::Progress;
@@ -17,8 +22,9 @@ use marketplace_trusted_access::catalog;
 use marketplace_trusted_access::config::{self, Config, ExpectedAdmins};
 use marketplace_trusted_access::delegation;
 use marketplace_trusted_access::ports::{
-    AwsError, DelegatedAdmin, Directory, Drift, EnabledService, OrgIdentity,
+    AwsError, DelegatedAdmin, Directory, Drift, EnabledService, OrgIdentity, PolicyDocument,
 };
+pub use policy::PolicyView;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -135,6 +141,10 @@ pub struct ServicesView {
     /// The administrators that differ from it, by `principal=account`: `unexpected` or `missing`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delegated_administrator_drift: Option<BTreeMap<String, Drift>>,
+    /// The organization's resource-based delegation policy (`DescribeResourcePolicy`); absent
+    /// until read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delegation_policy: Option<PolicyView>,
     #[serde(skip)]
     pub expectation: Option<Expectation>,
 }
@@ -216,6 +226,7 @@ impl ServicesView {
             drift,
             expected_delegated_administrators: None,
             delegated_administrator_drift: None,
+            delegation_policy: None,
             expectation,
         }
     }
@@ -341,6 +352,10 @@ impl ServicesView {
                 ),
             });
         }
+        if let Some(policy) = &self.delegation_policy {
+            out.push('\n');
+            out.push_str(&policy.render());
+        }
         out.push('\n');
         out.push_str(&self.summary());
         out.push('\n');
@@ -389,13 +404,15 @@ async fn read(
         Result<OrgIdentity, AwsError>,
         Vec<EnabledService>,
         Vec<DelegatedAdmin>,
+        Result<Option<PolicyDocument>, AwsError>,
     ),
     CliError,
 > {
-    let (identity, enabled, admins) = tokio::join!(
+    let (identity, enabled, admins, policy) = tokio::join!(
         directory.identity(),
         directory.enabled_services(),
-        directory.delegated_admins()
+        directory.delegated_admins(),
+        directory.delegation_policy()
     );
     let enabled = enabled.map_err(|source| CliError::Aws {
         action: "organizations:ListAWSServiceAccessForOrganization",
@@ -407,7 +424,7 @@ async fn read(
         what: "the organization",
         source,
     })?;
-    Ok((identity, enabled, admins))
+    Ok((identity, enabled, admins, policy))
 }
 
 pub async fn services(args: ServicesArgs) -> Result<Exit, CliError> {
@@ -434,7 +451,7 @@ pub async fn services(args: ServicesArgs) -> Result<Exit, CliError> {
         }
     };
     progress.clear();
-    let (identity, enabled, admins) = ran?;
+    let (identity, enabled, admins, policy) = ran?;
     let organization = match identity {
         Ok(identity) => Some(identity),
         Err(e) => {
@@ -446,6 +463,7 @@ pub async fn services(args: ServicesArgs) -> Result<Exit, CliError> {
         }
     };
     let mut view = ServicesView::new(organization, &enabled, &admins, expectation);
+    view.delegation_policy = Some(PolicyView::new(policy));
     if let Some(intent) = admin_intent()? {
         view = view.held_to(&admins, intent);
     }
