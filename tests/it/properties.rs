@@ -1,5 +1,6 @@
 //! Properties that hold for any input: intake returns a trigger or a reason for every payload,
-//! configuration returns a value or the error that names its variable for every environment, and
+//! configuration returns a value or the error that names its variable for every environment, any
+//! delegation policy is read or said unreadable, and
 //! every composed message fits SNS. `make fuzz` runs the intake property over a million payloads
 //! (docs/benchmarks.md); here each property runs proptest's default number of cases.
 
@@ -238,4 +239,35 @@ fn outcome() -> impl Strategy<Value = Outcome> {
             accounts,
             unreached,
         })
+}
+
+proptest! {
+    /// Whatever DescribeResourcePolicy returns, the policy is read statement by statement or said
+    /// unreadable: never a panic, and every statement gets a sentence.
+    #[test]
+    fn any_delegation_policy_content_is_read_or_said_unreadable(
+        statements in prop::collection::vec(crate::payloads::json(), 0..6),
+        raw in "\\PC{0,60}",
+        as_text in any::<bool>(),
+    ) {
+        use marketplace_trusted_access::delegation_policy::{DelegationPolicy, PolicyDocument};
+        let content = match as_text {
+            true => raw,
+            false => serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string(),
+        };
+        // Readable exactly when the content is JSON with a Statement that is a list or an object.
+        let readable = serde_json::from_str::<serde_json::Value>(&content)
+            .ok()
+            .and_then(|v| v.get("Statement").cloned())
+            .is_some_and(|s| s.is_array() || s.is_object());
+        let policy = DelegationPolicy::read(&PolicyDocument { content, ..PolicyDocument::default() });
+        prop_assert_eq!(policy.unreadable.is_none(), readable);
+        if !as_text {
+            prop_assert_eq!(policy.statements.len(), statements.len());
+        }
+        for grant in &policy.statements {
+            let sentence = grant.sentence();
+            prop_assert!(sentence.ends_with('.') && sentence.contains(" may "), "{}", sentence);
+        }
+    }
 }
