@@ -1,8 +1,8 @@
 //! Properties that hold for any input: intake returns a trigger or a reason for every payload,
 //! configuration returns a value or the error that names its variable for every environment, any
-//! delegation policy is read or said unreadable, and
-//! every composed message fits SNS. `make fuzz` runs the intake property over a million payloads
-//! (docs/benchmarks.md); here each property runs proptest's default number of cases.
+//! delegation policy is read or said unreadable, and every composed message fits SNS. `make fuzz`
+//! runs the intake property over a million payloads (docs/benchmarks.md); here each property runs
+//! proptest's default number of cases.
 
 use crate::payloads::payload;
 use marketplace_trusted_access::config::{Config, Removal};
