@@ -400,6 +400,29 @@ fn rows() -> Vec<Row> {
             },
         },
         Row {
+            name: "a delegation policy put that Organizations holds warns the Organizations \
+                   administrator only, and opens no hand-off",
+            event: "guardian-put-delegation-policy.json",
+            found: Finding::Observed(true),
+            snapshot: with_ledger(Vec::new()),
+            expected: None,
+            admins: None,
+            want: Summary {
+                messages: messages(&["organizations-admin delegation-policy-changed"]),
+                ..nothing()
+            },
+        },
+        Row {
+            name: "a delegation policy delete that Organizations contradicts (a policy is back) \
+                   tells nothing",
+            event: "guardian-delete-delegation-policy.json",
+            found: Finding::Observed(false),
+            snapshot: with_ledger(Vec::new()),
+            expected: None,
+            admins: None,
+            want: nothing(),
+        },
+        Row {
             name: "another service's change that Organizations contradicts tells nothing",
             event: "guardian-enable-config-by-cli.json",
             found: Finding::Observed(false),
