@@ -57,13 +57,13 @@ struct Entry {
     roles: Vec<Role>,
 }
 
-/// `own_admin_call`: an action (`guardduty:EnableOrganizationAdminAccount`), its page and the copy
-/// of the page.
+/// `own_admin_call`: the actions (`guardduty:EnableOrganizationAdminAccount`), the pages that say
+/// so, and the copy of the first page.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct OwnCall {
-    action: String,
-    source: String,
+    actions: Vec<String>,
+    sources: Vec<String>,
     checked_against: Copy,
 }
 
@@ -217,21 +217,26 @@ fn validate(entries: &[Entry]) {
             );
         }
         if let Some(call) = &entry.own_admin_call {
-            let (prefix, name) = call.action.split_once(':').unwrap_or_default();
-            let well_formed = !prefix.is_empty()
-                && prefix
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && name.starts_with(|c: char| c.is_ascii_uppercase())
-                && name.bytes().all(|b| b.is_ascii_alphanumeric());
+            let well_formed = |action: &String| {
+                let (prefix, name) = action.split_once(':').unwrap_or_default();
+                !prefix.is_empty()
+                    && prefix
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && name.starts_with(|c: char| c.is_ascii_uppercase())
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric())
+            };
             if entry.delegated_admin != Some(true)
-                || !well_formed
-                || !call.source.starts_with(DOCS)
+                || call.actions.is_empty()
+                || !call.actions.iter().all(well_formed)
+                || call.sources.is_empty()
+                || !call.sources.iter().all(|s| s.starts_with(DOCS))
                 || !names_a_copy(&call.checked_against)
             {
                 fail(
-                    "`own_admin_call` needs `delegated_admin = true`, an action `prefix:Name`, a \
-                     source under https://docs.aws.amazon.com/ and its `checked_against` copy"
+                    "`own_admin_call` needs `delegated_admin = true`, actions `prefix:Name`, \
+                     sources under https://docs.aws.amazon.com/ and the first one's \
+                     `checked_against` copy"
                         .into(),
                 );
             }
@@ -372,10 +377,10 @@ fn render(entries: &[Entry]) -> String {
             others = e.other_sources,
             own = match &e.own_admin_call {
                 Some(c) => format!(
-                    "Some(OwnCall {{ action: {:?}, source: {:?}, checked: Checked {{ on: {:?}, \
+                    "Some(OwnCall {{ actions: &{:?}, sources: &{:?}, checked: Checked {{ on: {:?}, \
                      repo: {:?}, commit: {:?}, path: {:?} }} }})",
-                    c.action,
-                    c.source,
+                    c.actions,
+                    c.sources,
                     e.checked,
                     c.checked_against.repo,
                     c.checked_against.commit,

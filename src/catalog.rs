@@ -91,22 +91,29 @@ pub struct Service {
     pub checked: Checked,
     /// AWS pages other than [`Service::source`] that a sentence of the entry rests on.
     pub other_sources: &'static [&'static str],
-    /// The service's own call that names its delegated administrator, beside Organizations'
-    /// `RegisterDelegatedAdministrator`, where an AWS page gives one.
+    /// The service's own calls that name its delegated administrator, beside Organizations'
+    /// `RegisterDelegatedAdministrator`, where AWS pages give them.
     pub own_admin_call: Option<OwnCall>,
 }
 
-/// A service's own API call that names its delegated administrator (GuardDuty's
-/// `EnableOrganizationAdminAccount`): the sweep still sees its effect, since it reads
-/// Organizations, and a message names the call so that a person knows where to look.
+/// A service's own API calls that name its delegated administrator (GuardDuty's
+/// `EnableOrganizationAdminAccount`): a message names them, so that a person knows which calls to
+/// look for in CloudTrail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OwnCall {
-    /// The action as IAM names it, `guardduty:EnableOrganizationAdminAccount`.
-    pub action: &'static str,
-    /// The AWS page that says so.
-    pub source: &'static str,
-    /// The stored copy of that page it was compared with.
+    /// The actions as IAM names them, `guardduty:EnableOrganizationAdminAccount`.
+    pub actions: &'static [&'static str],
+    /// The AWS pages that say so, the main one first.
+    pub sources: &'static [&'static str],
+    /// The stored copy of the first page it was compared with.
     pub checked: Checked,
+}
+
+impl OwnCall {
+    /// `a`, or `a or b`.
+    pub fn actions_text(&self) -> String {
+        self.actions.join(" or ")
+    }
 }
 
 /// When a catalog entry was compared with AWS's page, and the stored copy of the page it was

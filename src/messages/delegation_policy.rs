@@ -24,8 +24,9 @@ pub fn delegation_policy_changed(
         Some(policy) => {
             b.para(&format!(
                 "The resource-based delegation policy of organization {org} was put: created or \
-                 replaced{}. It lets the member accounts it names call AWS Organizations actions \
-                 that only the management account may call otherwise.",
+                 replaced{}. It lets the member accounts it names manage AWS Organizations \
+                 policies, and read the organization, which by default only the management \
+                 account can do.",
                 policy
                     .id
                     .as_deref()
@@ -47,8 +48,9 @@ pub fn delegation_policy_changed(
         None => {
             b.para(&format!(
                 "The resource-based delegation policy of organization {org} was deleted: no \
-                 member account is delegated AWS Organizations actions through it any more. AWS \
-                 cannot recover a deleted policy."
+                 member account is delegated AWS Organizations actions through it any more. A \
+                 deleted delegation policy cannot be recovered: to restore it, put it again \
+                 (PutResourcePolicy)."
             ));
             b.who(origin);
             b.todo(&[

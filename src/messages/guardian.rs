@@ -47,7 +47,7 @@ impl Named<'_> {
             Some(call) => format!(
                 "RegisterDelegatedAdministrator, or {}'s own {}",
                 self.name(),
-                call.action
+                call.actions_text()
             ),
             None => "RegisterDelegatedAdministrator, or the service's own call".to_string(),
         }
@@ -242,11 +242,12 @@ fn delegated_admin(
             b.who(origin);
             if let Some(call) = service.entry.and_then(|e| e.own_admin_call) {
                 b.para(&format!(
-                    "{} also names its delegated administrator with its own call, {} ({}); \
-                     either way AWS Organizations lists it, and the sweep reads that list.",
+                    "{} can also name its delegated administrator with a call of its own, {} \
+                     ({}): look for it in CloudTrail too. The sweep reads the delegated \
+                     administrators AWS Organizations lists, whatever made the change.",
                     service.name(),
-                    call.action,
-                    call.source
+                    call.actions_text(),
+                    call.sources[0]
                 ));
             }
             if registered && o.outside_intent {

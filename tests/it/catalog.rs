@@ -250,9 +250,13 @@ fn section(out: &mut String, s: &Service) {
     if let Some(call) = s.own_admin_call {
         let _ = writeln!(
             out,
-            "- Its own call that names the delegated administrator: `{}` (<{}>; checked against \
+            "- Its own calls that name the delegated administrator: {} (<{}>; checked against \
              `{}` at `{}`, `{}`)",
-            call.action, call.source, call.checked.repo, call.checked.commit, call.checked.path
+            code_list(call.actions),
+            call.sources.join(">, <"),
+            call.checked.repo,
+            call.checked.commit,
+            call.checked.path
         );
     }
     out.push_str("\n### Service-linked roles\n\n");
@@ -450,7 +454,10 @@ fn every_entry_says_when_and_against_which_copy_it_was_checked() {
 fn a_services_own_delegation_call_is_named_where_a_page_gives_one() {
     let own: Vec<(&str, &str)> = SERVICES
         .iter()
-        .filter_map(|s| s.own_admin_call.map(|c| (s.id, c.action)))
+        .flat_map(|s| {
+            let actions = s.own_admin_call.map_or(&[][..], |c| c.actions);
+            actions.iter().map(move |a| (s.id, *a))
+        })
         .collect();
     // The ones the issue names, as their API references spell them.
     for (id, action) in [
@@ -470,7 +477,9 @@ fn a_services_own_delegation_call_is_named_where_a_page_gives_one() {
         let call = s.own_admin_call.unwrap();
         assert!(s.delegated_admin, "{}", s.id);
         assert!(
-            call.source.starts_with("https://docs.aws.amazon.com/"),
+            call.sources
+                .iter()
+                .all(|p| p.starts_with("https://docs.aws.amazon.com/")),
             "{}",
             s.id
         );
