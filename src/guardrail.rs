@@ -11,6 +11,7 @@
 use serde_json::{Value, json};
 
 use crate::catalog::{self, SERVICES};
+use crate::intake::is_account_id;
 use crate::principal::{is_principal, normalize};
 
 /// The four Organizations actions that take `organizations:ServicePrincipal`, in the order the
@@ -61,8 +62,7 @@ pub fn check_break_glass(arn: &str) -> Result<String, GuardrailError> {
     let valid = match fields[..] {
         ["arn", partition, "iam", "", account, resource] => {
             partition.starts_with("aws")
-                && account.len() == 12
-                && account.bytes().all(|b| b.is_ascii_digit())
+                && is_account_id(account)
                 && ["role/", "user/"]
                     .iter()
                     .any(|kind| resource.len() > kind.len() && resource.starts_with(kind))

@@ -147,7 +147,7 @@ async fn the_templates_policy_is_the_document_mta_prints() {
         ));
         assert_eq!(document, printed, "break-glass {break_glass:?}");
     }
-    // No protected service: no policy, and no output naming one.
+    // No protected service: no policy.
     let stack = main_stack(&[]);
     assert!(
         stack

@@ -44,11 +44,7 @@ pub async fn findings(args: FindingsArgs) -> Result<Exit, CliError> {
     let interrupt = Interrupt::install(progress.clone());
     let scopes = [Scope::Organization];
     let expected = expectation(args.expected.as_ref(), var("EXPECTED_SERVICES").as_deref())?;
-    let admins = var("EXPECTED_DELEGATED_ADMINS")
-        .filter(|v| !v.trim().is_empty())
-        .map(|v| config::parse_expected_admins(&v))
-        .transpose()
-        .map_err(|e| CliError::Input(e.to_string()))?;
+    let admins = super::services::admin_intent()?;
     let table = args.state_table.clone().or_else(|| var("STATE_TABLE_NAME"));
     let ran = async {
         let sdk = session::sdk_config(&c.session).await;

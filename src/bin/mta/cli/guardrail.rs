@@ -3,22 +3,18 @@
 //! break-glass principals (`marketplace_trusted_access::guardrail`). Offline: no AWS call.
 
 use super::args::GuardrailArgs;
+use super::services::{VARIABLE, expectation};
 use super::{CliError, Exit};
-use marketplace_trusted_access::config;
 use marketplace_trusted_access::guardrail::{self, GuardrailError};
-
-/// The variable read when `--protect` is not given.
-const VARIABLE: &str = "EXPECTED_SERVICES";
 
 /// Prints the policy on standard output, and what it protects on standard error.
 pub fn guardrail(args: GuardrailArgs) -> Result<Exit, CliError> {
+    // Without --protect, EXPECTED_SERVICES, read as `mta services` reads it.
     let words = match args.protect {
         Some(words) => words,
-        None => match std::env::var(VARIABLE) {
-            Ok(value) if !value.trim().is_empty() => config::parse_expected_services(&value)
-                .map_err(|e| CliError::Input(e.to_string()))?,
-            _ => Vec::new(),
-        },
+        None => expectation(None, std::env::var(VARIABLE).ok().as_deref())?
+            .map(|e| e.principals)
+            .unwrap_or_default(),
     };
     let principals = guardrail::protected(&words).map_err(input)?;
     let policy = guardrail::policy(&principals, &args.break_glass);

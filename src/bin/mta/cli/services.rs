@@ -68,7 +68,7 @@ pub fn expectation(
 
 /// `EXPECTED_DELEGATED_ADMINS`, read as the function reads it (unset or blank: none); a bad value
 /// is an input error (exit 2).
-fn admin_intent() -> Result<Option<ExpectedAdmins>, CliError> {
+pub fn admin_intent() -> Result<Option<ExpectedAdmins>, CliError> {
     let variable = std::env::var_os("EXPECTED_DELEGATED_ADMINS");
     let value = variable.map(|v| v.to_string_lossy().trim().to_string());
     match value.filter(|v| !v.is_empty()) {
@@ -431,6 +431,7 @@ pub async fn services(args: ServicesArgs) -> Result<Exit, CliError> {
     // Checked before any AWS call, as every other value is.
     let variable = std::env::var_os(VARIABLE).map(|v| v.to_string_lossy().into_owned());
     let expectation = expectation(args.expected.as_ref(), variable.as_deref())?;
+    let admin_intent = admin_intent()?;
     let c = &args.output;
     let progress = Progress::new(Progress::visible(c.quiet));
     let reading = async {
@@ -464,7 +465,7 @@ pub async fn services(args: ServicesArgs) -> Result<Exit, CliError> {
     };
     let mut view = ServicesView::new(organization, &enabled, &admins, expectation);
     view.delegation_policy = Some(PolicyView::new(policy));
-    if let Some(intent) = admin_intent()? {
+    if let Some(intent) = admin_intent {
         view = view.held_to(&admins, intent);
     }
     super::emit(&match c.format() {
