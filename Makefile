@@ -1,6 +1,6 @@
 # The two set-up commands (see README.md): each installs what it needs first.
 
-.PHONY: demo test check bench fuzz release-e2e
+.PHONY: demo test sam-build check bench fuzz release-e2e
 
 EVENT ?= events/enable-by-cli-iamuser.json
 
@@ -9,6 +9,9 @@ demo: ## run the function through cargo lambda against the emulator's demo organ
 
 test: ## the whole test suite (what CI runs)
 	.ci/test
+
+sam-build: ## the arm64 deploy build, as `sam build` makes it, checked (CI runs it after make test)
+	.ci/sam-build
 
 check: ## the fast loop: fmt, clippy and the unit tests
 	.ci/check
