@@ -7,7 +7,7 @@ EVENT ?= events/enable-by-cli-iamuser.json
 demo: ## run the function through cargo lambda against the emulator's demo organization
 	.ci/demo $(EVENT)
 
-test: ## the whole test suite (what CI runs)
+test: ## the whole test suite (CI runs it, then sam-build)
 	.ci/test
 
 sam-build: ## the arm64 deploy build, as `sam build` makes it, checked (CI runs it after make test)
