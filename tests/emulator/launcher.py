@@ -505,6 +505,10 @@ def test_event_pattern(self):
 # - Only the management account may put or delete it (a member gets AccessDeniedException); a member
 #   may describe it (the reference allows a delegated administrator to; the emulator does not check
 #   which member); an account outside any organization gets AWSOrganizationsNotInUseException.
+# - Not corrected: since 30 June 2026 AWS rejects a new or updated policy with `NotAction` or
+#   `NotResource` (the Organizations User Guide, "Create a resource-based delegation policy"), while
+#   one stored before keeps working. The emulator still accepts them, so that a test can stand for
+#   such a stored policy.
 # The policy lives on the management account's backend, so /moto-api/reset forgets it.
 from moto.organizations.exceptions import (
     AWSOrganizationsNotInUseException,

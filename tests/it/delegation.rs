@@ -203,7 +203,9 @@ async fn mta_services_holds_the_administrators_to_the_same_intent() {
 /// DescribeResourcePolicy says (correction (p) of the emulator), never from the event's content.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_put_delegation_policy_is_told_from_what_organizations_holds_and_mta_services_shows_it() {
-    // GIVEN a delegation policy put for both members: one may read, the other manage policies
+    // GIVEN a delegation policy put for both members: one may read, the other manage policies.
+    // AWS rejects a new `NotAction` since 30 June 2026 but keeps one stored before; the emulator
+    // still accepts it (its correction (p)), so this stands for such a stored policy.
     let (emulator, org, subscribers, function) = stage(&[]).await;
     let (first, second) = (&org.active[0], &org.active[1]);
     let content = serde_json::json!({
